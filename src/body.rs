@@ -1,0 +1,1 @@
+//! (owned by the body/transport work: see the issue)

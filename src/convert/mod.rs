@@ -1,0 +1,4 @@
+//! Converters between secureCodeBox findings and DefectDojo formats.
+
+pub mod generic;
+pub mod sync;

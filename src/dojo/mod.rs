@@ -1,0 +1,1 @@
+//! DefectDojo API client.

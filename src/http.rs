@@ -1,0 +1,281 @@
+//! The HTTP layer shared by DefectDojo, object storage and Kubernetes calls.
+//!
+//! One ureq [`Agent`] is built per run. Statuses are not turned into errors
+//! by ureq (`http_status_as_error(false)`), so a 4xx/5xx reaches the user with
+//! the server's own message; redirects are not followed, so the API key never
+//! travels to a host the user did not name. Everything that is printed goes
+//! through [`crate::redact::url`].
+
+use std::io::Read;
+use std::time::Duration;
+
+use ureq::Agent;
+use ureq::http::Response;
+
+use crate::error::Error;
+
+/// Largest error body we read: enough for any DefectDojo message, bounded
+/// so that a hostile or broken server cannot make us buffer gigabytes.
+pub const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// Timeouts of a run, from `DEFECTDOJO_TIMEOUT_SECONDS` and
+/// `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Connect, and waiting for each answer or each read of ordinary calls.
+    pub call: Duration,
+    /// Waiting for the answer to the import call (DefectDojo parses the
+    /// report before it answers, which takes minutes for large reports).
+    pub import: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            call: Duration::from_secs(60),
+            import: Duration::from_secs(1800),
+        }
+    }
+}
+
+/// Builds the agent used for every call of a run.
+pub fn agent(timeouts: &Timeouts) -> Agent {
+    let call = Some(timeouts.call);
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("dojo-hook/", env!("CARGO_PKG_VERSION")))
+        .timeout_connect(call)
+        .timeout_resolve(call)
+        .timeout_send_request(call)
+        .timeout_recv_response(call)
+        // Bodies may be large: bound each read and write, not the whole body.
+        .timeout_per_read(call)
+        .timeout_per_write(call)
+        .build()
+        .into()
+}
+
+/// Turns a ureq error (no HTTP answer) into one readable line.
+///
+/// `what` must already be redacted (e.g. `GET https://dojo/api/v2/…`).
+pub fn transport_error(what: &str, err: ureq::Error) -> Error {
+    let detail = match &err {
+        ureq::Error::Timeout(kind) => format!(
+            "timed out ({}); the server did not answer in time: check that it is up, \
+             or raise DEFECTDOJO_TIMEOUT_SECONDS / DEFECTDOJO_IMPORT_TIMEOUT_SECONDS",
+            timeout_name(kind)
+        ),
+        ureq::Error::HostNotFound => {
+            "host not found: check the host name in the URL and the DNS of this machine".into()
+        }
+        ureq::Error::ConnectionFailed => {
+            "connection refused or unreachable: check the URL's host and port".into()
+        }
+        ureq::Error::Io(io) => io_detail(io),
+        ureq::Error::Rustls(tls) => format!("TLS failed: {tls}"),
+        ureq::Error::Tls(msg) => format!("TLS failed: {msg}"),
+        ureq::Error::BadUri(_) => "the URL is not valid".into(),
+        ureq::Error::Protocol(p) => format!(
+            "the server did not speak HTTP/1.1 ({p}); is this a TLS port addressed with http://?"
+        ),
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+            "the server answered with a redirect".into()
+        }
+        other => other.to_string(),
+    };
+    Error::Transport {
+        what: what.to_string(),
+        detail,
+    }
+}
+
+fn timeout_name(kind: &ureq::Timeout) -> &'static str {
+    use ureq::Timeout::*;
+    match kind {
+        Connect => "connect",
+        Resolve => "name resolution",
+        SendRequest | SendBody | PerWrite => "sending",
+        RecvResponse => "waiting for the response",
+        RecvBody | PerRead => "reading the response",
+        _ => "overall",
+    }
+}
+
+fn io_detail(io: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match io.kind() {
+        ConnectionRefused => "connection refused: check the URL's host and port".into(),
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+            "the server closed the connection without an answer (a proxy or uWSGI limit, \
+             or the server crashed)"
+                .into()
+        }
+        TimedOut => "timed out: the server did not answer in time".into(),
+        _ => io.to_string(),
+    }
+}
+
+/// Reads at most `limit` bytes of a body; a longer body is cut.
+pub fn read_prefix(resp: &mut Response<ureq::Body>, limit: u64) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let reader = resp.body_mut().as_reader();
+    // A broken body is still worth showing as far as it came.
+    let _ = reader.take(limit).read_to_end(&mut buf);
+    buf
+}
+
+/// Builds the error for a non-2xx answer, reading a bounded part of its body.
+pub fn status_error(what: &str, resp: &mut Response<ureq::Body>) -> Error {
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = read_prefix(resp, ERROR_BODY_LIMIT);
+    Error::Http {
+        what: what.to_string(),
+        status,
+        detail: error_detail(status, &content_type, &body),
+    }
+}
+
+/// The useful part of an error body, on one line.
+///
+/// DefectDojo answers with DRF field errors plus a `message` (a Python repr
+/// of the same errors) and a `pro` advert list, or `{"detail": …}`, or a bare
+/// list of strings; proxies answer with HTML. Field errors are shown as
+/// `field: message`, the advert is dropped, HTML is summarised by its title.
+pub fn error_detail(status: u16, content_type: &str, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+        let detail = json_detail(&value);
+        if !detail.is_empty() {
+            return one_line(&detail, 600);
+        }
+    }
+    if content_type.contains("html") || trimmed.starts_with('<') {
+        let title = html_title(trimmed).unwrap_or_default();
+        let what = if title.is_empty() {
+            "an HTML page".to_string()
+        } else {
+            format!("an HTML page titled \"{}\"", one_line(&title, 120))
+        };
+        return match status {
+            413 => format!(
+                "{what}: the upload is larger than a proxy in front of DefectDojo accepts \
+                 (nginx client_max_body_size, or the ingress annotation \
+                 nginx.ingress.kubernetes.io/proxy-body-size)"
+            ),
+            _ => format!("{what} instead of a JSON answer (is DEFECTDOJO_URL the API's base URL?)"),
+        };
+    }
+    one_line(trimmed, 300)
+}
+
+fn json_detail(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(json_detail).collect::<Vec<_>>().join("; "),
+        Value::Object(map) => {
+            let mut parts = Vec::new();
+            for (key, val) in map {
+                if key == "message" || key == "pro" {
+                    continue;
+                }
+                let text = json_detail(val);
+                match key.as_str() {
+                    "detail" | "non_field_errors" => parts.push(text),
+                    _ => parts.push(format!("{key}: {text}")),
+                }
+            }
+            if parts.is_empty() {
+                if let Some(Value::String(msg)) = map.get("message") {
+                    parts.push(msg.clone());
+                }
+            }
+            parts.join("; ")
+        }
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn html_title(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = lower[start..].find("</title>")? + start;
+    Some(
+        html[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// Collapses whitespace and cuts to `max` characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() <= max {
+        joined
+    } else {
+        let cut: String = joined.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_drop_message_and_advert() {
+        let body = br#"{"name":["product with this name already exists."],"message":"{'name': ...}","pro":["Pro comes with support."]}"#;
+        assert_eq!(
+            error_detail(400, "application/json", body),
+            "name: product with this name already exists."
+        );
+    }
+
+    #[test]
+    fn bare_lists_and_detail_and_message() {
+        assert_eq!(
+            error_detail(400, "", br#"["Engagement \"9\" does not exist"]"#),
+            "Engagement \"9\" does not exist"
+        );
+        assert_eq!(
+            error_detail(403, "", br#"{"detail":"Invalid token."}"#),
+            "Invalid token."
+        );
+        assert_eq!(
+            error_detail(
+                500,
+                "",
+                br#"{"message":"Internal server error, check logs for details","pro":["x"]}"#
+            ),
+            "Internal server error, check logs for details"
+        );
+        assert_eq!(
+            error_detail(400, "", br#"{"non_field_errors":["Report file is too large. Maximum supported size is 100 MB"],"message":"x"}"#),
+            "Report file is too large. Maximum supported size is 100 MB"
+        );
+    }
+
+    #[test]
+    fn html_413_names_the_proxy_limit() {
+        let body = b"<html><head><title>413 Request Entity Too Large</title></head></html>";
+        let d = error_detail(413, "text/html", body);
+        assert!(d.contains("413 Request Entity Too Large"), "{d}");
+        assert!(d.contains("client_max_body_size"), "{d}");
+    }
+
+    #[test]
+    fn long_text_is_cut() {
+        assert_eq!(one_line("a  b\n c", 10), "a b c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+}

@@ -1,0 +1,30 @@
+//! dojo-hook: publishes security scan results to OWASP DefectDojo and hands
+//! DefectDojo's verdicts back.
+//!
+//! The pipeline is blocking and single-threaded:
+//! configuration ([`config`], [`cli`]) → inputs ([`source`]) → DefectDojo
+//! context and import ([`dojo`], [`multipart`], [`body`]) → read back and
+//! convert ([`convert`]) → write the result ([`source`]). Findings are
+//! streamed one at a time ([`json_array`]); no module holds all findings.
+#![forbid(unsafe_code)]
+
+pub mod body;
+pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod dojo;
+pub mod error;
+pub mod http;
+pub mod json_array;
+pub mod logging;
+pub mod multipart;
+pub mod pipeline;
+pub mod redact;
+pub mod scantype;
+pub mod scb;
+pub mod source;
+pub mod summary;
+pub mod time;
+pub mod uuid;
+
+pub use error::Error;

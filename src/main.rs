@@ -1,0 +1,8 @@
+//! The dojo-hook binary: parse, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    dojo_hook::logging::init();
+    ExitCode::from(dojo_hook::pipeline::main_with_env())
+}

@@ -1,1 +1,466 @@
-//! (to do)
+//! Configuration: environment variables and the scan file, validated at once.
+//!
+//! Pure: [`Config::build`] takes a variable getter, the scan (already parsed
+//! from `SCAN_FILE`) and the arguments, and returns either a complete config
+//! or every problem it found. Nothing here touches the network.
+//!
+//! Precedence for every per-scan setting: annotation `defectdojo.securecodebox.io/x-y`
+//! > variable `DEFECTDOJO_X_Y` > built-in default.
+
+use std::time::Duration;
+
+use crate::cli::Args;
+use crate::error::Error;
+use crate::http::Timeouts;
+use crate::redact::Secret;
+use crate::scan::Scan;
+use crate::scantype::{self, Plan};
+
+/// Default product description, as the Java hook's.
+pub const DEFAULT_PRODUCT_DESCRIPTION: &str =
+    "Product was automatically created by the secureCodeBox DefectDojo integration";
+
+/// A variable getter: returns the value of an environment variable.
+pub type Getter<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DEFECTDOJO_URL` without trailing slashes.
+    pub dojo_url: String,
+    /// `DEFECTDOJO_APIKEY`.
+    pub api_key: Secret,
+    /// `DEFECTDOJO_USER_ID`: skips the user lookup.
+    pub user_id: Option<u64>,
+    /// `DEFECTDOJO_LOW_PRIVILEGED_MODE`.
+    pub low_privileged: bool,
+    /// `DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS`: a safety limit, unlimited by default.
+    pub max_pages: Option<u64>,
+    /// `DEFECTDOJO_REFETCH_WAIT_SECONDS` (deprecated, still honoured).
+    pub refetch_wait: Duration,
+    /// Timeouts of ordinary calls and of the import.
+    pub timeouts: Timeouts,
+    /// Where the product, engagement and test go.
+    pub target: Target,
+    /// What is imported and how.
+    pub import: Import,
+    /// The scan, for names and the test description.
+    pub scan: Scan,
+    /// The positional arguments.
+    pub args: Args,
+    /// `TMPDIR` (default `/tmp`): where bodies are spooled.
+    pub tmpdir: String,
+    /// `DEFECTDOJO_MEMORY_SPOOL_MB`: in-memory spool limit without a temp dir.
+    pub memory_spool_mb: u64,
+}
+
+/// Product type, product, engagement and test names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Product type name; `None` means product type id 1 (Java default).
+    pub product_type_name: Option<String>,
+    /// Product name.
+    pub product_name: String,
+    /// Product description (only used when the product is created).
+    pub product_description: String,
+    /// Product tags (only used when the product is created).
+    pub product_tags: Vec<String>,
+    /// Engagement name.
+    pub engagement_name: String,
+    /// Engagement version; also the engagement's branch tag and the test version.
+    pub engagement_version: Option<String>,
+    /// `deduplication_on_engagement` (only used when created).
+    pub engagement_dedup: bool,
+    /// Engagement tags (only used when created).
+    pub engagement_tags: Vec<String>,
+    /// Test title.
+    pub test_title: String,
+}
+
+/// What is imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// Raw report or generic conversion, and the DefectDojo scan type.
+    pub plan: Plan,
+    /// True when no scan type was configured at all (generic with a warning).
+    pub no_scan_type: bool,
+    /// DefectDojo's `minimum_severity` (Info, Low, Medium, High, Critical).
+    pub minimum_severity: Option<String>,
+    /// `scan_date` (YYYY-MM-DD), only when configured.
+    pub scan_date: Option<String>,
+}
+
+impl Config {
+    /// True when DefectDojo's verdicts are written back (four arguments).
+    pub fn sync_back(&self) -> bool {
+        self.args.findings_upload.is_some()
+    }
+
+    /// Builds and validates the configuration; reports every problem at once.
+    pub fn build(get: Getter, scan: Scan, args: Args) -> Result<Config, Error> {
+        let mut problems = Vec::new();
+        let var = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let dojo_url = match var("DEFECTDOJO_URL") {
+            None => {
+                problems.push("DEFECTDOJO_URL is not set: set it to DefectDojo's base URL, e.g. https://defectdojo.example.com".to_string());
+                String::new()
+            }
+            Some(url) => {
+                let url = url.trim_end_matches('/').to_string();
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || url.split("://").nth(1).is_none_or(str::is_empty)
+                {
+                    problems.push(format!(
+                        "DEFECTDOJO_URL '{}' is not an http:// or https:// URL",
+                        crate::redact::url(&url)
+                    ));
+                } else if url.contains('?') || url.contains('#') {
+                    problems.push("DEFECTDOJO_URL must not contain a query string or fragment".to_string());
+                }
+                url
+            }
+        };
+        let api_key = match var("DEFECTDOJO_APIKEY") {
+            None => {
+                problems.push("DEFECTDOJO_APIKEY is not set: set it to a DefectDojo API v2 key (DefectDojo → API v2 Key)".to_string());
+                Secret::default()
+            }
+            Some(key) => Secret::new(key),
+        };
+
+        let mut num = |name: &str, default: Option<u64>, min: u64| -> Option<u64> {
+            match var(name) {
+                None => default,
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n >= min => Some(n),
+                    _ => {
+                        problems.push(format!(
+                            "{name} must be a whole number of at least {min}, got '{v}'"
+                        ));
+                        default
+                    }
+                },
+            }
+        };
+        let user_id = num("DEFECTDOJO_USER_ID", None, 1);
+        let max_pages = num("DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS", None, 1);
+        let refetch_wait = num("DEFECTDOJO_REFETCH_WAIT_SECONDS", Some(0), 0).unwrap_or(0);
+        let call = num("DEFECTDOJO_TIMEOUT_SECONDS", Some(60), 1).unwrap_or(60);
+        let import_timeout = num("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", Some(1800), 1).unwrap_or(1800);
+        let memory_spool_mb = num("DEFECTDOJO_MEMORY_SPOOL_MB", Some(8), 0).unwrap_or(8);
+
+        let low_privileged = boolean(&var, "DEFECTDOJO_LOW_PRIVILEGED_MODE", &mut problems).unwrap_or(false);
+        for ignored in ["DEFECTDOJO_IS_DEV", "IS_DEV", "DEFECTDOJO_USERNAME"] {
+            if get(ignored).is_some() {
+                log::debug!("{ignored} is set and ignored (the Java hook's development mode / username are not used)");
+            }
+        }
+
+        // Scan name and type: the scan file first, then the environment.
+        let mut scan = scan;
+        if scan.name.is_none() {
+            scan.name = var("SCAN_NAME");
+        }
+        if let Some(t) = var("SCAN_TYPE") {
+            scan.scan_type = Some(t);
+        }
+        let setting = |name: &str| -> Option<String> {
+            scan.annotation(name).or_else(|| var(&variable_for(name)))
+        };
+
+        let target = target(&scan, &setting, &var, &mut problems);
+
+        let dojo_override = var("DEFECTDOJO_SCAN_TYPE");
+        let plan = scantype::plan(dojo_override.as_deref(), scan.scan_type.as_deref());
+        let no_scan_type = dojo_override.is_none() && scan.scan_type.is_none();
+        let minimum_severity = scan
+            .annotation("minimum_severity")
+            .or_else(|| scan.annotation("minimum-severity"))
+            .or_else(|| var("DEFECTDOJO_MINIMUM_SEVERITY"))
+            .and_then(|v| match dojo_severity(&v) {
+                Some(s) => Some(s.to_string()),
+                None => {
+                    problems.push(format!("minimum severity '{v}' is not one of Info, Low, Medium, High, Critical"));
+                    None
+                }
+            });
+        let scan_date = setting("scan-date").and_then(|d| {
+            if is_date(&d) {
+                Some(d)
+            } else {
+                problems.push(format!("scan date '{d}' is not a date of the form YYYY-MM-DD"));
+                None
+            }
+        });
+
+        if args.raw_result.trim().is_empty() && args.findings.trim().is_empty() {
+            problems.push("nothing to import: RAW_RESULT and FINDINGS are both empty".to_string());
+        } else if plan == Plan::Generic && args.findings.trim().is_empty() {
+            problems.push("the generic import needs FINDINGS (a findings.json path or URL), which is empty".to_string());
+        } else if plan != Plan::Generic && args.raw_result.trim().is_empty() {
+            problems.push(format!("the '{}' import needs RAW_RESULT, which is empty", plan.dojo_type()));
+        }
+        if let Some(out) = &args.findings_upload {
+            if out.trim().is_empty() {
+                problems.push("FINDINGS_UPLOAD is empty: give a URL, a path or -".to_string());
+            }
+        }
+
+        if !problems.is_empty() {
+            return Err(Error::Config(problems));
+        }
+        Ok(Config {
+            dojo_url,
+            api_key,
+            user_id,
+            low_privileged,
+            max_pages,
+            refetch_wait: Duration::from_secs(refetch_wait),
+            timeouts: Timeouts {
+                call: Duration::from_secs(call),
+                import: Duration::from_secs(import_timeout),
+            },
+            target,
+            import: Import {
+                plan,
+                no_scan_type,
+                minimum_severity,
+                scan_date,
+            },
+            scan,
+            args,
+            tmpdir: var("TMPDIR").unwrap_or_else(|| "/tmp".to_string()),
+            memory_spool_mb,
+        })
+    }
+}
+
+fn target(
+    scan: &Scan,
+    setting: &dyn Fn(&str) -> Option<String>,
+    var: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> Target {
+    let scan_name = scan.name.clone();
+    let mut need_name = |what: &str| -> String {
+        scan_name.clone().unwrap_or_else(|| {
+            problems.push(format!(
+                "no {what}: set SCAN_NAME, SCAN_FILE, or the {what} itself (annotation or DEFECTDOJO_ variable)"
+            ));
+            String::new()
+        })
+    };
+    // Java: the ScheduledScan's name when the scan has owners, else the scan name.
+    let product_name = setting("product-name").unwrap_or_else(|| match &scan.scheduled_scan {
+        Some(owner) => owner.clone(),
+        None => need_name("product name"),
+    });
+    let engagement_name = setting("engagement-name").unwrap_or_else(|| need_name("engagement name"));
+    let test_title = setting("test-title").unwrap_or_else(|| need_name("test title"));
+    let dedup = match setting("engagement-deduplicate-on-engagement") {
+        None => false,
+        Some(v) => parse_bool(&v).unwrap_or_else(|| {
+            problems.push(format!("engagement-deduplicate-on-engagement must be true or false, got '{v}'"));
+            false
+        }),
+    };
+    let _ = var;
+    Target {
+        product_type_name: setting("product-type-name"),
+        product_name,
+        product_description: setting("product-description")
+            .unwrap_or_else(|| DEFAULT_PRODUCT_DESCRIPTION.to_string()),
+        product_tags: tags(setting("product-tags")),
+        engagement_name,
+        engagement_version: setting("engagement-version"),
+        engagement_dedup: dedup,
+        engagement_tags: tags(setting("engagement-tags")),
+        test_title,
+    }
+}
+
+/// `product-type-name` → `DEFECTDOJO_PRODUCT_TYPE_NAME`.
+pub fn variable_for(annotation: &str) -> String {
+    format!(
+        "DEFECTDOJO_{}",
+        annotation.replace('-', "_").to_ascii_uppercase()
+    )
+}
+
+fn tags(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn boolean(
+    var: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<bool> {
+    let v = var(name)?;
+    let parsed = parse_bool(&v);
+    if parsed.is_none() {
+        problems.push(format!("{name} must be true or false, got '{v}'"));
+    }
+    parsed
+}
+
+/// `true`/`false` and the usual spellings, any case.
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Some(true),
+        "false" | "no" | "0" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// A severity in any case and spelling → DefectDojo's form value.
+pub fn dojo_severity(v: &str) -> Option<&'static str> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "info" | "informational" => Some("Info"),
+        "low" => Some("Low"),
+        "medium" => Some("Medium"),
+        "high" => Some("High"),
+        "critical" => Some("Critical"),
+        _ => None,
+    }
+}
+
+fn is_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&d[5..7].parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&d[8..10].parse::<u32>().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn args() -> Args {
+        Args {
+            raw_result: "raw.xml".into(),
+            findings: "findings.json".into(),
+            raw_result_upload: None,
+            findings_upload: None,
+        }
+    }
+
+    fn build(env: &[(&str, &str)], scan: Scan) -> Result<Config, Error> {
+        let map: HashMap<String, String> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::build(&|k| map.get(k).cloned(), scan, args())
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("DEFECTDOJO_URL", "https://dojo.example/"),
+        ("DEFECTDOJO_APIKEY", "k"),
+        ("SCAN_NAME", "nmap-1"),
+    ];
+
+    #[test]
+    fn defaults_follow_the_java_hook() {
+        let c = build(&BASE, Scan::default()).unwrap();
+        assert_eq!(c.dojo_url, "https://dojo.example");
+        assert_eq!(c.target.product_name, "nmap-1");
+        assert_eq!(c.target.engagement_name, "nmap-1");
+        assert_eq!(c.target.test_title, "nmap-1");
+        assert_eq!(c.target.product_type_name, None);
+        assert_eq!(c.target.product_description, DEFAULT_PRODUCT_DESCRIPTION);
+        assert_eq!(c.import.plan, Plan::Generic);
+        assert!(c.import.no_scan_type);
+        assert_eq!(c.timeouts.call, Duration::from_secs(60));
+        assert_eq!(c.max_pages, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = build(
+            &[("DEFECTDOJO_TIMEOUT_SECONDS", "soon"), ("DEFECTDOJO_LOW_PRIVILEGED_MODE", "maybe")],
+            Scan::default(),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        for needle in ["DEFECTDOJO_URL", "DEFECTDOJO_APIKEY", "DEFECTDOJO_TIMEOUT_SECONDS", "LOW_PRIVILEGED", "product name"] {
+            assert!(text.contains(needle), "{needle} missing in {text}");
+        }
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn annotation_beats_variable_beats_default() {
+        let mut scan = Scan::default();
+        scan.annotations.insert(
+            "defectdojo.securecodebox.io/product-name".into(),
+            "from-annotation".into(),
+        );
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_PRODUCT_NAME", "from-variable"));
+        env.push(("DEFECTDOJO_ENGAGEMENT_NAME", "eng-var"));
+        let c = build(&env, scan).unwrap();
+        assert_eq!(c.target.product_name, "from-annotation");
+        assert_eq!(c.target.engagement_name, "eng-var");
+    }
+
+    #[test]
+    fn minimum_severity_both_spellings_any_case() {
+        for key in ["minimum_severity", "minimum-severity"] {
+            for (given, want) in [("INFORMATIONAL", "Info"), ("low", "Low"), ("Critical", "Critical")] {
+                let mut scan = Scan::default();
+                scan.annotations
+                    .insert(format!("defectdojo.securecodebox.io/{key}"), given.into());
+                let c = build(&BASE, scan).unwrap();
+                assert_eq!(c.import.minimum_severity.as_deref(), Some(want));
+            }
+        }
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_MINIMUM_SEVERITY", "urgent"));
+        assert!(build(&env, Scan::default()).is_err());
+    }
+
+    #[test]
+    fn scheduled_scan_names_the_product() {
+        let scan = Scan::from_json(include_str!("../fixtures/k8s/scan-scheduled.json")).unwrap();
+        let mut scan2 = scan.clone();
+        scan2
+            .annotations
+            .remove("defectdojo.securecodebox.io/product-name");
+        let c = build(&BASE, scan2).unwrap();
+        assert_eq!(c.target.product_name, "zap-juiceshop");
+        assert_eq!(c.import.plan.dojo_type(), "ZAP Scan");
+        let c = build(&BASE, scan).unwrap();
+        assert_eq!(c.target.product_name, "Juice Shop");
+        assert_eq!(c.target.engagement_tags, vec!["automated", "daily"]);
+        assert_eq!(c.import.minimum_severity.as_deref(), Some("Low"));
+    }
+
+    #[test]
+    fn scan_type_variables() {
+        let mut env = BASE.to_vec();
+        env.push(("SCAN_TYPE", "nmap"));
+        assert_eq!(build(&env, Scan::default()).unwrap().import.plan.dojo_type(), "Nmap Scan");
+        env.push(("DEFECTDOJO_SCAN_TYPE", "SARIF"));
+        assert_eq!(build(&env, Scan::default()).unwrap().import.plan.dojo_type(), "SARIF");
+    }
+
+    #[test]
+    fn dates_and_urls_are_checked() {
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_SCAN_DATE", "2024-13-01"));
+        assert!(build(&env, Scan::default()).is_err());
+        let env = [("DEFECTDOJO_URL", "dojo.example"), ("DEFECTDOJO_APIKEY", "k"), ("SCAN_NAME", "s")];
+        assert!(build(&env, Scan::default()).is_err());
+        assert!(is_date("2024-02-29"));
+    }
+}

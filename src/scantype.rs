@@ -1,1 +1,100 @@
-//! (to do)
+//! Which DefectDojo scan type a scan is imported as, and from which file.
+//!
+//! The secureCodeBox scan types with a native DefectDojo parser upload the
+//! raw scanner report; every other type converts findings.json into
+//! DefectDojo's "Generic Findings Import" JSON. The table is the Java hook's,
+//! exactly (hook-behaviour.md §3.1).
+
+/// DefectDojo's scan type for converted secureCodeBox findings.
+pub const GENERIC: &str = "Generic Findings Import";
+
+/// The native mappings: secureCodeBox `spec.scanType` → DefectDojo scan type.
+pub const NATIVE: &[(&str, &str)] = &[
+    ("nmap", "Nmap Scan"),
+    ("zap-automation-framework", "ZAP Scan"),
+    ("sslyze", "Sslyze Scan"),
+    ("ssh-audit", "SSH Audit Importer"),
+    ("trivy-image", "Trivy Scan"),
+    ("trivy-image-autodiscovery", "Trivy Scan"),
+    ("trivy-filesystem", "Trivy Scan"),
+    ("trivy-repo", "Trivy Scan"),
+    ("trivy-k8s", "Trivy Scan"),
+    ("gitleaks", "Gitleaks Scan"),
+    ("nikto", "Nikto Scan"),
+    ("nuclei", "Nuclei Scan"),
+    ("wpscan", "Wpscan"),
+    ("semgrep", "Semgrep JSON Report"),
+];
+
+/// What gets uploaded, and as which DefectDojo scan type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Upload the raw scanner report as is.
+    Raw {
+        /// DefectDojo's scan type (a parser name).
+        dojo_type: String,
+    },
+    /// Convert findings.json to Generic Findings Import JSON and upload that.
+    Generic,
+}
+
+impl Plan {
+    /// The DefectDojo scan type this plan imports as.
+    pub fn dojo_type(&self) -> &str {
+        match self {
+            Plan::Raw { dojo_type } => dojo_type,
+            Plan::Generic => GENERIC,
+        }
+    }
+}
+
+/// Decides the plan. `dojo_override` is `DEFECTDOJO_SCAN_TYPE` (used as is,
+/// any DefectDojo parser); `scb_type` the secureCodeBox scan type.
+pub fn plan(dojo_override: Option<&str>, scb_type: Option<&str>) -> Plan {
+    match dojo_override {
+        Some(GENERIC) => Plan::Generic,
+        Some(dojo) => Plan::Raw {
+            dojo_type: dojo.to_string(),
+        },
+        None => match scb_type.and_then(native) {
+            Some(dojo) => Plan::Raw {
+                dojo_type: dojo.to_string(),
+            },
+            None => Plan::Generic,
+        },
+    }
+}
+
+/// The native DefectDojo scan type of a secureCodeBox scan type (exact,
+/// case-sensitive match, as in the Java hook).
+pub fn native(scb_type: &str) -> Option<&'static str> {
+    NATIVE.iter().find(|(s, _)| *s == scb_type).map(|(_, d)| *d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mapping_of_the_java_hook() {
+        assert_eq!(NATIVE.len(), 14);
+        assert_eq!(plan(None, Some("nmap")).dojo_type(), "Nmap Scan");
+        assert_eq!(plan(None, Some("trivy-k8s")).dojo_type(), "Trivy Scan");
+        assert_eq!(plan(None, Some("sslyze")).dojo_type(), "Sslyze Scan");
+        assert_eq!(plan(None, Some("wpscan")).dojo_type(), "Wpscan");
+    }
+
+    #[test]
+    fn everything_else_is_generic() {
+        for t in ["kube-hunter", "trivy-image-foo", "Nmap", "zap-baseline-scan", ""] {
+            assert_eq!(plan(None, Some(t)), Plan::Generic, "{t}");
+        }
+        assert_eq!(plan(None, None), Plan::Generic);
+    }
+
+    #[test]
+    fn override_wins() {
+        assert_eq!(plan(Some("SARIF"), Some("nmap")).dojo_type(), "SARIF");
+        assert_eq!(plan(Some(GENERIC), Some("nmap")), Plan::Generic);
+    }
+}

@@ -1,1 +1,310 @@
-//! DefectDojo API client.
+//! The DefectDojo API v2 client: typed calls on top of [`crate::http`].
+//!
+//! Every request carries `Authorization: Token …` and goes to the origin of
+//! `DEFECTDOJO_URL` only (`next` links are rebuilt onto it). Names are
+//! compared exactly on our side, because DefectDojo's `name` filters differ
+//! by endpoint (partial and case-insensitive on products, exact elsewhere)
+//! and unknown filters are silently ignored.
+
+pub mod context;
+pub mod import;
+pub mod model;
+
+use std::cell::Cell;
+use std::io::Read;
+
+use serde::de::DeserializeOwned;
+use ureq::Agent;
+
+use crate::error::Error;
+use crate::http;
+use crate::redact::Secret;
+
+/// Largest JSON answer we read from DefectDojo (a page of 500 findings with
+/// prefetched originals is a few MB).
+pub const BODY_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// A DefectDojo server, as configured.
+pub struct Dojo<'a> {
+    agent: &'a Agent,
+    base: String,
+    key: Secret,
+    max_pages: Option<u64>,
+    requests: Cell<u64>,
+    mutations: Cell<u64>,
+}
+
+/// An HTTP method with a JSON body (or none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Read.
+    Get,
+    /// Create.
+    Post,
+    /// Update.
+    Patch,
+    /// Delete.
+    Delete,
+}
+
+impl<'a> Dojo<'a> {
+    /// A client for `base` (DEFECTDOJO_URL without trailing slash).
+    pub fn new(agent: &'a Agent, base: &str, key: Secret, max_pages: Option<u64>) -> Dojo<'a> {
+        Dojo {
+            agent,
+            base: base.trim_end_matches('/').to_string(),
+            key,
+            max_pages,
+            requests: Cell::new(0),
+            mutations: Cell::new(0),
+        }
+    }
+
+    /// The base URL (no trailing slash).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The agent, for the import call.
+    pub fn agent(&self) -> &Agent {
+        self.agent
+    }
+
+    /// The `Authorization` header value.
+    pub(crate) fn auth(&self) -> String {
+        format!("Token {}", self.key.expose())
+    }
+
+    /// Requests sent so far (all methods) and the mutating ones among them.
+    pub fn request_counts(&self) -> (u64, u64) {
+        (self.requests.get(), self.mutations.get())
+    }
+
+    pub(crate) fn count(&self, method: Method) {
+        self.requests.set(self.requests.get() + 1);
+        if method != Method::Get {
+            self.mutations.set(self.mutations.get() + 1);
+        }
+    }
+
+    /// Sends a request to `path` (starting with `/api/v2/`) and returns the
+    /// raw body of a 2xx answer.
+    pub fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let url = format!("{}{path}", self.base);
+        let verb = match method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        };
+        log::debug!("{verb} {}", crate::redact::url(&url));
+        self.count(method);
+        let auth = self.auth();
+        let result = match (method, body) {
+            (Method::Get, _) => self.agent.get(&url).header("Authorization", &auth).call(),
+            (Method::Delete, _) => self.agent.delete(&url).header("Authorization", &auth).call(),
+            (Method::Post, b) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_json_value(b),
+            (Method::Patch, b) => self
+                .agent
+                .patch(&url)
+                .header("Authorization", &auth)
+                .send_json_value(b),
+        };
+        let mut resp = result.map_err(|e| http::transport_error(what, e))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(self.explain(what, http::status_error(what, &mut resp)));
+        }
+        let mut buf = Vec::new();
+        resp.body_mut()
+            .as_reader()
+            .take(BODY_LIMIT + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::Transport {
+                what: what.to_string(),
+                detail: format!("reading the answer failed: {e}"),
+            })?;
+        if buf.len() as u64 > BODY_LIMIT {
+            return Err(Error::protocol(what, "the answer is larger than 64 MiB"));
+        }
+        Ok(buf)
+    }
+
+    /// Adds hints to common failures: a bad key, a wrong base URL.
+    fn explain(&self, what: &str, err: Error) -> Error {
+        match err {
+            Error::Http {
+                status: 403,
+                detail,
+                ..
+            } if detail.contains("Invalid token") || detail.contains("credentials were not provided") => {
+                Error::Http {
+                    what: what.to_string(),
+                    status: 403,
+                    detail: format!("{detail} (check DEFECTDOJO_APIKEY: DefectDojo → API v2 Key)"),
+                }
+            }
+            Error::Http {
+                status, detail, ..
+            } if (300..400).contains(&status) => Error::Http {
+                what: what.to_string(),
+                status,
+                detail: format!(
+                    "DefectDojo answered with a redirect, which dojo-hook does not follow so the API key \
+                     stays with the host you named: check DEFECTDOJO_URL (https:// instead of http://?) {detail}"
+                )
+                .trim_end()
+                .to_string(),
+            },
+            other => other,
+        }
+    }
+
+    /// GET and parse.
+    pub fn get<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, Error> {
+        let body = self.call(Method::Get, path, None, what)?;
+        parse(&body, what)
+    }
+
+    /// POST a JSON body and parse the answer.
+    pub fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<T, Error> {
+        let answer = self.call(Method::Post, path, Some(body), what)?;
+        parse(&answer, what)
+    }
+
+    /// PATCH a JSON body and parse the answer.
+    pub fn patch<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<T, Error> {
+        let answer = self.call(Method::Patch, path, Some(body), what)?;
+        parse(&answer, what)
+    }
+
+    /// Lists every object of `path` with the query `params`, following
+    /// `next` (rebuilt onto our base URL), and keeps those `keep` accepts.
+    pub fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        what: &str,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>, Error> {
+        let mut query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        query.push("limit=100".to_string());
+        let mut next = Some(format!("{path}?{}", query.join("&")));
+        let mut seen = std::collections::HashSet::new();
+        let mut kept = Vec::new();
+        let mut pages = 0u64;
+        while let Some(page_path) = next.take() {
+            if !seen.insert(page_path.clone()) {
+                return Err(Error::protocol(what, "the `next` links loop back to a page already read"));
+            }
+            pages += 1;
+            if self.max_pages.is_some_and(|max| pages > max) {
+                return Err(Error::protocol(
+                    what,
+                    "more pages than DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS allows",
+                ));
+            }
+            let page: model::Page<T> = self.get(&page_path, what)?;
+            kept.extend(page.results.into_iter().filter(|t| keep(t)));
+            next = page.next.as_deref().map(|n| rebuild_next(path, n));
+        }
+        Ok(kept)
+    }
+}
+
+trait SendJson {
+    fn send_json_value(
+        self,
+        body: Option<&serde_json::Value>,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>;
+}
+
+impl SendJson for ureq::RequestBuilder<ureq::typestate::WithBody> {
+    fn send_json_value(
+        self,
+        body: Option<&serde_json::Value>,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        let bytes = body.map(|b| b.to_string()).unwrap_or_else(|| "{}".to_string());
+        self.content_type("application/json").send(bytes.as_bytes())
+    }
+}
+
+/// Parses a JSON answer into `T`.
+pub fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| {
+        let start = String::from_utf8_lossy(&body[..body.len().min(80)]).to_string();
+        Error::protocol(
+            what,
+            format!(
+                "DefectDojo's answer is not the expected JSON ({e}); it starts with {:?}: is DEFECTDOJO_URL the base URL of DefectDojo?",
+                http::one_line(&start, 80)
+            ),
+        )
+    })
+}
+
+/// Rebuilds a `next` link onto `path`: only its query string is kept, so the
+/// request goes to DEFECTDOJO_URL whatever host the server thinks it has.
+pub fn rebuild_next(path: &str, next: &str) -> String {
+    match next.split_once('?') {
+        Some((_, query)) => format!("{path}?{query}"),
+        None => path.to_string(),
+    }
+}
+
+/// Percent-encodes a query value: everything but RFC 3986 unreserved bytes.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_fully_encoded() {
+        assert_eq!(
+            encode("rec2-R&D + Ops/Überwachung \"α\""),
+            "rec2-R%26D%20%2B%20Ops%2F%C3%9Cberwachung%20%22%CE%B1%22"
+        );
+    }
+
+    #[test]
+    fn next_links_are_rebuilt_on_our_base() {
+        assert_eq!(
+            rebuild_next("/api/v2/products/", "http://internal:8080/api/v2/products/?limit=100&offset=100&name=a"),
+            "/api/v2/products/?limit=100&offset=100&name=a"
+        );
+    }
+}

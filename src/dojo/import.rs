@@ -1,0 +1,1 @@
+//! The import call (being written).

@@ -230,6 +230,41 @@ impl std::fmt::Debug for Prepared<'_> {
 ///
 /// A streamed body keeps the first stream (for a URL, its connection) open
 /// until it is sent: prepare right before sending.
+///
+/// ```no_run
+/// use dojo_hook::body::{self, Mode, Spool};
+/// use dojo_hook::multipart::{self, Multipart};
+/// use dojo_hook::source::{self, Location, Opened};
+/// # fn run(agent: &ureq::Agent, token: &str) -> Result<(), dojo_hook::Error> {
+/// let spool = Spool::from_env_values(Some("/tmp"), 8);
+///
+/// // An input, uploaded to DefectDojo as a multipart file part.
+/// let report = Location::parse("https://minio/b/scan-1/zap.xml?X-Amz-Signature=…");
+/// let mut file = body::prepare("scan report", &spool, Mode::Input, || {
+///     source::open(agent, &report, "scan report")
+/// })?;
+/// let name = report.file_name().unwrap_or_else(|| "report".into());
+/// let form = Multipart::new(multipart::new_boundary())
+///     .text("scan_type", "ZAP Scan")
+///     .file("file", &name, "application/octet-stream");
+/// let len = form.len(file.len());
+/// let mut reader = form.reader(file.reader()?);
+/// let resp = agent
+///     .post("https://dojo.example/api/v2/import-scan/")
+///     .header("Authorization", format!("Token {token}"))
+///     .header("Content-Length", len.to_string()) // else ureq sends chunked
+///     .content_type(form.content_type())
+///     .send(ureq::SendBody::from_reader(&mut reader));
+/// # let _ = resp;
+///
+/// // An output (a converter's JSON of unknown length), PUT to a presigned URL.
+/// let json: &[u8] = b"[]";
+/// let mut findings = body::prepare("findings", &spool, Mode::Output, || {
+///     Ok(Opened::stream(json))
+/// })?;
+/// source::put(agent, "https://minio/b/findings.json?X-Amz-Signature=…", &mut findings, "findings")?;
+/// # Ok(()) }
+/// ```
 pub fn prepare<'a>(
     what: &str,
     spool: &Spool,

@@ -916,4 +916,65 @@ mod tests {
             Some("A&B")
         );
     }
+
+    #[test]
+    fn multipart_import_of_a_two_pass_report_has_an_exact_length() {
+        use crate::multipart::{Multipart, new_boundary};
+        let data = content(300_000);
+        let mut fake = serve(vec![chunked(&data), chunked(&data), reply(201, b"{}")]);
+        let agent = agent();
+        let input = Location::parse(&format!("{}/b/scan-1/zap-report.xml{SIGNED}", fake.url));
+        let mut body = prepare("scan report", &Spool::new(None, 0), Mode::Input, || {
+            open(&agent, &input, "scan report")
+        })
+        .unwrap();
+        let filename = input.file_name().unwrap();
+        let form = Multipart::new(new_boundary())
+            .text("scan_type", "ZAP Scan")
+            .file("file", &filename, "application/octet-stream");
+        let len = form.len(body.len());
+        let mut reader = form.reader(body.reader().unwrap());
+        let resp = agent
+            .post(format!("{}/api/v2/import-scan/", fake.url))
+            .header("Content-Length", len.to_string())
+            .content_type(form.content_type())
+            .send(ureq::SendBody::from_reader(&mut reader))
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        let seen = &fake.requests()[2];
+        assert_eq!(
+            seen.header("content-length"),
+            Some(len.to_string().as_str())
+        );
+        assert_eq!(seen.header("transfer-encoding"), None);
+        assert_eq!(seen.body.len() as u64, len);
+        let needle =
+            b"filename=\"zap-report.xml\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+        let start = seen
+            .body
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
+            + needle.len();
+        assert!(seen.body[start..start + data.len()] == data[..]);
+    }
+
+    #[test]
+    fn encoded_answers_have_no_length() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\
+                    Connection: close\r\n\r\nabc"
+            .to_vec();
+        let mut fake = serve(vec![Reply {
+            raw,
+            refuse_early: false,
+        }]);
+        let opened = open(
+            &agent(),
+            &Location::Url(format!("{}/r.json.gz", fake.url)),
+            "r",
+        )
+        .unwrap();
+        assert_eq!(opened.len, None);
+        assert_eq!(fake.requests().len(), 1);
+    }
 }

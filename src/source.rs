@@ -1,1 +1,980 @@
-//! (owned by the body/transport work: see the issue)
+//! Where content comes from and goes to: local files, presigned object
+//! storage URLs and stdout.
+//!
+//! [`open`] gives a stream and, when known, its length; [`put`],
+//! [`write_local`] and [`write_stdout`] send a [`Prepared`] body. Presigned
+//! URLs carry their credentials in the query string, so every URL that
+//! reaches a log line or an error goes through [`redact::url`], and error
+//! bodies of object storage are reduced to their `Code` and `Message` (some
+//! S3 errors quote the signed request). This module does not decide how a
+//! body is held until it is sent: that is [`crate::body`].
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use log::debug;
+use ureq::Agent;
+use ureq::http::Response;
+
+use crate::body::{self, Prepared};
+use crate::error::Error;
+use crate::http;
+use crate::redact;
+
+/// Where an input is read from or an output written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An `http://` or `https://` URL, usually presigned.
+    Url(String),
+    /// A local file.
+    Path(PathBuf),
+    /// Standard output (`-`), for outputs only.
+    Stdout,
+}
+
+impl Location {
+    /// `http://…` and `https://…` are URLs, `-` is stdout, anything else is
+    /// a local path.
+    pub fn parse(arg: &str) -> Location {
+        let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            Location::Url(arg.to_string())
+        } else if arg == "-" {
+            Location::Stdout
+        } else {
+            Location::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The location as it may be printed: URLs without query string or
+    /// user info.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Url(url) => redact::url(url),
+            Location::Path(path) => path.display().to_string(),
+            Location::Stdout => "stdout".to_string(),
+        }
+    }
+
+    /// The last segment of the URL's path (percent-decoded, query ignored)
+    /// or the file's name; `None` if there is none. This keeps the file
+    /// extension, which DefectDojo's parsers look at.
+    pub fn file_name(&self) -> Option<String> {
+        let name = match self {
+            Location::Url(url) => {
+                let end = url.find(['?', '#']).unwrap_or(url.len());
+                let without_query = &url[..end];
+                let after_scheme = without_query
+                    .split_once("://")
+                    .map_or(without_query, |(_, rest)| rest);
+                let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+                percent_decode(path.rsplit('/').next().unwrap_or(""))
+            }
+            Location::Path(path) => path.file_name()?.to_string_lossy().into_owned(),
+            Location::Stdout => return None,
+        };
+        (!name.is_empty()).then_some(name)
+    }
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| segment.to_string())
+}
+
+/// An opened source: a stream and, when known up front, its exact length.
+pub struct Opened<'a> {
+    /// The content. Its errors carry an [`Error`] ([`Error::from_io`]).
+    pub reader: Box<dyn Read + 'a>,
+    /// The exact length, if the source announced it.
+    pub len: Option<u64>,
+}
+
+impl<'a> Opened<'a> {
+    /// A stream of unknown length, e.g. a converter's output.
+    pub fn stream(reader: impl Read + 'a) -> Opened<'a> {
+        Opened {
+            reader: Box::new(reader),
+            len: None,
+        }
+    }
+
+    /// A stream whose exact length is known up front.
+    pub fn sized(reader: impl Read + 'a, len: u64) -> Opened<'a> {
+        Opened {
+            reader: Box::new(reader),
+            len: Some(len),
+        }
+    }
+}
+
+/// A reader whose plain I/O errors become an [`Error`] with context.
+struct Labeled<R, F> {
+    inner: R,
+    label: F,
+}
+
+impl<R: Read, F: FnMut(io::Error) -> Error> Read for Labeled<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::Interrupted
+                || e.get_ref().is_some_and(|inner| inner.is::<Error>())
+            {
+                e
+            } else {
+                (self.label)(e).into_io()
+            }
+        })
+    }
+}
+
+/// Opens an input: a local file (with its length) or a GET of a URL (with
+/// its `Content-Length`, if it has one and no `Content-Encoding`).
+///
+/// `what` names the content in errors, e.g. `scan report`.
+pub fn open(agent: &Agent, location: &Location, what: &str) -> Result<Opened<'static>, Error> {
+    match location {
+        Location::Path(path) => open_file(path, what),
+        Location::Url(url) => open_url(agent, url, what),
+        Location::Stdout => Err(Error::input(
+            what,
+            "'-' (stdout) can only be used for outputs; give a file path or a URL",
+        )),
+    }
+}
+
+fn open_file(path: &Path, what: &str) -> Result<Opened<'static>, Error> {
+    let named = format!("{what} ({})", path.display());
+    let file = File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => Error::input(&named, "not found: check the path"),
+        io::ErrorKind::PermissionDenied => Error::input(
+            &named,
+            "permission denied: check the file's permissions and the container's user",
+        ),
+        _ => Error::io(format!("opening {named}"), e),
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(format!("opening {named}"), e))?;
+    if meta.is_dir() {
+        return Err(Error::input(&named, "is a directory, not a file"));
+    }
+    // Pipes and devices report a length of 0 whatever they deliver.
+    let len = meta.is_file().then_some(meta.len());
+    let label = format!("reading {named}");
+    Ok(Opened {
+        reader: Box::new(Labeled {
+            inner: file,
+            label: move |e| Error::io(&label, e),
+        }),
+        len,
+    })
+}
+
+fn open_url(agent: &Agent, url: &str, what: &str) -> Result<Opened<'static>, Error> {
+    let request = format!("{what}: GET {}", redact::url(url));
+    debug!("GET {}", redact::url(url));
+    let mut resp = agent
+        .get(url)
+        .call()
+        .map_err(|e| http::transport_error(&request, e))?;
+    if !resp.status().is_success() {
+        return Err(storage_error(&request, url, &mut resp));
+    }
+    // ureq is built without decompression: with a Content-Encoding the
+    // bytes are passed on as they come, but their length is left to the
+    // spool so that decoding could be added without a wrong length.
+    let encoded = resp
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
+    let len = if encoded {
+        None
+    } else {
+        resp.body().content_length()
+    };
+    debug!(
+        "{}: {}",
+        redact::url(url),
+        len.map_or("length unknown".to_string(), |n| format!("{n} bytes"))
+    );
+    Ok(Opened {
+        reader: Box::new(Labeled {
+            inner: resp.into_body().into_reader(),
+            label: move |e| http::transport_error(&request, ureq::Error::from(e)),
+        }),
+        len,
+    })
+}
+
+/// Uploads a body to a presigned URL with `PUT`.
+///
+/// The body is sent with its exact `Content-Length` (presigned URLs reject
+/// chunked uploads) and without `Content-Type` (they are signed without
+/// one), and with `Expect: 100-continue`, so that an expired or wrong URL
+/// is refused with S3's message before gigabytes are sent. A non-2xx answer
+/// becomes an [`Error::Http`] carrying the S3 error code and message.
+pub fn put(agent: &Agent, url: &str, body: &mut Prepared<'_>, what: &str) -> Result<(), Error> {
+    let shown = redact::url(url);
+    let request = format!("{what}: PUT {shown}");
+    debug!("PUT {shown} ({} bytes, {})", body.len(), body.mode());
+    let len = body.len();
+    let mut reader = body.reader()?;
+    let sent = agent
+        .put(url)
+        .header("Content-Length", len.to_string())
+        .header("Expect", "100-continue")
+        .send(ureq::SendBody::from_reader(&mut reader));
+    let mut resp = sent.map_err(|e| send_error(&request, e))?;
+    if !resp.status().is_success() {
+        return Err(storage_error(&request, url, &mut resp));
+    }
+    Ok(())
+}
+
+/// The error of a request that got no answer; a failure of the body's
+/// own reader (e.g. a second pass that differed) is passed on as it is.
+fn send_error(request: &str, err: ureq::Error) -> Error {
+    match err {
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<Error>()) => {
+            Error::from_io(request, io)
+        }
+        other => http::transport_error(request, other),
+    }
+}
+
+/// Writes a body to a local file, atomically: it is written to a temp file
+/// in the same directory and renamed over `path`, so a failed run never
+/// leaves a half-written file (an existing one is kept).
+pub fn write_local(path: &Path, body: &mut Prepared<'_>) -> Result<(), Error> {
+    let named = format!("writing {}", path.display());
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let prefix = format!(
+        ".{}.",
+        path.file_name()
+            .map_or("output".into(), |n| n.to_string_lossy())
+    );
+    let (mut file, temp) =
+        body::create_unique(dir, &prefix, false).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => {
+                Error::input(&named, "the directory does not exist: check the path")
+            }
+            _ => Error::io(
+                format!("{named} (creating a temp file in {})", dir.display()),
+                e,
+            ),
+        })?;
+    let pending = Pending(Some(temp));
+    body::copy_to(&mut body.reader()?, &mut file, &named)?;
+    file.sync_all().map_err(|e| Error::io(&named, e))?;
+    drop(file);
+    pending.commit(path).map_err(|e| Error::io(&named, e))
+}
+
+/// A temp file that is removed unless it was renamed into place.
+struct Pending(Option<PathBuf>);
+
+impl Pending {
+    fn commit(mut self, target: &Path) -> io::Result<()> {
+        match &self.0 {
+            Some(temp) => fs::rename(temp, target).map(|()| self.0 = None),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(temp) = &self.0 {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
+/// Writes a body to stdout. Unlike a file, stdout cannot be taken back: if
+/// a second pass differs, what came before the error has been written.
+pub fn write_stdout(body: &mut Prepared<'_>) -> Result<(), Error> {
+    let mut out = io::stdout().lock();
+    body::copy_to(&mut body.reader()?, &mut out, "writing to stdout")?;
+    Ok(())
+}
+
+/// Writes a body to any [`Location`]: [`put`], [`write_local`] or
+/// [`write_stdout`].
+pub fn store(
+    agent: &Agent,
+    location: &Location,
+    body: &mut Prepared<'_>,
+    what: &str,
+) -> Result<(), Error> {
+    match location {
+        Location::Url(url) => put(agent, url, body, what),
+        Location::Path(path) => write_local(path, body),
+        Location::Stdout => write_stdout(body),
+    }
+}
+
+/// The error for a non-2xx answer of object storage.
+fn storage_error(request: &str, url: &str, resp: &mut Response<ureq::Body>) -> Error {
+    let status = resp.status().as_u16();
+    let body = http::read_prefix(resp, http::ERROR_BODY_LIMIT);
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| q.split('#').next().unwrap_or(q));
+    Error::Http {
+        what: request.to_string(),
+        status,
+        detail: storage_detail(status, &body, query),
+    }
+}
+
+/// The useful part of an object storage error body, on one line.
+///
+/// S3 and MinIO answer with `<Error><Code>…</Code><Message>…</Message>…`;
+/// only code and message are shown, because other elements
+/// (`StringToSign`, `CanonicalRequest`, `AWSAccessKeyId`) quote the signed
+/// request. Other bodies are shown only if they do not contain the query
+/// string (`secret`) or anything that looks like a signature.
+pub(crate) fn storage_detail(status: u16, body: &[u8], secret: Option<&str>) -> String {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    let code = xml_element(trimmed, "Code");
+    let mut detail = match (&code, xml_element(trimmed, "Message")) {
+        (Some(code), Some(message)) if !message.is_empty() => format!("{code}: {message}"),
+        (Some(code), _) => code.clone(),
+        (None, _) if trimmed.starts_with('<') => {
+            "an XML or HTML answer without an error code".into()
+        }
+        (None, _) => http::one_line(trimmed, 300),
+    };
+    let leaks = secret.is_some_and(|q| !q.is_empty() && detail.contains(q))
+        || ["signature", "x-amz-", "credential"]
+            .iter()
+            .any(|s| detail.to_ascii_lowercase().contains(s) && code.is_none());
+    if leaks {
+        detail = "(the answer is not shown: it quotes the signed URL)".into();
+    }
+    let hint = match (status, code.as_deref()) {
+        (_, Some("SignatureDoesNotMatch")) => {
+            "; the URL was signed for another method or other headers, or it was changed \
+             after signing"
+        }
+        (403, _) => {
+            "; presigned URLs expire (secureCodeBox signs them for 1 h by default): the URL \
+             may have expired before this hook ran"
+        }
+        (404, _) | (_, Some("NoSuchKey")) => "; the object does not exist (yet)",
+        _ => "",
+    };
+    format!("{}{hint}", http::one_line(&detail, 600))
+}
+
+/// The text of the first `<name>…</name>`, unescaped, on one line.
+fn xml_element(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    let text = xml[start..end]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    Some(http::one_line(&text, 300))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::{Mode, Spool, prepare};
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
+    /// One request as the fake server saw it.
+    #[derive(Debug)]
+    struct Seen {
+        method: String,
+        path: String,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        /// False when the client hung up before sending `Content-Length` bytes.
+        complete: bool,
+    }
+
+    impl Seen {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    /// What the fake answers to one connection.
+    struct Reply {
+        raw: Vec<u8>,
+        /// Answer right after the headers, without reading the body (as S3
+        /// does for `Expect: 100-continue` when it refuses the request).
+        refuse_early: bool,
+    }
+
+    fn reply(status: u16, body: &[u8]) -> Reply {
+        let mut raw = format!(
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        raw.extend_from_slice(body);
+        Reply {
+            raw,
+            refuse_early: false,
+        }
+    }
+
+    /// A `Transfer-Encoding: chunked` answer: no length up front.
+    fn chunked(body: &[u8]) -> Reply {
+        let mut raw =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+        for chunk in body.chunks(1000) {
+            raw.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            raw.extend_from_slice(chunk);
+            raw.extend_from_slice(b"\r\n");
+        }
+        raw.extend_from_slice(b"0\r\n\r\n");
+        Reply {
+            raw,
+            refuse_early: false,
+        }
+    }
+
+    /// A std-only HTTP/1.1 server answering one connection per reply, in
+    /// order; dropping it checks that every reply was asked for.
+    struct Fake {
+        url: String,
+        rx: mpsc::Receiver<Seen>,
+        expected: usize,
+        seen: Vec<Seen>,
+    }
+
+    fn serve(replies: Vec<Reply>) -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = mpsc::channel();
+        let expected = replies.len();
+        thread::spawn(move || {
+            for reply in replies {
+                let (stream, _) = listener.accept().unwrap();
+                let seen = handle(&stream, &reply);
+                if tx.send(seen).is_err() {
+                    return;
+                }
+            }
+        });
+        Fake {
+            url,
+            rx,
+            expected,
+            seen: Vec::new(),
+        }
+    }
+
+    fn handle(stream: &TcpStream, reply: &Reply) -> Seen {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let path = parts.next().unwrap_or("").to_string();
+        let mut headers = Vec::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let trimmed = line.trim_end();
+            if trimmed.is_empty() {
+                break;
+            }
+            let (name, value) = trimmed.split_once(':').unwrap();
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+        let mut seen = Seen {
+            method,
+            path,
+            headers,
+            body: Vec::new(),
+            complete: true,
+        };
+        let len: u64 = seen
+            .header("content-length")
+            .map_or(0, |v| v.parse().unwrap());
+        let mut out = stream;
+        if reply.refuse_early {
+            out.write_all(&reply.raw).unwrap();
+            seen.complete = len == 0;
+            return seen;
+        }
+        if seen.header("expect") == Some("100-continue") {
+            out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+        }
+        // Read the whole body before answering (else the client sees a
+        // reset); a chunked body is not read: the tests reject it.
+        if seen.header("transfer-encoding").is_none() {
+            let _ = (&mut reader).take(len).read_to_end(&mut seen.body);
+            seen.complete = seen.body.len() as u64 == len;
+        }
+        if seen.complete {
+            let _ = out.write_all(&reply.raw);
+        }
+        seen
+    }
+
+    impl Fake {
+        /// The requests seen so far, waiting for those still in flight.
+        fn requests(&mut self) -> &[Seen] {
+            while self.seen.len() < self.expected {
+                match self.rx.recv_timeout(Duration::from_secs(10)) {
+                    Ok(seen) => self.seen.push(seen),
+                    Err(_) => break,
+                }
+            }
+            &self.seen
+        }
+    }
+
+    impl Drop for Fake {
+        fn drop(&mut self) {
+            if !thread::panicking() {
+                let got = self.requests().len();
+                assert_eq!(
+                    got, self.expected,
+                    "the fake server was not called as expected"
+                );
+            }
+        }
+    }
+
+    fn agent() -> Agent {
+        http::agent(&http::Timeouts::default())
+    }
+
+    fn content(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 % 251) as u8).collect()
+    }
+
+    const SIGNED: &str = "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20240101\
+                          &X-Amz-Signature=deadbeefcafe";
+
+    #[test]
+    fn put_sends_exact_length_without_chunking_or_content_type() {
+        let data = content(300_000);
+        let mut fake = serve(vec![reply(200, b"")]);
+        let spool = Spool::new(None, 1 << 20);
+        let mut body = prepare("findings", &spool, Mode::Output, || {
+            Ok(Opened::stream(&data[..]))
+        })
+        .unwrap();
+        assert_eq!(body.mode(), "in memory");
+        put(
+            &agent(),
+            &format!("{}/b/findings.json{SIGNED}", fake.url),
+            &mut body,
+            "findings",
+        )
+        .unwrap();
+        let seen = &fake.requests()[0];
+        assert_eq!(seen.method, "PUT");
+        assert!(seen.path.starts_with("/b/findings.json?"));
+        assert_eq!(seen.header("content-length"), Some("300000"));
+        assert_eq!(seen.header("transfer-encoding"), None);
+        assert_eq!(seen.header("content-type"), None);
+        assert_eq!(seen.header("expect"), Some("100-continue"));
+        assert!(seen.body == data);
+    }
+
+    #[test]
+    fn url_without_length_is_spooled() {
+        let data = content(250_000);
+        let mut fake = serve(vec![chunked(&data)]);
+        let url = format!("{}/b/scan/report.xml{SIGNED}", fake.url);
+        let agent = agent();
+        let dir = crate::body::tests::test_dir("source-spool");
+        let spool = Spool::new(Some(dir.clone()), 0);
+        let location = Location::parse(&url);
+        let mut body = prepare("scan report", &spool, Mode::Input, || {
+            let opened = open(&agent, &location, "scan report")?;
+            assert_eq!(opened.len, None, "a chunked answer has no length");
+            Ok(opened)
+        })
+        .unwrap();
+        assert_eq!((body.mode(), body.len()), ("spooled", 250_000));
+        let mut out = Vec::new();
+        body.reader().unwrap().read_to_end(&mut out).unwrap();
+        assert!(out == data);
+        assert_eq!(fake.requests()[0].method, "GET");
+        drop(body);
+        fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn url_with_length_is_streamed() {
+        let data = content(5000);
+        let mut fake = serve(vec![reply(200, &data)]);
+        let opened = open(
+            &agent(),
+            &Location::Url(format!("{}/r.json", fake.url)),
+            "report",
+        )
+        .unwrap();
+        assert_eq!(opened.len, Some(5000));
+        let mut out = Vec::new();
+        { opened.reader }.read_to_end(&mut out).unwrap();
+        assert!(out == data);
+        assert_eq!(fake.requests().len(), 1);
+    }
+
+    const EXPIRED: &[u8] =
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+        <Message>Request has expired</Message><Key>scan/findings.json</Key>\
+        <StringToSign>AWS4-HMAC-SHA256 deadbeefcafe</StringToSign>\
+        <CanonicalRequest>GET /b/x X-Amz-Credential=AKIAEXAMPLE</CanonicalRequest></Error>";
+
+    #[test]
+    fn forbidden_xml_becomes_a_readable_error_without_secrets() {
+        let fake = serve(vec![reply(403, EXPIRED)]);
+        let url = format!("{}/b/scan/findings.json{SIGNED}", fake.url);
+        let err = open(&agent(), &Location::Url(url), "scan results")
+            .err()
+            .unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "scan results: GET {}/b/scan/findings.json?…: HTTP 403: AccessDenied: Request has expired; presigned URLs expire",
+                fake.url
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains("1 h"), "{msg}");
+        for secret in ["deadbeef", "AKIA", "X-Amz", "Signature"] {
+            assert!(!msg.contains(secret), "{secret} leaked: {msg}");
+        }
+        assert_eq!(err.exit_code(), crate::error::EXIT_REMOTE);
+    }
+
+    #[test]
+    fn two_pass_body_over_http_arrives_byte_identical() {
+        let data = content(400_000);
+        let mut fake = serve(vec![chunked(&data), chunked(&data), reply(200, b"")]);
+        let agent = agent();
+        let input = Location::Url(format!("{}/in/report.json{SIGNED}", fake.url));
+        let mut body = prepare("report", &Spool::new(None, 0), Mode::Input, || {
+            open(&agent, &input, "report")
+        })
+        .unwrap();
+        assert_eq!((body.mode(), body.len()), ("two passes", 400_000));
+        put(
+            &agent,
+            &format!("{}/out/report.json{SIGNED}", fake.url),
+            &mut body,
+            "report",
+        )
+        .unwrap();
+        let seen = fake.requests();
+        let methods: Vec<_> = seen.iter().map(|s| s.method.as_str()).collect();
+        assert_eq!(methods, ["GET", "GET", "PUT"]);
+        assert_eq!(seen[2].header("content-length"), Some("400000"));
+        assert_eq!(seen[2].header("transfer-encoding"), None);
+        assert!(seen[2].body == data, "byte-identical");
+    }
+
+    #[test]
+    fn a_changed_second_pass_never_reaches_the_server_complete() {
+        let data = content(400_000);
+        let mut changed = data.clone();
+        changed[399_999] ^= 0xff;
+        let mut fake = serve(vec![chunked(&data), chunked(&changed), reply(200, b"")]);
+        let agent = agent();
+        let input = Location::Url(format!("{}/in/report.json", fake.url));
+        let mut body = prepare("report", &Spool::new(None, 0), Mode::Input, || {
+            open(&agent, &input, "report")
+        })
+        .unwrap();
+        let err = put(
+            &agent,
+            &format!("{}/out{SIGNED}", fake.url),
+            &mut body,
+            "report",
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("report: the second pass produced different content"),
+            "{err}"
+        );
+        let put_seen = &fake.requests()[2];
+        assert!(
+            !put_seen.complete,
+            "the server must not get a complete body"
+        );
+        assert!(put_seen.body.len() < 400_000);
+    }
+
+    #[test]
+    fn a_refused_put_reports_s3s_message_before_sending_the_body() {
+        let mut refused = reply(403, EXPIRED);
+        refused.refuse_early = true;
+        let mut fake = serve(vec![refused]);
+        let data = content(1 << 20);
+        let read = std::cell::Cell::new(0usize);
+        struct Counting<'a>(&'a [u8], &'a std::cell::Cell<usize>);
+        impl Read for Counting<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.set(self.1.get() + n);
+                Ok(n)
+            }
+        }
+        let mut body = prepare("findings", &Spool::new(None, 0), Mode::Input, || {
+            Ok(Opened::sized(Counting(&data, &read), data.len() as u64))
+        })
+        .unwrap();
+        let err = put(
+            &agent(),
+            &format!("{}/b/f.json{SIGNED}", fake.url),
+            &mut body,
+            "findings",
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .contains("HTTP 403: AccessDenied: Request has expired"),
+            "{err}"
+        );
+        assert_eq!(read.get(), 0, "Expect: 100-continue spared the upload");
+        assert!(!fake.requests()[0].complete);
+    }
+
+    #[test]
+    fn missing_and_odd_local_inputs() {
+        let err = open(
+            &agent(),
+            &Location::parse("/nonexistent/zap.xml"),
+            "scan report",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "scan report (/nonexistent/zap.xml): not found: check the path"
+        );
+        assert_eq!(err.exit_code(), crate::error::EXIT_LOCAL);
+        let dir = std::env::temp_dir();
+        let err = open(&agent(), &Location::Path(dir), "scan report")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().ends_with("is a directory, not a file"),
+            "{err}"
+        );
+        let err = open(&agent(), &Location::Stdout, "scan report")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("only be used for outputs"));
+    }
+
+    #[test]
+    fn local_file_has_its_length() {
+        let dir = crate::body::tests::test_dir("local");
+        let path = dir.join("report.json");
+        fs::write(&path, b"[1,2,3]").unwrap();
+        let opened = open(&agent(), &Location::Path(path.clone()), "report").unwrap();
+        assert_eq!(opened.len, Some(7));
+        fs::remove_file(&path).unwrap();
+        fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn write_local_is_atomic() {
+        let dir = crate::body::tests::test_dir("write");
+        let target = dir.join("findings.json");
+        fs::write(&target, b"old").unwrap();
+        let data = content(100_000);
+        let mut body = prepare("findings", &Spool::new(None, 1 << 20), Mode::Output, || {
+            Ok(Opened::stream(&data[..]))
+        })
+        .unwrap();
+        write_local(&target, &mut body).unwrap();
+        assert!(fs::read(&target).unwrap() == data);
+
+        // A second pass that differs: the old file stays, no temp file is left.
+        let passes = [data.clone(), data[..10].to_vec()];
+        let n = std::cell::Cell::new(0);
+        let mut body = prepare("findings", &Spool::new(None, 0), Mode::Output, || {
+            let pass = &passes[n.get()];
+            n.set(n.get() + 1);
+            Ok(Opened::stream(&pass[..]))
+        })
+        .unwrap();
+        fs::write(&target, b"old").unwrap();
+        let err = write_local(&target, &mut body).err().unwrap();
+        assert!(err.to_string().contains("second pass"), "{err}");
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
+
+        let err = write_local(&dir.join("missing/x.json"), &mut body)
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("the directory does not exist"),
+            "{err}"
+        );
+        fs::remove_file(&target).unwrap();
+        fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn locations_parse_display_and_name() {
+        let url = format!("HTTPS://u:p@minio:9000/bucket/scan-1/zap%20report.xml{SIGNED}#x");
+        let loc = Location::parse(&url);
+        assert_eq!(loc, Location::Url(url.clone()));
+        assert_eq!(
+            loc.display(),
+            "HTTPS://minio:9000/bucket/scan-1/zap%20report.xml?…"
+        );
+        assert_eq!(loc.file_name().as_deref(), Some("zap report.xml"));
+        assert_eq!(Location::parse("http://host").file_name(), None);
+        assert_eq!(Location::parse("http://host/dir/?a=b").file_name(), None);
+        assert_eq!(
+            Location::parse("http://host/a%2").file_name().as_deref(),
+            Some("a%2")
+        );
+        assert_eq!(Location::parse("-"), Location::Stdout);
+        assert_eq!(Location::Stdout.display(), "stdout");
+        assert_eq!(Location::Stdout.file_name(), None);
+        let path = Location::parse("./out/findings.json");
+        assert_eq!(path, Location::Path(PathBuf::from("./out/findings.json")));
+        assert_eq!(path.file_name().as_deref(), Some("findings.json"));
+        assert_eq!(path.display(), "./out/findings.json");
+        assert!(matches!(Location::parse("httpx.json"), Location::Path(_)));
+    }
+
+    #[test]
+    fn storage_details() {
+        assert_eq!(
+            storage_detail(404, b"<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>", None),
+            "NoSuchKey: The specified key does not exist.; the object does not exist (yet)"
+        );
+        let d = storage_detail(403, b"<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message><StringToSign>x</StringToSign></Error>", Some("X-Amz-Signature=abc"));
+        assert!(d.starts_with("SignatureDoesNotMatch: The request signature we calculated does not match; the URL was signed"), "{d}");
+        assert_eq!(
+            storage_detail(500, b"<html><body>oops</body></html>", None),
+            "an XML or HTML answer without an error code"
+        );
+        assert_eq!(
+            storage_detail(502, b"upstream  timed out", None),
+            "upstream timed out"
+        );
+        let leak = storage_detail(
+            400,
+            b"bad request a=1&X-Amz-Signature=abc",
+            Some("a=1&X-Amz-Signature=abc"),
+        );
+        assert!(!leak.contains("abc"), "{leak}");
+        assert_eq!(
+            storage_detail(403, b"<Error><Code>A&amp;B</Code></Error>", None)
+                .split(';')
+                .next(),
+            Some("A&B")
+        );
+    }
+
+    #[test]
+    fn multipart_import_of_a_two_pass_report_has_an_exact_length() {
+        use crate::multipart::{Multipart, new_boundary};
+        let data = content(300_000);
+        let mut fake = serve(vec![chunked(&data), chunked(&data), reply(201, b"{}")]);
+        let agent = agent();
+        let input = Location::parse(&format!("{}/b/scan-1/zap-report.xml{SIGNED}", fake.url));
+        let mut body = prepare("scan report", &Spool::new(None, 0), Mode::Input, || {
+            open(&agent, &input, "scan report")
+        })
+        .unwrap();
+        let filename = input.file_name().unwrap();
+        let form = Multipart::new(new_boundary())
+            .text("scan_type", "ZAP Scan")
+            .file("file", &filename, "application/octet-stream");
+        let len = form.len(body.len());
+        let mut reader = form.reader(body.reader().unwrap());
+        let resp = agent
+            .post(format!("{}/api/v2/import-scan/", fake.url))
+            .header("Content-Length", len.to_string())
+            .content_type(form.content_type())
+            .send(ureq::SendBody::from_reader(&mut reader))
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        let seen = &fake.requests()[2];
+        assert_eq!(
+            seen.header("content-length"),
+            Some(len.to_string().as_str())
+        );
+        assert_eq!(seen.header("transfer-encoding"), None);
+        assert_eq!(seen.body.len() as u64, len);
+        let needle =
+            b"filename=\"zap-report.xml\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+        let start = seen
+            .body
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
+            + needle.len();
+        assert!(seen.body[start..start + data.len()] == data[..]);
+    }
+
+    #[test]
+    fn encoded_answers_have_no_length() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\
+                    Connection: close\r\n\r\nabc"
+            .to_vec();
+        let mut fake = serve(vec![Reply {
+            raw,
+            refuse_early: false,
+        }]);
+        let opened = open(
+            &agent(),
+            &Location::Url(format!("{}/r.json.gz", fake.url)),
+            "r",
+        )
+        .unwrap();
+        assert_eq!(opened.len, None);
+        assert_eq!(fake.requests().len(), 1);
+    }
+}

@@ -1,6 +1,419 @@
-//! Orchestration of a run (being written).
+//! Orchestration of a run: configuration → upload body → DefectDojo context →
+//! import → test description → (sync back) → summary.
+//!
+//! Takes its inputs as arguments and a variable getter; never reads the
+//! process environment itself except in [`main_with_env`].
+
+use std::ffi::OsString;
+use std::io::{BufReader, Write};
+use std::time::{Duration, Instant};
+
+use crate::body::{self, Mode, Prepared, Spool};
+use crate::cli::{self, Args, Command};
+use crate::config::{Config, Getter};
+use crate::convert::generic::GenericReader;
+use crate::dojo::context::{self, Context};
+use crate::dojo::import::{self, ImportForm};
+use crate::dojo::model::{ImportAnswer, Page, Test};
+use crate::dojo::{Dojo, Method};
+use crate::error::Error;
+use crate::scan::Scan;
+use crate::scantype::Plan;
+use crate::source::{self, Location, Opened};
+use crate::summary::{BySeverity, Summary};
+use crate::convert::sync;
+use crate::{describe, http, time};
 
 /// Runs with the process's arguments and environment; returns the exit code.
 pub fn main_with_env() -> u8 {
-    crate::error::EXIT_LOCAL
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let get = |name: &str| std::env::var(name).ok();
+    match cli::parse(args) {
+        Ok(Command::Help) => {
+            print!("{}", crate::help::HELP);
+            0
+        }
+        Ok(Command::Version) => {
+            println!("dojo-hook {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Ok(Command::Run(args)) => {
+            let to_stdout = args.findings_upload.as_deref() == Some("-");
+            match run(args, &get) {
+                Ok(summary) => {
+                    let line = summary.to_line();
+                    // The findings own stdout when they are written there.
+                    let written = if to_stdout {
+                        writeln!(std::io::stderr(), "{line}")
+                    } else {
+                        writeln!(std::io::stdout(), "{line}")
+                    };
+                    // A closed stdout (e.g. `| head`) is not a failure of the import.
+                    drop(written);
+                    0
+                }
+                Err(err) => report(&err),
+            }
+        }
+        Err(err) => report(&err),
+    }
+}
+
+fn report(err: &Error) -> u8 {
+    eprintln!("dojo-hook: error: {err}");
+    err.exit_code()
+}
+
+/// One run with the given arguments and variables.
+pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
+    let scan = read_scan_file(get)?;
+    let cfg = Config::build(get, scan, args)?;
+    let raw = Location::parse(&cfg.args.raw_result);
+    let findings = Location::parse(&cfg.args.findings);
+    let output = cfg.args.findings_upload.as_deref().map(Location::parse);
+    if let Some(Location::Path(path)) = &output {
+        check_output_dir(path)?;
+    }
+    if cfg.import.no_scan_type {
+        log::warn!(
+            "no scan type given (SCAN_TYPE, DEFECTDOJO_SCAN_TYPE or the scan's spec.scanType): \
+             importing FINDINGS as \"Generic Findings Import\""
+        );
+    }
+
+    let agent = http::agent(&cfg.timeouts);
+    let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
+    let started = Instant::now();
+
+    // The body is produced (downloaded, converted, checked) before anything
+    // is created in DefectDojo: a broken input creates nothing there.
+    let (mut report, file_name) = prepare_report(&cfg, &agent, &spool, &raw, &findings)?;
+
+    let dojo = Dojo::new(&agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages);
+    log::info!("importing into DefectDojo at {}", crate::redact::url(&cfg.dojo_url));
+    let ctx = context::resolve(&dojo, &cfg, &time::today_utc())?;
+    let before = if ctx.engagement_created {
+        Vec::new()
+    } else {
+        tests_titled(&dojo, &ctx, &cfg.target.test_title)?
+    };
+
+    let form = ImportForm {
+        scan_type: cfg.import.plan.dojo_type().to_string(),
+        engagement: ctx.engagement_id,
+        test_title: cfg.target.test_title.clone(),
+        version: cfg.target.engagement_version.clone(),
+        lead: Some(ctx.user_id),
+        minimum_severity: cfg.import.minimum_severity.clone(),
+        scan_date: cfg.import.scan_date.clone(),
+        deduplication_execution_mode: cfg.sync_back().then(|| "async_wait".to_string()),
+        file_name,
+    };
+    let answer = match import::import(&dojo, &form, &mut report, cfg.timeouts.import) {
+        Ok(answer) => answer,
+        Err(err) => return Err(after_failed_import(&dojo, &ctx, &cfg, &before, err)),
+    };
+    let test_id = answer.test_id().ok_or_else(|| {
+        Error::protocol("the import's answer", "has no test id (`test` / `test_id`)")
+    })?;
+    log::info!(
+        "imported as test {test_id}: {}/test/{test_id}",
+        cfg.dojo_url
+    );
+    describe_test(&dojo, &cfg, test_id);
+
+    let mut summary = Summary {
+        mode: if cfg.sync_back() { "import+sync" } else { "import" },
+        scan_type: form.scan_type.clone(),
+        test_id,
+        test_url: format!("{}/test/{test_id}", cfg.dojo_url),
+        engagement_id: answer.engagement_id.unwrap_or(ctx.engagement_id),
+        engagement_created: ctx.engagement_created,
+        product_id: answer.product_id.unwrap_or(ctx.product_id),
+        product_type_id: answer.product_type_id.unwrap_or(ctx.product_type_id),
+        findings: BySeverity::from_answer(&answer),
+        duplicates: duplicates(&answer),
+        synced: None,
+        body: report.mode().to_string(),
+        dojo_requests: 0,
+    };
+    drop(report);
+
+    if let Some(output) = &output {
+        wait_for_deduplication(&dojo, &cfg, &answer, test_id)?;
+        let counts = sync_back(&dojo, &cfg, &agent, &spool, test_id, output)?;
+        summary.synced = Some(counts.total);
+        summary.duplicates = counts.duplicates;
+    }
+    summary.dojo_requests = dojo.request_counts().0;
+    log::info!(
+        "done in {:.1} s with {} DefectDojo requests",
+        started.elapsed().as_secs_f64(),
+        summary.dojo_requests
+    );
+    Ok(summary)
+}
+
+fn read_scan_file(get: Getter) -> Result<Scan, Error> {
+    let Some(path) = get("SCAN_FILE").filter(|p| !p.trim().is_empty()) else {
+        return Ok(Scan::default());
+    };
+    let what = format!("SCAN_FILE {path}");
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(&what, "not found: check the path"),
+        _ => Error::io(format!("reading {what}"), e),
+    })?;
+    Scan::from_json(&text).map_err(|reason| Error::input(what, reason))
+}
+
+fn check_output_dir(path: &std::path::Path) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::input(
+            format!("FINDINGS_UPLOAD {}", path.display()),
+            format!("its directory {} does not exist", dir.display()),
+        ))
+    }
+}
+
+/// Produces the upload: the raw report as is, or findings.json converted.
+fn prepare_report<'a>(
+    cfg: &Config,
+    agent: &'a ureq::Agent,
+    spool: &Spool,
+    raw: &'a Location,
+    findings: &'a Location,
+) -> Result<(Prepared<'a>, String), Error> {
+    match &cfg.import.plan {
+        Plan::Raw { dojo_type } => {
+            let what = format!("raw report {}", raw.display());
+            let name = raw
+                .file_name()
+                .unwrap_or_else(|| "report".to_string());
+            let open_what = what.clone();
+            let prepared = body::prepare(&what, spool, Mode::Input, move || {
+                source::open(agent, raw, &open_what)
+            })?;
+            if prepared.is_empty() {
+                return Err(Error::input(
+                    what,
+                    format!("is empty (0 bytes): the scanner produced no report, so there is nothing for DefectDojo's \"{dojo_type}\" parser to import"),
+                ));
+            }
+            Ok((prepared, name))
+        }
+        Plan::Generic => {
+            let what = format!("findings {}", findings.display());
+            let open_what = what.clone();
+            let prepared = body::prepare(&what, spool, Mode::Input, move || {
+                let opened = source::open(agent, findings, &open_what)?;
+                let reader = GenericReader::new(BufReader::new(opened.reader), &open_what);
+                Ok(Opened::stream(reader))
+            })?;
+            Ok((prepared, "findings.json".to_string()))
+        }
+    }
+}
+
+/// Tests of the engagement with this title (to tell a failed import's
+/// leftover from tests that were there before).
+fn tests_titled(dojo: &Dojo, ctx: &Context, title: &str) -> Result<Vec<u64>, Error> {
+    let engagement = ctx.engagement_id.to_string();
+    let tests: Vec<Test> = dojo.list(
+        "/api/v2/tests/",
+        &[("engagement", &engagement), ("title", title)],
+        "listing the engagement's tests",
+        |t: &Test| t.title.as_deref() == Some(title),
+    )?;
+    Ok(tests.iter().map(|t| t.id).collect())
+}
+
+/// A parser crash (HTTP 500) leaves an empty test behind: delete it where
+/// the token may, otherwise name it in the error.
+fn after_failed_import(
+    dojo: &Dojo,
+    ctx: &Context,
+    cfg: &Config,
+    before: &[u64],
+    err: Error,
+) -> Error {
+    let Error::Http {
+        what,
+        status: 500,
+        detail,
+    } = err
+    else {
+        return err;
+    };
+    let parser = cfg.import.plan.dojo_type();
+    let mut detail = format!(
+        "{detail}: DefectDojo's \"{parser}\" parser failed on this report (malformed, truncated, \
+         or a variant the parser does not support)"
+    );
+    match leftover_tests(dojo, ctx, &cfg.target.test_title, before) {
+        Ok(left) if left.is_empty() => {}
+        Ok(left) => {
+            for id in left {
+                match dojo.call(
+                    Method::Delete,
+                    &format!("/api/v2/tests/{id}/"),
+                    None,
+                    "deleting the empty test left behind",
+                ) {
+                    Ok(_) => detail.push_str(&format!("; the empty test {id} it left behind was deleted")),
+                    Err(e) => detail.push_str(&format!(
+                        "; it left the empty test {id} behind ({}/test/{id}), which could not be deleted ({e})",
+                        cfg.dojo_url
+                    )),
+                }
+            }
+        }
+        Err(e) => log::warn!("could not look for an empty test left behind: {e}"),
+    }
+    Error::Http {
+        what,
+        status: 500,
+        detail,
+    }
+}
+
+fn leftover_tests(dojo: &Dojo, ctx: &Context, title: &str, before: &[u64]) -> Result<Vec<u64>, Error> {
+    let mut left = Vec::new();
+    for id in tests_titled(dojo, ctx, title)? {
+        if before.contains(&id) {
+            continue;
+        }
+        let page: Page<serde_json::de::IgnoredAny> = dojo.get(
+            &format!("/api/v2/findings/?test={id}&limit=1"),
+            "counting the findings of a test left behind",
+        )?;
+        if page.count == Some(0) {
+            left.push(id);
+        }
+    }
+    Ok(left)
+}
+
+/// The Java hook's scan summary as the test's description; a failure here
+/// is a warning, not a failed import.
+fn describe_test(dojo: &Dojo, cfg: &Config, test_id: u64) {
+    let text = describe::test_description(&cfg.scan, cfg.import.plan.dojo_type(), &time::now_utc_rfc3339());
+    let body = serde_json::json!({ "description": text });
+    if let Err(err) = dojo.call(
+        Method::Patch,
+        &format!("/api/v2/tests/{test_id}/"),
+        Some(&body),
+        "setting the test's description",
+    ) {
+        log::warn!("the import succeeded, but {err}");
+    }
+}
+
+fn duplicates(answer: &ImportAnswer) -> u64 {
+    answer
+        .statistics
+        .as_ref()
+        .and_then(|s| s.after.as_ref())
+        .and_then(|a| a.get("total"))
+        .map(|c| c.duplicate)
+        .unwrap_or(0)
+}
+
+/// Makes sure DefectDojo's deduplication has finished before verdicts are
+/// read: 3.x says so in the answer (`async_wait`); 2.x ignores that field,
+/// so there the test's duplicate count is polled until it settles.
+fn wait_for_deduplication(
+    dojo: &Dojo,
+    cfg: &Config,
+    answer: &ImportAnswer,
+    test_id: u64,
+) -> Result<(), Error> {
+    if !cfg.refetch_wait.is_zero() {
+        log::info!(
+            "waiting {} s before reading back (DEFECTDOJO_REFETCH_WAIT_SECONDS, deprecated)",
+            cfg.refetch_wait.as_secs()
+        );
+        std::thread::sleep(cfg.refetch_wait);
+    }
+    if answer.deduplication_complete == Some(true) {
+        return Ok(());
+    }
+    log::info!(
+        "DefectDojo did not confirm finished deduplication (2.x ignores async_wait): \
+         polling test {test_id}'s duplicate count until it is unchanged twice in a row (at most {} s)",
+        DEDUP_POLL_LIMIT.as_secs()
+    );
+    let path = format!("/api/v2/findings/?test={test_id}&duplicate=true&limit=1");
+    let deadline = Instant::now() + DEDUP_POLL_LIMIT;
+    let mut last = None;
+    let mut unchanged = 0;
+    loop {
+        let page: Page<serde_json::de::IgnoredAny> =
+            dojo.get(&path, "polling the test's duplicate count")?;
+        if page.count == last {
+            unchanged += 1;
+            if unchanged >= 2 {
+                return Ok(());
+            }
+        } else {
+            unchanged = 0;
+            last = page.count;
+        }
+        if Instant::now() >= deadline {
+            log::warn!("deduplication still changing after {} s; reading back anyway", DEDUP_POLL_LIMIT.as_secs());
+            return Ok(());
+        }
+        std::thread::sleep(DEDUP_POLL_INTERVAL);
+    }
+}
+
+const DEDUP_POLL_LIMIT: Duration = Duration::from_secs(30);
+const DEDUP_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Reads the test's findings back, converts them and writes them to
+/// FINDINGS_UPLOAD, only once the whole result exists and was checked.
+fn sync_back(
+    dojo: &Dojo,
+    cfg: &Config,
+    agent: &ureq::Agent,
+    spool: &Spool,
+    test_id: u64,
+    output: &Location,
+) -> Result<sync::Counts, Error> {
+    let what = format!("DefectDojo's findings of test {test_id}");
+    let options = sync::SyncOptions {
+        base_url: cfg.dojo_url.clone(),
+        test_id,
+        page_size: sync::DEFAULT_PAGE_SIZE,
+        max_pages: cfg.max_pages,
+        max_uri_len: sync::DEFAULT_MAX_URI_LEN,
+    };
+    let counts = std::cell::RefCell::new(sync::Counts::default());
+    let mut prepared = body::prepare(&what, spool, Mode::Output, || {
+        Ok(Opened::stream(sync::SyncReader::new(DojoFetch(dojo), options.clone(), &counts)))
+    })?;
+    source::store(agent, output, &mut prepared, "writing DefectDojo's findings")?;
+    let counts = counts.borrow().clone();
+    log::info!(
+        "wrote {} findings ({} duplicates) to {}",
+        counts.total,
+        counts.duplicates,
+        output.display()
+    );
+    Ok(counts)
+}
+
+/// The sync-back reader's view of DefectDojo.
+struct DojoFetch<'a, 'b>(&'a Dojo<'b>);
+
+impl sync::Fetch for DojoFetch<'_, '_> {
+    fn get(&mut self, path_and_query: &str) -> Result<Vec<u8>, Error> {
+        self.0
+            .call(Method::Get, path_and_query, None, "reading findings back")
+    }
 }

@@ -250,7 +250,7 @@ pub fn put(agent: &Agent, url: &str, body: &mut Prepared<'_>, what: &str) -> Res
 
 /// The error of a request that got no answer; a failure of the body's
 /// own reader (e.g. a second pass that differed) is passed on as it is.
-fn send_error(request: &str, err: ureq::Error) -> Error {
+pub(crate) fn send_error(request: &str, err: ureq::Error) -> Error {
     match err {
         ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<Error>()) => {
             Error::from_io(request, io)

@@ -1,0 +1,77 @@
+//! The test description the Java hook writes (hook-behaviour.md §1.6):
+//!
+//! ```text
+//! # Nmap Scan
+//! Started: 30.06.2010 01:20:00
+//! Ended: 07.01.2019 16:50:03
+//! ScanType: nmap
+//! Parameters: [http://example.target]
+//! ```
+//!
+//! Times are shown in the offset they were given in (the scan's creation
+//! timestamp) or in UTC (the end). Pure string work.
+
+use crate::scan::Scan;
+
+/// Builds the description. `now` is an RFC 3339 UTC timestamp.
+pub fn test_description(scan: &Scan, dojo_type: &str, now: &str) -> String {
+    let started = scan
+        .created
+        .as_deref()
+        .and_then(german_datetime)
+        .unwrap_or_else(|| "n/a".to_string());
+    let ended = german_datetime(now).unwrap_or_else(|| "n/a".to_string());
+    format!(
+        "# {dojo_type}\nStarted: {started}\nEnded: {ended}\nScanType: {}\nParameters: [{}]",
+        scan.scan_type.as_deref().unwrap_or(""),
+        scan.parameters.join(",")
+    )
+}
+
+/// `2010-06-30T01:20:00+02:00` → `30.06.2010 01:20:00` (its own offset).
+fn german_datetime(ts: &str) -> Option<String> {
+    let b = ts.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        ts.get(r.clone())
+            .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
+    };
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (y, mo, d, h, mi) = (digits(0..4)?, digits(5..7)?, digits(8..10)?, digits(11..13)?, digits(14..16)?);
+    let s = if b.get(16) == Some(&b':') { digits(17..19)? } else { "00" };
+    Some(format!("{d}.{mo}.{y} {h}:{mi}:{s}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_java_hooks_example() {
+        let scan = Scan {
+            created: Some("2010-06-30T01:20:00+02:00".into()),
+            scan_type: Some("nmap".into()),
+            parameters: vec!["http://example.target".into()],
+            ..Scan::default()
+        };
+        assert_eq!(
+            test_description(&scan, "Nmap Scan", "2019-01-07T16:50:03Z"),
+            "# Nmap Scan\nStarted: 30.06.2010 01:20:00\nEnded: 07.01.2019 16:50:03\nScanType: nmap\nParameters: [http://example.target]"
+        );
+    }
+
+    #[test]
+    fn missing_parts() {
+        let text = test_description(&Scan::default(), "Generic Findings Import", "2019-01-07T16:50:03.123Z");
+        assert_eq!(
+            text,
+            "# Generic Findings Import\nStarted: n/a\nEnded: 07.01.2019 16:50:03\nScanType: \nParameters: []"
+        );
+        let scan = Scan {
+            parameters: vec!["a".into(), "b c".into()],
+            ..Scan::default()
+        };
+        assert!(test_description(&scan, "x", "").ends_with("Parameters: [a,b c]"));
+    }
+}

@@ -701,3 +701,71 @@ fn an_empty_page_with_a_next_link_ends_the_read() {
     assert_eq!(counts.total, 0);
     assert_eq!(fake.calls.len(), 1);
 }
+
+/// 102 with originals that have no endpoints: only 68 and 69 are looked up.
+fn v3_page_without_original_endpoints() -> Value {
+    let mut page = relink(V3_PAGE, None, 2);
+    for id in ["1", "2"] {
+        page["prefetch"]["duplicate_finding"][id]["endpoints"] = json!([]);
+    }
+    page
+}
+
+fn with_location(mut v: Value, location: u64, url: &str) -> Value {
+    v["prefetch"]["location"][location.to_string()] =
+        json!({"id": location, "location_value": url});
+    v
+}
+
+#[test]
+fn location_pages_are_followed_until_every_first_reference_is_seen() {
+    let lookup = "/api/v2/location_findings/?finding_includes=68,69&prefetch=location&limit=2";
+    let second =
+        "/api/v2/location_findings/?finding_includes=68%2C69&limit=2&offset=2&prefetch=location";
+    let mut a = v3_locations(&[(500, 69), (68, 68)]);
+    a["next"] = json!(format!("http://127.0.0.1:8080{second}"));
+    let mut b = v3_locations(&[(69, 69)]);
+    b["results"][0]["location"] = json!(2);
+    b = with_location(b, 2, "tcp://other.example:80");
+    b["next"] = json!("http://127.0.0.1:8080/api/v2/location_findings/?offset=4");
+    let fake = Fake::default()
+        .with(
+            &first_path(3, 2),
+            bytes(&v3_page_without_original_endpoints()),
+        )
+        .with(lookup, bytes(&a))
+        .with(second, bytes(&b));
+    let (out, _, fake) = run(fake, options(3, 2));
+
+    assert_eq!(
+        fake.calls.len(),
+        3,
+        "offset=4 is not needed: {:?}",
+        fake.calls
+    );
+    assert_eq!(out[0]["location"], LOCATION_22);
+    // 69's first reference (69) decides, not the other one (500).
+    assert_eq!(out[1]["location"], "tcp://other.example:80");
+    assert_eq!(
+        out[1]["attributes"]["defectdojo.org/original-finding"]["location"],
+        "unknown"
+    );
+}
+
+#[test]
+fn without_its_first_reference_a_finding_takes_its_lowest_other_location() {
+    let mut answer = v3_locations(&[(900, 69), (68, 68), (700, 69)]);
+    answer["results"][2]["location"] = json!(7);
+    answer = with_location(answer, 7, "tcp://lowest.example:7");
+    let fake = Fake::default()
+        .with(
+            &first_path(3, 2),
+            bytes(&v3_page_without_original_endpoints()),
+        )
+        .with(
+            "/api/v2/location_findings/?finding_includes=68,69&prefetch=location&limit=2",
+            bytes(&answer),
+        );
+    let (out, _, _) = run(fake, options(3, 2));
+    assert_eq!(out[1]["location"], "tcp://lowest.example:7");
+}

@@ -1,1 +1,0 @@
-//! (owned by the sync-back conversion work)

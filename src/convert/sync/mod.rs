@@ -1,0 +1,489 @@
+//! Sync back: the findings of one DefectDojo test → secureCodeBox
+//! `findings.json`, page by page.
+//!
+//! [`SyncReader`] is a [`Read`] that yields one compact JSON array. It asks
+//! DefectDojo for one page of findings at a time (with the endpoints and the
+//! originals of duplicates prefetched), converts it, hands the bytes out and
+//! only then asks for the next page: memory is bounded by the page size,
+//! never by the number of findings.
+//!
+//! Requests for N findings with page size L:
+//! * ⌈N/L⌉ findings pages (one when N = 0);
+//! * DefectDojo 3.x: plus one `location_findings` request per page that has
+//!   findings with endpoints, more only when the id list must be split to
+//!   stay under `max_uri_len` or when findings have so many locations that
+//!   the answer spans pages;
+//! * rarely: one `GET /api/v2/findings/<id>/` per distinct original that the
+//!   server did not prefetch and that is not on the page, and on 2.x one
+//!   `GET /api/v2/endpoints/<id>/` per distinct endpoint not prefetched
+//!   (only an original's endpoint can be missing). Both are logged.
+//!
+//! There is no request per finding. The DefectDojo flavour is told from the
+//! shape of the prefetched endpoint objects, not from a version call.
+//!
+//! Pagination is defensive: `next` is reduced to its query string and put
+//! onto our own path (see `pager.rs`), a `next` that leads back to a page
+//! already read fails the run, and so does a page beyond `max_pages`. If
+//! DefectDojo's `count` changes while we page (it is still deduplicating or
+//! another import runs), offsets shift: findings may be skipped or listed
+//! twice. That is logged as a warning and the run goes on, because the
+//! result is still the best picture available; a finding listed twice is
+//! written once (its id would otherwise appear twice in findings.json).
+
+mod instant;
+mod locations;
+mod map;
+mod model;
+mod options;
+mod pager;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+use locations::{UNKNOWN, resolve_v2, resolve_v3};
+use model::{Finding, FindingsPage, PrefetchedEndpoint, Shape};
+use pager::{Client, Visited, origin, rebuild_next};
+
+pub use options::{Counts, DEFAULT_MAX_URI_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SyncOptions};
+
+/// GET access to DefectDojo's API, provided by the pipeline.
+///
+/// The implementation prefixes `DEFECTDOJO_URL`, adds the API key, checks
+/// the status (a non-2xx answer is an [`Error::Http`]) and bounds the body.
+pub trait Fetch {
+    /// GETs `path_and_query`, which always starts with `/api/v2/`, and
+    /// returns the body of a 2xx answer.
+    fn get(&mut self, path_and_query: &str) -> Result<Vec<u8>, Error>;
+}
+
+impl<F: Fetch + ?Sized> Fetch for &mut F {
+    fn get(&mut self, path_and_query: &str) -> Result<Vec<u8>, Error> {
+        (**self).get(path_and_query)
+    }
+}
+
+const FINDINGS: &str = "/api/v2/findings/";
+
+enum State {
+    Start,
+    Page(String),
+    Close,
+    Done,
+    Failed,
+}
+
+/// A [`Read`] of the test's findings as a secureCodeBox findings array.
+///
+/// Errors travel through `read` as `io::Error`; get them back with
+/// [`Error::from_io`]. After an error, further reads fail too.
+pub struct SyncReader<F: Fetch> {
+    client: Client<F>,
+    opts: SyncOptions,
+    state: State,
+    out: Vec<u8>,
+    pos: usize,
+    visited: Visited,
+    pages: u64,
+    flavour: Option<Shape>,
+    announced: Option<u64>,
+    /// Ids written so far: DefectDojo may list a finding twice while its
+    /// offsets shift. 8 bytes a finding, not the findings themselves.
+    seen: HashSet<u64>,
+    counts: Counts,
+    warned_flavour: bool,
+    warned_origin: bool,
+}
+
+impl<F: Fetch> SyncReader<F> {
+    /// Prepares the read-back; nothing is requested before the first read.
+    ///
+    /// A trailing `/` on `base_url` is dropped. Invalid options are an
+    /// [`Error::Config`].
+    pub fn new(fetch: F, mut options: SyncOptions) -> Result<SyncReader<F>, Error> {
+        let trimmed = options.base_url.trim_end_matches('/').len();
+        options.base_url.truncate(trimmed);
+        options.check()?;
+        Ok(SyncReader {
+            client: Client { fetch, requests: 0 },
+            opts: options,
+            state: State::Start,
+            out: Vec::new(),
+            pos: 0,
+            visited: Visited::default(),
+            pages: 0,
+            flavour: None,
+            announced: None,
+            seen: HashSet::new(),
+            counts: Counts::default(),
+            warned_flavour: false,
+            warned_origin: false,
+        })
+    }
+
+    /// The counts, once the whole array has been read; `None` before (and
+    /// after a failure), so partial numbers never reach the scan status.
+    pub fn counts(&self) -> Option<Counts> {
+        matches!(self.state, State::Done).then_some(self.counts)
+    }
+
+    /// Requests made so far.
+    pub fn requests(&self) -> u64 {
+        self.client.requests
+    }
+
+    /// Gives the [`Fetch`] back.
+    pub fn into_fetch(self) -> F {
+        self.client.fetch
+    }
+
+    /// The first request: page one of the test's findings.
+    fn first_path(&self) -> String {
+        format!(
+            "{FINDINGS}?test={}&limit={}&offset=0&prefetch=endpoints,duplicate_finding",
+            self.opts.test_id, self.opts.page_size
+        )
+    }
+
+    fn what(&self) -> String {
+        format!(
+            "reading the findings of DefectDojo test {}",
+            self.opts.test_id
+        )
+    }
+
+    /// Produces the next piece of output into `self.out`.
+    fn advance(&mut self) -> Result<(), Error> {
+        match std::mem::replace(&mut self.state, State::Failed) {
+            State::Start => {
+                self.out.push(b'[');
+                let first = self.first_path();
+                self.visited.insert(&first);
+                self.state = State::Page(first);
+            }
+            State::Page(path) => {
+                self.state = match self.convert_page(&path)? {
+                    Some(next) => State::Page(next),
+                    None => State::Close,
+                };
+            }
+            State::Close => {
+                self.out.push(b']');
+                log::info!(
+                    "read back {} findings of DefectDojo test {} ({} pages, {} requests)",
+                    self.counts.total,
+                    self.opts.test_id,
+                    self.pages,
+                    self.client.requests
+                );
+                self.state = State::Done;
+            }
+            State::Done => self.state = State::Done,
+            State::Failed => {
+                return Err(Error::protocol(self.what(), "the read-back already failed"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads, converts and writes one findings page; returns the path of
+    /// the next one.
+    fn convert_page(&mut self, path: &str) -> Result<Option<String>, Error> {
+        let what = self.what();
+        self.pages += 1;
+        let body = self.client.get(path)?;
+        let page: FindingsPage<'_> = parse(&body, &what, "a page of findings")?;
+        self.note_count(page.count);
+        let prefetch = page.prefetch.unwrap_or_default();
+        let endpoints = prefetch.endpoints.unwrap_or_default();
+        let prefetched = prefetch.duplicate_finding.unwrap_or_default();
+        self.note_flavour(&endpoints, &what)?;
+
+        // Originals: prefetched, on this page, or (rarely) fetched one by one.
+        let on_page: HashMap<u64, &Finding<'_>> = page.results.iter().map(|f| (f.id, f)).collect();
+        let mut missing: Vec<u64> = page
+            .results
+            .iter()
+            .filter_map(Finding::original_id)
+            .filter(|id| !prefetched.contains_key(id) && !on_page.contains_key(id))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let bodies = self.fetch_originals(&missing)?;
+        let mut fetched: HashMap<u64, Finding<'_>> = HashMap::new();
+        for (id, body) in &bodies {
+            let what = format!("reading DefectDojo finding {id}");
+            let original: Finding<'_> = parse(body, &what, "a finding")?;
+            if original.id != *id {
+                return Err(Error::protocol(
+                    what,
+                    format!("the answer is finding {}", original.id),
+                ));
+            }
+            fetched.insert(*id, original);
+        }
+        let original_of = |id: u64| {
+            prefetched
+                .get(&id)
+                .or_else(|| on_page.get(&id).copied())
+                .or_else(|| fetched.get(&id))
+        };
+
+        // Locations of the page's findings and of the originals they name.
+        let mut subjects: Vec<&Finding<'_>> = page.results.iter().collect();
+        let mut extra: HashSet<u64> = HashSet::new();
+        for f in &page.results {
+            if let Some(o) = f.original_id().and_then(original_of) {
+                if !on_page.contains_key(&o.id) && extra.insert(o.id) {
+                    subjects.push(o);
+                }
+            }
+        }
+        let locations = self.locate(&subjects, &endpoints)?;
+        let location_of = |f: &Finding<'_>| locations.get(&f.id).map_or(UNKNOWN, String::as_str);
+
+        for f in &page.results {
+            if !self.seen.insert(f.id) {
+                log::warn!(
+                    "DefectDojo listed finding {} twice while paging; writing it once",
+                    f.id
+                );
+                continue;
+            }
+            let original = match f.original_id() {
+                Some(oid) => match original_of(oid) {
+                    Some(o) => {
+                        if let Some(further) = o.original_id() {
+                            // The Java hook stopped here with an error; one
+                            // level is all we embed, so there is no need to.
+                            log::debug!(
+                                "original finding {oid} is itself a duplicate of {further}"
+                            );
+                        }
+                        Some(map::convert(o, location_of(o), None, &self.opts.base_url)?)
+                    }
+                    None => None,
+                },
+                None => None,
+            };
+            let scb = map::convert(f, location_of(f), original, &self.opts.base_url)?;
+            if self.counts.total > 0 {
+                self.out.push(b',');
+            }
+            serde_json::to_writer(&mut self.out, &scb)
+                .map_err(|e| Error::protocol(format!("writing finding {}", f.id), e.to_string()))?;
+            self.counts.add(
+                scb.level,
+                f.duplicate == Some(true),
+                f.false_p == Some(true),
+            );
+        }
+
+        let empty = page.results.is_empty();
+        self.follow(page.next.as_ref().map(|n| n.as_str()), empty, &what)
+    }
+
+    /// The path of the page after this one, from DefectDojo's `next` link.
+    fn follow(
+        &mut self,
+        next: Option<&str>,
+        empty: bool,
+        what: &str,
+    ) -> Result<Option<String>, Error> {
+        let Some(next) = next else {
+            self.note_end();
+            return Ok(None);
+        };
+        if empty {
+            // Offsets only grow, so an empty page with a `next` would walk
+            // on forever without reading anything.
+            log::warn!(
+                "DefectDojo answered an empty page with a `next` link ({next}); stopping there"
+            );
+            self.note_end();
+            return Ok(None);
+        }
+        if let Some(max) = self.opts.max_pages.filter(|&max| self.pages >= max) {
+            return Err(Error::protocol(
+                what,
+                format!(
+                    "there are more than {max} pages of {} findings; raise \
+                     DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS to read them all",
+                    self.opts.page_size
+                ),
+            ));
+        }
+        self.note_origin(next);
+        let rebuilt = rebuild_next(FINDINGS, next)?;
+        if !self.visited.insert(&rebuilt) {
+            return Err(Error::protocol(
+                what,
+                format!("the `next` link {next:?} leads back to a page already read"),
+            ));
+        }
+        Ok(Some(rebuilt))
+    }
+
+    /// GETs originals that were neither prefetched nor on the page. A 404
+    /// (deleted meanwhile) leaves the duplicate without its original.
+    fn fetch_originals(&mut self, ids: &[u64]) -> Result<Vec<(u64, Vec<u8>)>, Error> {
+        let mut bodies = Vec::with_capacity(ids.len());
+        for &id in ids {
+            log::info!("original finding {id} was not prefetched by DefectDojo; fetching it");
+            match self.client.get_unless_gone(&format!("{FINDINGS}{id}/"))? {
+                Some(body) => bodies.push((id, body)),
+                None => log::warn!("original finding {id} no longer exists in DefectDojo"),
+            }
+        }
+        Ok(bodies)
+    }
+
+    /// Maps finding ids to their location URL; findings without (known)
+    /// endpoints are absent.
+    fn locate(
+        &mut self,
+        subjects: &[&Finding<'_>],
+        endpoints: &HashMap<u64, PrefetchedEndpoint>,
+    ) -> Result<HashMap<u64, String>, Error> {
+        let wanted: Vec<(u64, u64)> = subjects
+            .iter()
+            .filter_map(|f| f.first_endpoint().map(|e| (f.id, e)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        match self.flavour {
+            Some(Shape::LocationRef) => resolve_v3(
+                &mut self.client,
+                &wanted,
+                self.opts.page_size,
+                self.opts.max_uri_len,
+            ),
+            Some(Shape::Endpoint) => resolve_v2(&mut self.client, &wanted, endpoints),
+            None => {
+                if !self.warned_flavour {
+                    self.warned_flavour = true;
+                    log::warn!(
+                        "DefectDojo prefetched no endpoint objects, so neither 2.x endpoints \
+                         nor 3.x locations can be read; findings get location \"{UNKNOWN}\""
+                    );
+                }
+                Ok(HashMap::new())
+            }
+        }
+    }
+
+    fn note_flavour(
+        &mut self,
+        endpoints: &HashMap<u64, PrefetchedEndpoint>,
+        what: &str,
+    ) -> Result<(), Error> {
+        let Some(shape) = endpoints.values().find_map(PrefetchedEndpoint::shape) else {
+            return Ok(());
+        };
+        match self.flavour {
+            None => {
+                log::debug!(
+                    "DefectDojo {} (told by the prefetched endpoint objects)",
+                    match shape {
+                        Shape::Endpoint => "2.x: endpoints",
+                        Shape::LocationRef => "3.x: locations",
+                    }
+                );
+                self.flavour = Some(shape);
+                Ok(())
+            }
+            Some(known) if known == shape => Ok(()),
+            Some(_) => Err(Error::protocol(
+                what,
+                "the prefetched endpoint objects changed shape between pages",
+            )),
+        }
+    }
+
+    fn note_count(&mut self, count: Option<u64>) {
+        match (self.announced, count) {
+            (None, Some(count)) => {
+                log::info!("DefectDojo test {} has {count} findings", self.opts.test_id);
+                self.announced = Some(count);
+            }
+            (Some(before), Some(now)) if before != now => {
+                log::warn!(
+                    "the number of findings of DefectDojo test {} changed from {before} to \
+                     {now} while reading (still deduplicating, or another import?): findings \
+                     may be missing from the result",
+                    self.opts.test_id
+                );
+                self.announced = Some(now);
+            }
+            _ => {}
+        }
+    }
+
+    fn note_end(&self) {
+        if let Some(announced) = self.announced.filter(|&a| a > self.counts.total) {
+            log::warn!(
+                "DefectDojo announced {announced} findings for test {} but listed {}",
+                self.opts.test_id,
+                self.counts.total
+            );
+        }
+    }
+
+    fn note_origin(&mut self, next: &str) {
+        let ours = origin(&self.opts.base_url);
+        if let Some(theirs) = origin(next).filter(|&t| Some(t) != ours) {
+            if !self.warned_origin {
+                self.warned_origin = true;
+                log::debug!(
+                    "DefectDojo's `next` links name {theirs}; following their query on {}",
+                    ours.unwrap_or(&self.opts.base_url)
+                );
+            }
+        }
+    }
+}
+
+impl<F: Fetch> Read for SyncReader<F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while self.pos == self.out.len() {
+            if matches!(self.state, State::Done) {
+                return Ok(0);
+            }
+            self.out.clear();
+            self.pos = 0;
+            if let Err(e) = self.advance() {
+                // Half a page must not leak out after the error.
+                self.out.clear();
+                return Err(e.into_io());
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Parses a DefectDojo answer; `expected` names what it should have been.
+pub(crate) fn parse<'a, T: Deserialize<'a>>(
+    body: &'a [u8],
+    what: &str,
+    expected: &str,
+) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| {
+        let start = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
+        Error::protocol(
+            what,
+            format!("the answer is not {expected} ({e}); it starts with {start:?}"),
+        )
+    })
+}

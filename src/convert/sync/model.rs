@@ -1,0 +1,270 @@
+//! The parts of DefectDojo's answers that sync-back reads.
+//!
+//! Only the fields the mapping uses are declared; serde skips the rest (a
+//! 3.x finding has about ninety keys). Strings borrow from the response
+//! body when they contain no escapes ([`Text`]), so a page of findings
+//! costs little more than the body itself. Every field tolerates an explicit
+//! JSON `null` (the Java hook crashed on those), and numbers or booleans the
+//! mapping can live without default to "absent".
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// A JSON string that borrows from the body when it can.
+///
+/// serde only borrows a `Cow<str>` field that is not wrapped in `Option` or
+/// `Vec`; this newtype borrows wherever it appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl Text<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// One page of `GET /api/v2/findings/?…&prefetch=endpoints,duplicate_finding`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FindingsPage<'a> {
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(borrow, default)]
+    pub next: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub results: Vec<Finding<'a>>,
+    #[serde(borrow, default)]
+    pub prefetch: Option<FindingsPrefetch<'a>>,
+}
+
+/// The `prefetch` object of a findings page. Keys are ids (JSON object keys
+/// are strings; serde_json reads them as numbers).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct FindingsPrefetch<'a> {
+    /// 2.x: endpoint objects; 3.x: location-finding references.
+    #[serde(default)]
+    pub endpoints: Option<HashMap<u64, PrefetchedEndpoint>>,
+    /// The original findings of this page's duplicates.
+    #[serde(borrow, default)]
+    pub duplicate_finding: Option<HashMap<u64, Finding<'a>>>,
+}
+
+/// A DefectDojo finding, the fields sync-back uses.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Finding<'a> {
+    pub id: u64,
+    #[serde(borrow, default)]
+    pub title: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub description: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub severity: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub created: Option<Text<'a>>,
+    #[serde(default)]
+    pub test: Option<u64>,
+    #[serde(default)]
+    pub duplicate: Option<bool>,
+    #[serde(default)]
+    pub duplicate_finding: Option<u64>,
+    #[serde(default)]
+    pub false_p: Option<bool>,
+    #[serde(default)]
+    pub risk_accepted: Option<bool>,
+    #[serde(default)]
+    pub out_of_scope: Option<bool>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub verified: Option<bool>,
+    #[serde(default)]
+    pub is_mitigated: Option<bool>,
+    /// 2.x: endpoint ids; 3.x: location-finding reference ids.
+    #[serde(default)]
+    pub endpoints: Option<Vec<u64>>,
+    #[serde(default)]
+    pub cwe: Option<u64>,
+    #[serde(borrow, default)]
+    pub vulnerability_ids: Option<Vec<VulnerabilityId<'a>>>,
+    #[serde(borrow, default)]
+    pub tags: Option<Vec<Text<'a>>>,
+}
+
+impl Finding<'_> {
+    /// The id of the finding this one duplicates, when DefectDojo says so.
+    pub fn original_id(&self) -> Option<u64> {
+        if self.duplicate == Some(true) {
+            self.duplicate_finding
+        } else {
+            None
+        }
+    }
+
+    /// The first endpoint (2.x) or location reference (3.x) id: the Java
+    /// hook used only the first one, and so do we.
+    pub fn first_endpoint(&self) -> Option<u64> {
+        self.endpoints.as_ref().and_then(|e| e.first().copied())
+    }
+}
+
+/// One entry of a finding's `vulnerability_ids`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct VulnerabilityId<'a> {
+    #[serde(borrow, default)]
+    pub vulnerability_id: Option<Text<'a>>,
+}
+
+/// A prefetched `endpoints` object, which has two shapes.
+///
+/// 2.x sends the endpoint itself (`protocol`, `host`, `port`, `path`,
+/// `query`, …). 3.x sends a location-finding reference (`location`,
+/// `finding`, `status`, …) whose URL lives on the location.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct PrefetchedEndpoint {
+    /// Present (possibly null) on 2.x endpoint objects.
+    #[serde(default, deserialize_with = "present")]
+    pub protocol: Option<Option<String>>,
+    /// Present (possibly null) on 2.x endpoint objects.
+    #[serde(default, deserialize_with = "present")]
+    pub host: Option<Option<String>>,
+    #[serde(default)]
+    pub port: Option<u32>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+    /// 3.x: the location this reference points at.
+    #[serde(default)]
+    pub location: Option<u64>,
+}
+
+/// Which DefectDojo data model a prefetched endpoint object comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// 2.x endpoint object (`host`/`protocol`).
+    Endpoint,
+    /// 3.x location-finding reference (`location`).
+    LocationRef,
+}
+
+impl PrefetchedEndpoint {
+    /// Tells the two shapes apart by their keys, not by their values: a 2.x
+    /// endpoint may have a null host, but it always has the key.
+    pub fn shape(&self) -> Option<Shape> {
+        if self.location.is_some() {
+            Some(Shape::LocationRef)
+        } else if self.host.is_some() || self.protocol.is_some() {
+            Some(Shape::Endpoint)
+        } else {
+            None
+        }
+    }
+}
+
+/// Marks a key as present even when its value is `null`: with
+/// `#[serde(default)]`, an absent key stays `None`, a present one becomes
+/// `Some(value)`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// One page of `GET /api/v2/location_findings/?…&prefetch=location` (3.x).
+#[derive(Debug, Deserialize)]
+pub(crate) struct LocationFindingsPage {
+    #[serde(default)]
+    pub next: Option<String>,
+    pub results: Vec<LocationRef>,
+    #[serde(default)]
+    pub prefetch: Option<LocationPrefetch>,
+}
+
+/// A location-finding reference: finding `finding` is at `location`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LocationRef {
+    pub id: u64,
+    #[serde(default)]
+    pub finding: Option<u64>,
+    #[serde(default)]
+    pub location: Option<u64>,
+}
+
+/// The `prefetch` object of a location-findings page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LocationPrefetch {
+    #[serde(default)]
+    pub location: Option<HashMap<u64, Location>>,
+}
+
+/// A 3.x location; `location_value` is its URL, e.g. `tcp://host:22`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Location {
+    #[serde(default)]
+    pub location_value: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_borrows_unless_escaped() {
+        let body = br#"["plain", "with \n escape"]"#;
+        let v: Vec<Text<'_>> = serde_json::from_slice(body).unwrap();
+        assert!(matches!(v[0].0, Cow::Borrowed("plain")));
+        assert!(matches!(&v[1].0, Cow::Owned(s) if s == "with \n escape"));
+    }
+
+    #[test]
+    fn explicit_nulls_are_tolerated() {
+        let body = br#"{"id": 7, "title": null, "description": null, "severity": null,
+            "created": null, "test": null, "duplicate": null, "duplicate_finding": null,
+            "false_p": null, "risk_accepted": null, "out_of_scope": null, "active": null,
+            "verified": null, "is_mitigated": null, "endpoints": null, "cwe": null,
+            "vulnerability_ids": null, "tags": null, "unknown": {"x": 1}}"#;
+        let f: Finding<'_> = serde_json::from_slice(body).unwrap();
+        assert_eq!(f.id, 7);
+        assert!(f.title.is_none() && f.endpoints.is_none() && f.original_id().is_none());
+    }
+
+    #[test]
+    fn endpoint_shape_is_told_by_keys() {
+        let v2: PrefetchedEndpoint =
+            serde_json::from_str(r#"{"id": 1, "protocol": null, "host": null, "port": null}"#)
+                .unwrap();
+        assert_eq!(v2.shape(), Some(Shape::Endpoint));
+        let v3: PrefetchedEndpoint =
+            serde_json::from_str(r#"{"id": 68, "location": 1, "finding": 68}"#).unwrap();
+        assert_eq!(v3.shape(), Some(Shape::LocationRef));
+        let neither: PrefetchedEndpoint = serde_json::from_str(r#"{"id": 3}"#).unwrap();
+        assert_eq!(neither.shape(), None);
+    }
+}

@@ -1,0 +1,115 @@
+//! Runs the fake DefectDojo and the fake S3 store until killed, for scripts and
+//! benchmarks that drive the real `dojo-hook` binary:
+//!
+//! ```text
+//! cargo run --example fakes -- --flavour v3|v2 --dojo-port 0 --store-port 0 \
+//!     [--store-dir DIR] [--api-key KEY] [--lowpriv-key KEY] [--no-dedup] \
+//!     [--dedup-delay-gets N] [--max-file-mb N] [--max-uri-len N] \
+//!     [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature]
+//! ```
+//!
+//! Prints one line per service, flushed, so a script can read the ports:
+//!
+//! ```text
+//! dojo http://127.0.0.1:PORT
+//! store http://127.0.0.1:PORT
+//! ```
+//!
+//! With `--store-dir`, GETs fall back to files under DIR (`/bucket/key` = `DIR/bucket/key`)
+//! and every PUT is also written there.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use support::{FakeDojo, FakeStore, Flavour, Options, StoreOptions};
+
+const USAGE: &str = "usage: fakes [--flavour v3|v2] [--dojo-port N] [--store-port N] [--store-dir DIR] \
+[--api-key KEY] [--lowpriv-key KEY] [--no-dedup] [--dedup-delay-gets N] [--max-file-mb N] \
+[--max-uri-len N] [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature]";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fakes: {e}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let mut args = pico_args::Arguments::from_env();
+    if args.contains(["-h", "--help"]) {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let e = |err: pico_args::Error| err.to_string();
+    let flavour: String = args
+        .opt_value_from_str("--flavour")
+        .map_err(e)?
+        .unwrap_or_else(|| "v3".into());
+    let flavour =
+        Flavour::parse(&flavour).ok_or(format!("unknown flavour {flavour:?} (v3 or v2)"))?;
+    let mut opts = Options::new(flavour);
+    opts.port = args
+        .opt_value_from_str("--dojo-port")
+        .map_err(e)?
+        .unwrap_or(0);
+    if let Some(key) = args.opt_value_from_str("--api-key").map_err(e)? {
+        opts.admin_key = key;
+    }
+    opts.lowpriv_key = args.opt_value_from_str("--lowpriv-key").map_err(e)?;
+    opts.dedup = !args.contains("--no-dedup");
+    if let Some(n) = args.opt_value_from_str("--dedup-delay-gets").map_err(e)? {
+        opts.dedup_delay_gets = n;
+    }
+    if let Some(n) = args.opt_value_from_str("--max-file-mb").map_err(e)? {
+        opts.max_file_mb = n;
+    }
+    if let Some(n) = args.opt_value_from_str("--max-uri-len").map_err(e)? {
+        opts.max_uri_len = n;
+    }
+    if let Some(n) = args.opt_value_from_str("--native-findings").map_err(e)? {
+        opts.native_findings = n;
+    }
+    opts.advertised_origin = args.opt_value_from_str("--advertised-origin").map_err(e)?;
+    let store_opts = StoreOptions {
+        port: args
+            .opt_value_from_str("--store-port")
+            .map_err(e)?
+            .unwrap_or(0),
+        require_signature: args.contains("--require-signature"),
+        chunked_gets: args.contains("--chunked-gets"),
+        dir: args
+            .opt_value_from_os_str("--store-dir", |s| Ok::<_, String>(PathBuf::from(s)))
+            .map_err(e)?,
+    };
+    let rest = args.finish();
+    if !rest.is_empty() {
+        return Err(format!("unexpected arguments {rest:?}"));
+    }
+    if let Some(dir) = &store_opts.dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|err| format!("--store-dir {}: {err}", dir.display()))?;
+    }
+
+    let dojo = FakeDojo::start_with(opts);
+    let store = FakeStore::start_with(store_opts);
+    // Served until the process is killed, so the "never called" check on drop never runs;
+    // say so anyway in case that changes.
+    dojo.expect_no_calls();
+    store.expect_no_calls();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "dojo {}", dojo.url)
+        .and_then(|_| writeln!(out, "store {}", store.url))
+        .map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
+    drop(out);
+    loop {
+        std::thread::park();
+    }
+}

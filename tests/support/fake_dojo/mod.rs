@@ -1,0 +1,247 @@
+//! FakeDojo: a stateful fake OWASP DefectDojo API v2 that behaves like the recorded
+//! servers — 3.2.0 ([`Flavour::V3`], `dojo-api/`) and 2.58.4 ([`Flavour::V2`],
+//! `dojo-api/v2.58.4-rbac/`) — closely enough for a client's integration tests and
+//! benchmarks: token auth, the name filters' exact/partial/case rules, uniqueness
+//! errors, limit/offset pagination with absolute `next` links, multipart import and
+//! reimport with DefectDojo's validation order and error bodies, the generic JSON
+//! parser, product-wide deduplication that becomes visible late (Celery), reimport
+//! close/reactivate statistics, `prefetch`, 3.x locations vs 2.x endpoints, and uWSGI
+//! dropping over-long URLs without an answer.
+//!
+//! Module map: [`state`] (the data, seedable and inspectable), [`routes`] (routing,
+//! auth, CRUD, lists), [`import`] (import-scan / reimport-scan), [`parsers`] (what an
+//! uploaded report turns into), [`render`] (the JSON shapes), [`util`].
+//!
+//! ```ignore
+//! let dojo = FakeDojo::start(Flavour::V3);
+//! let eng = { let mut st = dojo.state(); let p = st.add_product("app", 1); st.add_engagement("ci", p, None) };
+//! // … run the client against dojo.url with `Authorization: Token dojo-admin-key` …
+//! assert_eq!(dojo.last_import().unwrap().field("scan_type"), Some("Nmap Scan"));
+//! ```
+
+pub mod import;
+pub mod parsers;
+pub mod render;
+pub mod routes;
+pub mod state;
+pub mod util;
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+pub use state::{
+    CicdInfrastructure, Endpoint, Engagement, Finding, ImportAction, ImportRecord, Location,
+    LocationFinding, LocationProduct, Product, ProductType, State, Test, TestImport, TestType,
+    ToolConfiguration, ToolType,
+};
+
+use super::http::{Fault, Handler, Seen, Server, lock};
+
+/// Which recorded server to imitate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// DefectDojo 3.2.0: locations, `cicd_*` engagement fields, `deduplication_execution_mode`.
+    V3,
+    /// DefectDojo 2.58.4: real endpoints, `orchestration_engine`, always-async dedup.
+    V2,
+}
+
+impl Flavour {
+    pub fn parse(s: &str) -> Option<Flavour> {
+        match s.to_ascii_lowercase().as_str() {
+            "v3" | "3" | "3.2.0" => Some(Flavour::V3),
+            "v2" | "2" | "2.58.4" => Some(Flavour::V2),
+            _ => None,
+        }
+    }
+}
+
+/// How to start a [`FakeDojo`]. `Options::new(flavour)` gives the defaults.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub flavour: Flavour,
+    /// 0 = any free port.
+    pub port: u16,
+    /// Token of the admin user (id 1). Default `dojo-admin-key`.
+    pub admin_key: String,
+    /// Token of a low-privileged user (id 2): may not create product types, list users,
+    /// read system settings, delete products/product types, or (3.x) delete tests/engagements.
+    pub lowpriv_key: Option<String>,
+    /// Initial `enable_deduplication` (a real server starts with false; the fake with true).
+    pub dedup: bool,
+    /// Async deduplication (3.x without `deduplication_execution_mode=sync|async_wait`,
+    /// always on 2.x): the duplicate flags of an import show up only after this many
+    /// `GET /findings/?test=<id>` of that test. 0 = immediately.
+    pub dedup_delay_gets: u32,
+    /// `DD_SCAN_FILE_MAX_SIZE` in MiB (recorded 149).
+    pub max_file_mb: u64,
+    /// Longest path+query answered; a longer one gets the connection closed without a
+    /// response, like uWSGI with the default 8 KiB buffer (recorded 167).
+    pub max_uri_len: usize,
+    /// Origin used in absolute `next`/`previous` links (default: the fake's own URL).
+    /// Set it to simulate a reverse proxy that advertises another host.
+    pub advertised_origin: Option<String>,
+    /// Canned findings per native (non-generic) report.
+    pub native_findings: usize,
+}
+
+impl Options {
+    pub fn new(flavour: Flavour) -> Options {
+        Options {
+            flavour,
+            port: 0,
+            admin_key: "dojo-admin-key".to_string(),
+            lowpriv_key: None,
+            dedup: true,
+            dedup_delay_gets: 1,
+            max_file_mb: 100,
+            max_uri_len: 3880,
+            advertised_origin: None,
+            native_findings: 3,
+        }
+    }
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options::new(Flavour::V3)
+    }
+}
+
+/// What the request handlers share: the options and the origin for absolute links.
+pub struct Ctx {
+    pub opts: Options,
+    origin: OnceLock<String>,
+}
+
+impl Ctx {
+    pub fn origin(&self) -> &str {
+        self.origin.get().map(String::as_str).unwrap_or("")
+    }
+}
+
+/// A running fake DefectDojo. Dropping it without any request panics (see
+/// [`FakeDojo::expect_no_calls`]).
+pub struct FakeDojo {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub url: String,
+    pub flavour: Flavour,
+    pub opts: Options,
+    state: Arc<Mutex<State>>,
+    server: Server,
+}
+
+impl FakeDojo {
+    pub fn start(flavour: Flavour) -> FakeDojo {
+        FakeDojo::start_with(Options::new(flavour))
+    }
+
+    pub fn start_with(opts: Options) -> FakeDojo {
+        let state = Arc::new(Mutex::new(State::new(opts.flavour, opts.dedup)));
+        let ctx = Arc::new(Ctx {
+            opts: opts.clone(),
+            origin: OnceLock::new(),
+        });
+        let (handler_ctx, handler_state) = (ctx.clone(), state.clone());
+        let handler: Handler =
+            Arc::new(move |req| routes::dispatch(&handler_ctx, &handler_state, req));
+        let name = match opts.flavour {
+            Flavour::V3 => "FakeDojo(3.2.0)",
+            Flavour::V2 => "FakeDojo(2.58.4)",
+        };
+        let server = Server::start(name, opts.port, handler);
+        let origin = opts
+            .advertised_origin
+            .clone()
+            .unwrap_or_else(|| server.url.clone());
+        let _ = ctx.origin.set(origin.trim_end_matches('/').to_string());
+        FakeDojo {
+            url: server.url.clone(),
+            flavour: opts.flavour,
+            opts,
+            state,
+            server,
+        }
+    }
+
+    /// The server's data; hold the guard briefly (requests wait for it).
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// `Token <admin key>`, for the `Authorization` header.
+    pub fn auth_header(&self) -> String {
+        format!("Token {}", self.opts.admin_key)
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.server.requests()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.server.request_count()
+    }
+
+    /// Requests that could change something (anything but GET/HEAD/OPTIONS).
+    pub fn mutating_requests(&self) -> Vec<Seen> {
+        self.requests()
+            .into_iter()
+            .filter(|s| !matches!(s.method.as_str(), "GET" | "HEAD" | "OPTIONS"))
+            .collect()
+    }
+
+    /// Requests whose path starts with `prefix`.
+    pub fn requests_to(&self, prefix: &str) -> Vec<Seen> {
+        self.requests()
+            .into_iter()
+            .filter(|s| s.path.starts_with(prefix))
+            .collect()
+    }
+
+    pub fn fail(&self, fault: Fault) {
+        self.server.fail(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.server.clear_faults();
+    }
+
+    pub fn expect_no_calls(&self) {
+        self.server.expect_no_calls();
+    }
+
+    /// Makes pending async duplicate flags visible now (as if Celery had finished).
+    pub fn settle_dedup(&self) {
+        self.state().settle_all();
+    }
+
+    /// The last import-scan / reimport-scan request that reached the import logic.
+    pub fn last_import(&self) -> Option<ImportRecord> {
+        self.state().imports.last().cloned()
+    }
+
+    pub fn imports(&self) -> Vec<ImportRecord> {
+        self.state().imports.clone()
+    }
+
+    // Seeding shortcuts (each returns the new id); see `State::add_*` for the details.
+
+    pub fn seed_product_type(&self, name: &str) -> u64 {
+        self.state().add_product_type(name)
+    }
+
+    pub fn seed_product(&self, name: &str, prod_type: u64) -> u64 {
+        self.state().add_product(name, prod_type)
+    }
+
+    pub fn seed_engagement(&self, name: &str, product: u64, version: Option<&str>) -> u64 {
+        self.state().add_engagement(name, product, version)
+    }
+
+    pub fn seed_test(&self, engagement: u64, title: Option<&str>, scan_type: &str) -> u64 {
+        self.state().add_test(engagement, title, scan_type)
+    }
+
+    pub fn seed_finding(&self, test: u64, finding: Finding) -> u64 {
+        self.state().add_finding(test, finding)
+    }
+}

@@ -1,0 +1,20 @@
+//! Test support: std-only fakes of the services dojo-hook talks to.
+//!
+//! - [`fake_dojo`]: a stateful fake OWASP DefectDojo (3.2.0 and 2.58.4 flavours).
+//! - [`fake_store`]: a fake S3 object store for the presigned input/output URLs.
+//! - [`http`]: the HTTP/1.1 server plumbing both share (keep-alive, request log, faults).
+//!
+//! Integration tests use them with `mod support;`; `examples/fakes.rs` includes this
+//! module by path and serves both until killed, for scripts and benchmarks.
+
+// Each test binary (and the example) uses a different subset of these helpers and
+// re-exports, so the unused rest would otherwise warn in every one of them.
+#![allow(dead_code, unused_imports)]
+
+pub mod fake_dojo;
+pub mod fake_store;
+pub mod http;
+
+pub use fake_dojo::{FakeDojo, Flavour, Options};
+pub use fake_store::{FakeStore, StoreOptions};
+pub use http::{Fault, FaultAction, Seen};

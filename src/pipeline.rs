@@ -5,7 +5,8 @@
 //! process environment itself except in [`main_with_env`].
 
 use std::ffi::OsString;
-use std::io::{BufReader, Write};
+use std::cell::RefCell;
+use std::io::{BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
 use crate::body::{self, Mode, Prepared, Spool};
@@ -288,7 +289,7 @@ fn leftover_tests(dojo: &Dojo, ctx: &Context, title: &str, before: &[u64]) -> Re
         if before.contains(&id) {
             continue;
         }
-        let page: Page<serde_json::de::IgnoredAny> = dojo.get(
+        let page: Page<serde::de::IgnoredAny> = dojo.get(
             &format!("/api/v2/findings/?test={id}&limit=1"),
             "counting the findings of a test left behind",
         )?;
@@ -353,7 +354,7 @@ fn wait_for_deduplication(
     let mut last = None;
     let mut unchanged = 0;
     loop {
-        let page: Page<serde_json::de::IgnoredAny> =
+        let page: Page<serde::de::IgnoredAny> =
             dojo.get(&path, "polling the test's duplicate count")?;
         if page.count == last {
             unchanged += 1;
@@ -393,12 +394,19 @@ fn sync_back(
         max_pages: cfg.max_pages,
         max_uri_len: sync::DEFAULT_MAX_URI_LEN,
     };
-    let counts = std::cell::RefCell::new(sync::Counts::default());
+    let counts = RefCell::new(None);
     let mut prepared = body::prepare(&what, spool, Mode::Output, || {
-        Ok(Opened::stream(sync::SyncReader::new(DojoFetch(dojo), options.clone(), &counts)))
+        let reader = sync::SyncReader::new(DojoFetch(dojo), options.clone())?;
+        Ok(Opened::stream(Finished {
+            reader,
+            counts: &counts,
+        }))
     })?;
     source::store(agent, output, &mut prepared, "writing DefectDojo's findings")?;
-    let counts = counts.borrow().clone();
+    drop(prepared);
+    let counts = counts
+        .into_inner()
+        .ok_or_else(|| Error::protocol(&what, "the read-back ended before its last page"))?;
     log::info!(
         "wrote {} findings ({} duplicates) to {}",
         counts.total,
@@ -406,6 +414,23 @@ fn sync_back(
         output.display()
     );
     Ok(counts)
+}
+
+/// Passes a sync-back reader through and keeps its counts once it is done
+/// (the body machinery owns the reader, and may run it twice).
+struct Finished<'c, F: sync::Fetch> {
+    reader: sync::SyncReader<F>,
+    counts: &'c RefCell<Option<sync::Counts>>,
+}
+
+impl<F: sync::Fetch> Read for Finished<'_, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            *self.counts.borrow_mut() = self.reader.counts();
+        }
+        Ok(n)
+    }
 }
 
 /// The sync-back reader's view of DefectDojo.

@@ -1,0 +1,159 @@
+//! Running the binary with a cleared environment, and temp dirs (std only).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::support::fake_dojo::FakeDojo;
+
+/// The admin key the fake accepts.
+pub const KEY: &str = "dojo-admin-key";
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dojo-hook-it-{}-{tag}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn file(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, content).expect("write temp file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fixture's path.
+pub fn fixture(rel: &str) -> String {
+    format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The JSON summary line (last line of stdout).
+    pub fn summary(&self) -> serde_json::Value {
+        let line = self.stdout.lines().last().unwrap_or_else(|| panic!("no summary line:\n{self}"));
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("summary is not JSON ({e}):\n{self}"))
+    }
+
+    /// Asserts the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Output {
+        assert_eq!(self.code, code, "unexpected exit code:\n{self}");
+        self
+    }
+
+    /// The one error line.
+    pub fn error_line(&self) -> String {
+        let lines: Vec<&str> = self.stderr.lines().filter(|l| l.contains("error:")).collect();
+        assert_eq!(lines.len(), 1, "expected exactly one error line:\n{self}");
+        lines[0].to_string()
+    }
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A run of the binary being built up.
+pub struct Hook {
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    pub tmp: TempDir,
+}
+
+impl Hook {
+    /// A run against `dojo` with the admin key, a scan name and a private TMPDIR.
+    pub fn new(dojo: &FakeDojo) -> Hook {
+        let tmp = TempDir::new("run");
+        let spool = tmp.path().join("spool");
+        std::fs::create_dir_all(&spool).expect("spool dir");
+        Hook {
+            env: vec![
+                ("DEFECTDOJO_URL".into(), dojo.url.clone()),
+                ("DEFECTDOJO_APIKEY".into(), KEY.into()),
+                ("SCAN_NAME".into(), "scan-1".into()),
+                ("TMPDIR".into(), spool.display().to_string()),
+            ],
+            args: Vec::new(),
+            tmp,
+        }
+    }
+
+    /// No environment at all but what is set afterwards.
+    pub fn bare() -> Hook {
+        Hook {
+            env: Vec::new(),
+            args: Vec::new(),
+            tmp: TempDir::new("bare"),
+        }
+    }
+
+    pub fn env(mut self, k: &str, v: impl Into<String>) -> Hook {
+        self.env.retain(|(key, _)| key != k);
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn unset(mut self, k: &str) -> Hook {
+        self.env.retain(|(key, _)| key != k);
+        self
+    }
+
+    pub fn args<S: AsRef<str>>(mut self, args: &[S]) -> Hook {
+        self.args = args.iter().map(|a| a.as_ref().to_string()).collect();
+        self
+    }
+
+    /// Writes a scan file (a Scan resource or flat annotations) and points SCAN_FILE at it.
+    pub fn scan_file(self, json: &serde_json::Value) -> Hook {
+        let path = self.tmp.file("scan.json", json.to_string());
+        self.env("SCAN_FILE", path.display().to_string())
+    }
+
+    pub fn run(&self) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_dojo-hook"))
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run dojo-hook");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}

@@ -38,6 +38,17 @@ enum State {
     Failed,
 }
 
+/// One element of the array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Element<'a> {
+    /// The raw bytes of one complete JSON value.
+    pub raw: &'a [u8],
+    /// 1-based position in the array.
+    pub index: usize,
+    /// Byte offset in the input where it starts.
+    pub offset: u64,
+}
+
 /// The elements of a top-level JSON array read from `R`, each as the raw
 /// bytes of one complete JSON value.
 ///
@@ -114,8 +125,17 @@ impl<R: BufRead> ArrayElements<R> {
     /// After `None`, the rest of the input has been checked to be only
     /// whitespace. After an error, every further call fails too.
     pub fn next_raw(&mut self) -> Result<Option<&[u8]>, Error> {
+        Ok(self.next_element()?.map(|e| e.raw))
+    }
+
+    /// Like [`Self::next_raw`], with the element's index and offset.
+    pub fn next_element(&mut self) -> Result<Option<Element<'_>>, Error> {
         match self.advance() {
-            Ok(true) => Ok(Some(&self.buf)),
+            Ok(true) => Ok(Some(Element {
+                raw: &self.buf,
+                index: self.index,
+                offset: self.element_offset,
+            })),
             Ok(false) => Ok(None),
             Err(e) => {
                 self.state = State::Failed;

@@ -74,6 +74,12 @@ pub fn text<W: Write>(w: &mut W, s: &str) -> fmt::Result {
 /// Writes `s` (one line) as an inline code span, with a backtick fence
 /// longer than any backtick run inside it.
 pub fn inline_code<W: Write>(w: &mut W, s: &str) -> fmt::Result {
+    // `<[u8]>::contains` is memchr-backed; most values have no backtick.
+    if !s.as_bytes().contains(&b'`') {
+        w.write_char('`')?;
+        w.write_str(s)?;
+        return w.write_char('`');
+    }
     let mut longest = 0;
     let mut run = 0;
     for c in s.bytes() {
@@ -84,7 +90,11 @@ pub fn inline_code<W: Write>(w: &mut W, s: &str) -> fmt::Result {
             run = 0;
         }
     }
-    let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
     fence(w, longest + 1)?;
     w.write_str(pad)?;
     w.write_str(s)?;
@@ -97,6 +107,12 @@ fn fence<W: Write>(w: &mut W, n: usize) -> fmt::Result {
         w.write_char('`')?;
     }
     Ok(())
+}
+
+/// Whether `s` has a line break (memchr-backed, unlike a `char` pattern).
+pub fn is_multi_line(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.contains(&b'\n') || b.contains(&b'\r')
 }
 
 /// Writes `s` as an indented code block (every line prefixed by `indent`
@@ -162,6 +178,9 @@ pub fn render_section<'a, W: Write>(
     Ok(wrote)
 }
 
+/// The callback that receives top-level scalars.
+type Capture<'c, 'a> = dyn FnMut(&str, Scalar<'a>) + 'c;
+
 /// Where the value being rendered sits.
 #[derive(Clone, Copy)]
 enum Slot<'s> {
@@ -181,7 +200,7 @@ struct Render<'r, 'c, 'a, W> {
     level: usize,
     /// Only set for the entries of the top-level object (and the top level
     /// itself, which hands it on).
-    capture: Option<&'r mut (dyn FnMut(&str, Scalar<'a>) + 'c)>,
+    capture: Option<&'r mut Capture<'c, 'a>>,
     /// The key of this value, when `capture` is set.
     key: &'r str,
 }
@@ -245,7 +264,7 @@ impl<'a, W: Write> Render<'_, '_, 'a, W> {
         if v.is_empty() {
             return self.marker("empty string");
         }
-        if v.contains(['\n', '\r']) {
+        if is_multi_line(v) {
             wr(self.open())?;
             let indent = match self.slot {
                 Slot::Top { .. } => 4,
@@ -516,8 +535,14 @@ mod tests {
     #[test]
     fn non_object_sections() {
         assert_eq!(render("42"), "PREFIX**Attributes:** `42`");
-        assert_eq!(render("\"a\\nb\""), "PREFIX**Attributes:**\n\n    a\n    b\n");
-        assert_eq!(render(r#"["a", {"k": "v"}]"#), "PREFIX**Attributes:**\n\n- `a`\n- **#2**\n    - **k:** `v`");
+        assert_eq!(
+            render("\"a\\nb\""),
+            "PREFIX**Attributes:**\n\n    a\n    b\n"
+        );
+        assert_eq!(
+            render(r#"["a", {"k": "v"}]"#),
+            "PREFIX**Attributes:**\n\n- `a`\n- **#2**\n    - **k:** `v`"
+        );
     }
 
     #[test]
@@ -534,7 +559,10 @@ mod tests {
                       "deep": {"file": "no"}, "arr": ["no"], "ok": true, "neg": -1, "f": 0.5}"#;
         let mut seen = Vec::new();
         let mut md = String::new();
-        render_section(&mut md, "", "A", raw, &mut |k, v| seen.push((k.to_owned(), v))).unwrap();
+        render_section(&mut md, "", "A", raw, &mut |k, v| {
+            seen.push((k.to_owned(), v))
+        })
+        .unwrap();
         assert_eq!(
             seen,
             vec![
@@ -554,7 +582,10 @@ mod tests {
         let raw = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let mut md = String::new();
         let err = render_section(&mut md, "", "A", &raw, &mut |_, _| {}).unwrap_err();
-        assert!(err.to_string().contains("recursion limit exceeded"), "{err}");
+        assert!(
+            err.to_string().contains("recursion limit exceeded"),
+            "{err}"
+        );
         // 100 levels are fine
         let raw = format!("{}1{}", "[".repeat(100), "]".repeat(100));
         assert!(render_section(&mut String::new(), "", "A", &raw, &mut |_, _| {}).is_ok());

@@ -1,1 +1,1133 @@
-//! (owned by the conversion work)
+//! secureCodeBox findings → DefectDojo "Generic Findings Import" JSON.
+//!
+//! This module owns the mapping of one secureCodeBox finding to one
+//! DefectDojo generic finding ([`write_generic`]) and the streaming reader
+//! that turns a whole findings.json into the upload body ([`GenericReader`]),
+//! one finding at a time.
+//!
+//! Unlike the Java hook, the mapping is lossless and must not make
+//! DefectDojo collapse findings:
+//!
+//! * `description` is the scanner's description followed by Markdown
+//!   sections for the location, category, OSI layer, the `reference` object
+//!   and the `attributes` (a nested list, keys in input order). DefectDojo's
+//!   legacy dedup hash for this scan type is `title + cwe + line + file_path
+//!   + description`, so findings that differ only in location stay apart.
+//! * `mitigation`, `references` (a Markdown list), `cwe` and
+//!   `vulnerability_ids` (from the typed references), `endpoints` (a location
+//!   that is a URL DefectDojo can parse), `file_path`/`line` (a location or
+//!   attribute that is a path), `component_name`/`component_version`,
+//!   `vuln_id_from_tool` (a rule id attribute) and `unique_id_from_tool`.
+//!
+//! Only keys of [`ALLOWED_KEYS`] are ever written: DefectDojo rejects the
+//! whole import for one unknown key. Severity is read in any letter case;
+//! an unknown one is an input error naming the finding.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt::{self, Write as _};
+use std::io::{self, BufRead, Read};
+
+use crate::convert::markdown::{self, Scalar};
+use crate::error::Error;
+use crate::json_array::ArrayElements;
+use crate::scb::{self, Severity};
+use crate::time;
+
+/// Every key DefectDojo's generic JSON parser accepts in a finding
+/// (`dojo/tools/generic/json_parser.py`, DefectDojo 3.2: the required and
+/// allowed keys, plus the keys it removes before validating: `endpoints`,
+/// `files`, `tags`, `vulnerability_ids`, `cwes`). Any other key aborts the
+/// whole import with "Not allowed fields are present".
+pub const ALLOWED_KEYS: &[&str] = &[
+    // required
+    "title",
+    "severity",
+    "description",
+    // allowed
+    "date",
+    "cwe",
+    "cve",
+    "epss_score",
+    "epss_percentile",
+    "cvssv3",
+    "cvssv3_score",
+    "cvssv4",
+    "cvssv4_score",
+    "mitigation",
+    "impact",
+    "steps_to_reproduce",
+    "severity_justification",
+    "references",
+    "active",
+    "verified",
+    "false_p",
+    "out_of_scope",
+    "risk_accepted",
+    "under_review",
+    "is_mitigated",
+    "thread_id",
+    "mitigated",
+    "numerical_severity",
+    "param",
+    "payload",
+    "line",
+    "file_path",
+    "component_name",
+    "component_version",
+    "static_finding",
+    "dynamic_finding",
+    "scanner_confidence",
+    "unique_id_from_tool",
+    "vuln_id_from_tool",
+    "sast_source_object",
+    "sast_sink_object",
+    "sast_source_line",
+    "sast_source_file_path",
+    "nb_occurences",
+    "publish_date",
+    "service",
+    "planned_remediation_date",
+    "planned_remediation_version",
+    "effort_for_fixing",
+    "kev_date",
+    "known_exploited",
+    "ransomware_used",
+    "fix_available",
+    "fix_version",
+    // removed by the parser before validation
+    "endpoints",
+    "files",
+    "tags",
+    "vulnerability_ids",
+    "cwes",
+];
+
+/// `Finding.title` is `CharField(max_length=511)` in DefectDojo
+/// (`dojo/models.py`, since 3.x `dojo/finding/models.py`); PostgreSQL
+/// counts characters, and a longer title fails the import.
+pub const TITLE_MAX_CHARS: usize = 511;
+
+/// Title for a finding without a name.
+pub const UNTITLED: &str = "Untitled finding";
+
+/// Description for a finding that has nothing to describe it (DefectDojo
+/// requires a non-empty one).
+pub const NO_DESCRIPTION: &str = "No description provided.";
+
+/// Field limits of DefectDojo's `Finding` (characters); longer values would
+/// fail the database insert, so they are left out (they stay in the
+/// description).
+const UNIQUE_ID_MAX_CHARS: usize = 500;
+const VULN_ID_FROM_TOOL_MAX_CHARS: usize = 500;
+const FILE_PATH_MAX_CHARS: usize = 4000;
+const COMPONENT_NAME_MAX_CHARS: usize = 200;
+const COMPONENT_VERSION_MAX_CHARS: usize = 100;
+/// `Vulnerability_Id.vulnerability_id` is declared with `max_length=50`.
+const VULNERABILITY_ID_MAX_CHARS: usize = 50;
+
+/// At most this many conversion warnings are logged per run.
+const MAX_WARNINGS: u32 = 20;
+
+/// Default limit for one finding's JSON (16 MiB).
+pub const DEFAULT_MAX_FINDING_BYTES: usize = 16 << 20;
+
+/// What the converter needs to know besides the finding: which finding it
+/// is (for messages), and how many warnings were logged so far.
+#[derive(Debug)]
+pub struct Context {
+    source: String,
+    index: usize,
+    warnings: Cell<u32>,
+}
+
+impl Context {
+    /// A context for findings read from `source` (e.g. `findings.json`).
+    pub fn new(source: impl Into<String>) -> Context {
+        Context {
+            source: source.into(),
+            index: 0,
+            warnings: Cell::new(0),
+        }
+    }
+
+    /// Sets the 1-based index of the finding being converted.
+    pub fn set_index(&mut self, index: usize) {
+        self.index = index;
+    }
+
+    /// The 1-based index of the finding being converted.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// `findings.json finding #7`, for messages.
+    pub fn what(&self) -> String {
+        format!("{} finding #{}", self.source, self.index)
+    }
+
+    /// Logs a warning about the current finding, at most [`MAX_WARNINGS`]
+    /// per run (a million bad dates must not flood the log).
+    fn warn(&self, args: fmt::Arguments<'_>) {
+        let n = self.warnings.get();
+        self.warnings.set(n.saturating_add(1));
+        if n < MAX_WARNINGS {
+            log::warn!("{}: {args}", self.what());
+        } else if n == MAX_WARNINGS {
+            log::warn!("{}: further conversion warnings are not shown", self.source);
+        }
+    }
+}
+
+/// DefectDojo's name for a severity.
+pub fn dojo_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Informational => "Info",
+        Severity::Low => "Low",
+        Severity::Medium => "Medium",
+        Severity::High => "High",
+        Severity::Critical => "Critical",
+    }
+}
+
+/// The severity of `f`: absent, null or blank is informational; anything
+/// unknown is an input error naming the finding.
+pub fn severity_of(f: &scb::Finding<'_>, ctx: &Context) -> Result<Severity, Error> {
+    match f.severity.as_deref() {
+        None => Ok(Severity::Informational),
+        Some(s) if s.trim().is_empty() => Ok(Severity::Informational),
+        Some(s) => Severity::parse(s).map_err(|e| Error::input(ctx.what(), e.to_string())),
+    }
+}
+
+/// Appends `f` as one DefectDojo generic finding (a compact JSON object) to
+/// `out`. On error, `out` is left as it was.
+pub fn write_generic(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
+    let start = out.len();
+    let result = write_finding(f, out, ctx);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
+    let severity = severity_of(f, ctx)?;
+    let name = f.name.as_deref().unwrap_or("");
+    let title = title_of(name);
+
+    out.extend_from_slice(b"{\"title\":");
+    push_json_str(out, &title.text);
+    out.extend_from_slice(b",\"severity\":\"");
+    out.extend_from_slice(dojo_severity(severity).as_bytes());
+    out.push(b'"');
+
+    let location = nonblank(&f.location);
+    let mut picks = Picks::default();
+    out.extend_from_slice(b",\"description\":\"");
+    write_description(f, &title, location, &mut picks, &mut JsonStr(out))
+        .map_err(|e| Error::input(ctx.what(), e))?;
+    out.push(b'"');
+
+    if let Some(date) = date_of(f, ctx) {
+        push_str_field(out, "date", &date);
+    }
+    if let Some(m) = nonblank(&f.mitigation) {
+        push_str_field(out, "mitigation", m);
+    }
+
+    let refs = f.references.as_deref().unwrap_or(&[]);
+    if refs.iter().any(|r| nonblank(&r.value).is_some()) {
+        out.extend_from_slice(b",\"references\":\"");
+        // Writing into a Vec cannot fail.
+        let _ = write_references(refs, &mut JsonStr(out));
+        out.push(b'"');
+    }
+    let ids = vulnerability_ids(refs);
+    if !ids.is_empty() {
+        out.extend_from_slice(b",\"vulnerability_ids\":[");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_json_str(out, id);
+        }
+        out.push(b']');
+    }
+    let cwe = refs
+        .iter()
+        .filter(|r| {
+            r.kind
+                .as_deref()
+                .is_some_and(|k| k.trim().eq_ignore_ascii_case("CWE"))
+        })
+        .find_map(|r| r.value.as_deref().and_then(parse_cwe))
+        .or(picks.cwe);
+    if let Some(cwe) = cwe {
+        push_num_field(out, "cwe", u64::from(cwe));
+    }
+
+    let kind = location.map_or(Location::Other, classify_location);
+    if let (Location::Endpoint, Some(loc)) = (&kind, location) {
+        out.extend_from_slice(b",\"endpoints\":[");
+        push_json_str(out, loc);
+        out.push(b']');
+    }
+    let (file, line) = match kind {
+        Location::File { path, line } => (Some(Cow::Borrowed(path)), line.or(picks.line)),
+        _ => (picks.file.take(), picks.line),
+    };
+    if let Some(file) = file.filter(|p| fits(p, FILE_PATH_MAX_CHARS)) {
+        push_str_field(out, "file_path", &file);
+        if let Some(line) = line {
+            push_num_field(out, "line", line);
+        }
+    }
+
+    if let Some(rule) = picks.rule.filter(|r| fits(r, VULN_ID_FROM_TOOL_MAX_CHARS)) {
+        push_str_field(out, "vuln_id_from_tool", &rule);
+    }
+    if let Some(pkg) = picks.package.filter(|p| fits(p, COMPONENT_NAME_MAX_CHARS)) {
+        push_str_field(out, "component_name", &pkg);
+        if let Some(v) = picks
+            .version
+            .filter(|v| fits(v, COMPONENT_VERSION_MAX_CHARS))
+        {
+            push_str_field(out, "component_version", &v);
+        }
+    }
+    if let Some(id) = nonblank(&f.id) {
+        if fits(id, UNIQUE_ID_MAX_CHARS) {
+            push_str_field(out, "unique_id_from_tool", id);
+        } else {
+            ctx.warn(format_args!(
+                "id is longer than {UNIQUE_ID_MAX_CHARS} characters; not sent as unique_id_from_tool"
+            ));
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// A DefectDojo title made from a secureCodeBox name.
+struct Title<'a> {
+    text: Cow<'a, str>,
+    /// The title is not the name (cut short or control characters
+    /// replaced), so the description must carry the full name.
+    changed: bool,
+}
+
+/// `name` as a title: control characters become spaces, surrounding
+/// whitespace goes, and it is cut to [`TITLE_MAX_CHARS`] characters at a
+/// character boundary, ending in `…`. No name gives [`UNTITLED`].
+fn title_of(name: &str) -> Title<'_> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Title {
+            text: Cow::Borrowed(UNTITLED),
+            changed: false,
+        };
+    }
+    let has_control = trimmed.chars().any(char::is_control);
+    let text: Cow<'_, str> = if has_control {
+        Cow::Owned(
+            trimmed
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(trimmed)
+    };
+    if text.len() <= TITLE_MAX_CHARS || text.chars().count() <= TITLE_MAX_CHARS {
+        return Title {
+            text,
+            changed: has_control,
+        };
+    }
+    // Keep TITLE_MAX_CHARS - 1 characters and add the ellipsis.
+    let cut = text
+        .char_indices()
+        .nth(TITLE_MAX_CHARS - 1)
+        .map_or(text.len(), |(i, _)| i);
+    let mut short = text[..cut].trim_end().to_owned();
+    short.push('…');
+    Title {
+        text: Cow::Owned(short),
+        changed: true,
+    }
+}
+
+/// Values picked from the top-level attributes while they are rendered.
+#[derive(Default)]
+struct Picks<'a> {
+    file: Option<Cow<'a, str>>,
+    line: Option<u64>,
+    rule: Option<Cow<'a, str>>,
+    cwe: Option<u32>,
+    package: Option<Cow<'a, str>>,
+    version: Option<Cow<'a, str>>,
+}
+
+impl<'a> Picks<'a> {
+    /// Takes the first usable value of each kind (keys as secureCodeBox
+    /// parsers write them: gitleaks `file`/`line_number`, trivy
+    /// `foundIn`/`packageName`/`installedVersion`, ZAP `zap_pluginid`/
+    /// `zap_cweid`, nikto `niktoId`, semgrep `cwe`, …).
+    fn take(&mut self, key: &str, v: Scalar<'a>) {
+        match key {
+            "file" | "file_path" | "filePath" | "filename" | "foundIn" if self.file.is_none() => {
+                self.file = one_line(v);
+            }
+            // gitleaks' `line` is the matched text, not a number; DefectDojo
+            // stores the line in an IntegerField (i32).
+            "line_number" | "lineNumber" | "line" | "start_line" | "startLine"
+                if self.line.is_none() =>
+            {
+                if let Scalar::U64(n) = v {
+                    self.line = (n <= i32::MAX as u64).then_some(n);
+                }
+            }
+            "rule_id" | "ruleId" | "rule" | "check_id" | "checkId" | "zap_pluginid"
+            | "pluginId" | "plugin_id" | "niktoId" | "template_id" | "templateId"
+            | "template-id"
+                if self.rule.is_none() =>
+            {
+                self.rule = id_text(v);
+            }
+            "cwe" | "cwe_id" | "cweId" | "cweid" | "zap_cweid" if self.cwe.is_none() => {
+                self.cwe = match v {
+                    Scalar::Str(s) => parse_cwe(&s),
+                    Scalar::U64(n) => u32::try_from(n)
+                        .ok()
+                        .filter(|&n| n > 0 && n <= i32::MAX as u32),
+                    _ => None,
+                };
+            }
+            "packageName" | "package_name" if self.package.is_none() => {
+                self.package = one_line(v);
+            }
+            "installedVersion" | "installed_version" if self.version.is_none() => {
+                self.version = one_line(v);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A non-empty, single-line string value.
+fn one_line(v: Scalar<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        Scalar::Str(s) if !s.trim().is_empty() && !markdown::is_multi_line(&s) => Some(s),
+        _ => None,
+    }
+}
+
+/// An identifier: a single-line string or an integer.
+fn id_text(v: Scalar<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        Scalar::U64(n) => Some(Cow::Owned(n.to_string())),
+        Scalar::I64(n) => Some(Cow::Owned(n.to_string())),
+        other => one_line(other),
+    }
+}
+
+/// Writes the Markdown description (see the module docs for its layout).
+fn write_description<'a>(
+    f: &scb::Finding<'a>,
+    title: &Title<'_>,
+    location: Option<&str>,
+    picks: &mut Picks<'a>,
+    w: &mut JsonStr<'_>,
+) -> Result<(), String> {
+    // JsonStr cannot fail; the fmt::Results below are only for `?`.
+    let fmt_err = |_| "writing the description failed".to_owned();
+    let mut sep = "";
+    if let Some(d) = nonblank(&f.description) {
+        // Leading blank lines and trailing whitespace carry nothing; inner
+        // indentation may (code), so the rest is kept as the scanner wrote it.
+        let d = d.trim_end().trim_start_matches(['\n', '\r']);
+        w.write_str(d).map_err(fmt_err)?;
+        sep = "\n\n";
+    }
+    if title.changed {
+        w.write_str(sep).map_err(fmt_err)?;
+        w.write_str("**Name:** ").map_err(fmt_err)?;
+        markdown::text(w, f.name.as_deref().unwrap_or("")).map_err(fmt_err)?;
+        sep = "\n\n";
+    }
+    if let Some(loc) = location {
+        w.write_str(sep).map_err(fmt_err)?;
+        w.write_str("**Location:** ").map_err(fmt_err)?;
+        if markdown::is_multi_line(loc) {
+            markdown::text(w, loc).map_err(fmt_err)?;
+        } else {
+            markdown::inline_code(w, loc).map_err(fmt_err)?;
+        }
+        sep = "\n\n";
+    }
+    for (label, value) in [("Category", &f.category), ("OSI layer", &f.osi_layer)] {
+        if let Some(v) = nonblank(value) {
+            w.write_str(sep).map_err(fmt_err)?;
+            w.write_str("**").map_err(fmt_err)?;
+            w.write_str(label).map_err(fmt_err)?;
+            w.write_str(":** ").map_err(fmt_err)?;
+            markdown::text(w, v).map_err(fmt_err)?;
+            sep = "\n\n";
+        }
+    }
+    if let Some(raw) = f.reference {
+        // kube-hunter writes {"id": "KHV050", "source": "https://…"}
+        let mut reference_id = None;
+        let wrote = markdown::render_section(w, sep, "Reference", raw.get(), &mut |k, v| {
+            if k == "id" && reference_id.is_none() {
+                reference_id = id_text(v);
+            }
+        })
+        .map_err(|e| format!("reference: {e}"))?;
+        if wrote {
+            sep = "\n\n";
+        }
+        picks.rule = reference_id;
+    }
+    if let Some(raw) = f.attributes {
+        // A rule id among the attributes wins over the reference's id.
+        let from_reference = picks.rule.take();
+        let wrote = markdown::render_section(w, sep, "Attributes", raw.get(), &mut |k, v| {
+            picks.take(k, v)
+        })
+        .map_err(|e| format!("attributes: {e}"))?;
+        if wrote {
+            sep = "\n\n";
+        }
+        picks.rule = picks.rule.take().or(from_reference);
+    }
+    if sep.is_empty() {
+        w.write_str(NO_DESCRIPTION).map_err(fmt_err)?;
+    }
+    Ok(())
+}
+
+/// The references as a Markdown list: URLs as autolinks, others as
+/// `TYPE: value`.
+fn write_references(refs: &[scb::Reference<'_>], w: &mut JsonStr<'_>) -> fmt::Result {
+    let mut first = true;
+    for r in refs {
+        let Some(value) = nonblank(&r.value) else {
+            continue;
+        };
+        let value = value.trim();
+        if !first {
+            w.write_char('\n')?;
+        }
+        first = false;
+        w.write_str("- ")?;
+        let kind = nonblank(&r.kind).map(str::trim);
+        let is_url = value.starts_with("https://") || value.starts_with("http://");
+        if is_url && !value.contains(|c: char| c.is_whitespace() || c == '<' || c == '>') {
+            if let Some(kind) = kind.filter(|k| !k.eq_ignore_ascii_case("URL")) {
+                markdown::text(w, kind)?;
+                w.write_str(": ")?;
+            }
+            w.write_char('<')?;
+            w.write_str(value)?;
+            w.write_char('>')?;
+        } else {
+            if let Some(kind) = kind {
+                markdown::text(w, kind)?;
+                w.write_str(": ")?;
+            }
+            markdown::text(w, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Vulnerability ids (`CVE-…`, `GHSA-…`, …) from references that are
+/// neither URLs nor CWEs, without duplicates.
+fn vulnerability_ids<'r>(refs: &'r [scb::Reference<'_>]) -> Vec<&'r str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for r in refs {
+        let kind = r.kind.as_deref().unwrap_or("").trim();
+        if ["URL", "CWE", "LINK"]
+            .iter()
+            .any(|k| kind.eq_ignore_ascii_case(k))
+        {
+            continue;
+        }
+        if let Some(v) = r
+            .value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| is_vulnerability_id(v))
+        {
+            if !ids.contains(&v) {
+                ids.push(v);
+            }
+        }
+    }
+    ids
+}
+
+/// An advisory identifier: starts with a letter, has a `-`, and is made of
+/// letters, digits, `-`, `_`, `.` and `:` (CVE-2024-1, GHSA-xxxx-…, RUSTSEC-…).
+fn is_vulnerability_id(v: &str) -> bool {
+    v.len() <= VULNERABILITY_ID_MAX_CHARS
+        && v.starts_with(|c: char| c.is_ascii_alphabetic())
+        && v.contains('-')
+        && v.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+}
+
+/// `CWE-79`, `cwe-79: Improper…`, `79` → 79. Zero and negatives (ZAP uses
+/// `-1` and `0` for "none") are `None`.
+fn parse_cwe(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let s = if s.len() >= 4 && s.is_char_boundary(4) && s[..4].eq_ignore_ascii_case("CWE-") {
+        &s[4..]
+    } else {
+        s
+    };
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    s[..digits]
+        .parse::<u32>()
+        .ok()
+        .filter(|&n| n > 0 && n <= i32::MAX as u32)
+}
+
+/// The UTC date of `identified_at`, else of `parsed_at`; unparseable ones
+/// are skipped with a warning, and without a date DefectDojo uses the import
+/// date.
+fn date_of(f: &scb::Finding<'_>, ctx: &Context) -> Option<String> {
+    for (field, value) in [
+        ("identified_at", &f.identified_at),
+        ("parsed_at", &f.parsed_at),
+    ] {
+        if let Some(v) = nonblank(value) {
+            match time::parse_rfc3339_to_utc_date(v.trim()) {
+                Some(date) => return Some(date),
+                None => ctx.warn(format_args!(
+                    "{field} {:?} is not an ISO 8601 timestamp with a time zone; ignored",
+                    truncate_chars(v, 64)
+                )),
+            }
+        }
+    }
+    None
+}
+
+/// What a secureCodeBox location is, as far as DefectDojo cares.
+#[derive(Debug, PartialEq, Eq)]
+enum Location<'l> {
+    /// A URL DefectDojo's endpoint parser accepts.
+    Endpoint,
+    /// A file path, maybe with a line (`src/app.py:10-12`, `file:///x`).
+    File { path: &'l str, line: Option<u64> },
+    /// Anything else (`host:443`, free text); only in the description.
+    Other,
+}
+
+fn classify_location(loc: &str) -> Location<'_> {
+    let loc = loc.trim();
+    if loc.len() >= 7 && loc.is_char_boundary(7) && loc[..7].eq_ignore_ascii_case("file://") {
+        let path = &loc[7..];
+        let path = path.strip_prefix("localhost").unwrap_or(path);
+        return if path.is_empty() || path.contains(char::is_control) {
+            Location::Other
+        } else {
+            Location::File { path, line: None }
+        };
+    }
+    if loc.contains("://") {
+        return if is_endpoint_url(loc) {
+            Location::Endpoint
+        } else {
+            Location::Other
+        };
+    }
+    file_location(loc).map_or(Location::Other, |(path, line)| Location::File {
+        path,
+        line,
+    })
+}
+
+/// Whether `s` is a URL with a scheme and host that DefectDojo's endpoint
+/// parser (`Endpoint.from_uri`, Python `hyperlink`) takes without raising:
+/// ASCII only, RFC 3986 characters only (no spaces, quotes, `<>`, `{}`, `|`,
+/// `\`, `^`, backticks), valid `%XX` escapes, a plain host name or bracketed
+/// IPv6 address, and a numeric port. `file:` URLs are paths, not endpoints.
+fn is_endpoint_url(s: &str) -> bool {
+    let Some(colon) = s.find("://") else {
+        return false;
+    };
+    let scheme = &s[..colon];
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
+    if !scheme_ok || scheme.eq_ignore_ascii_case("file") {
+        return false;
+    }
+    let rest = &s[colon + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host_port = match authority.rfind('@') {
+        Some(at) => {
+            let userinfo_ok = valid_chars(&authority[..at], |c| {
+                is_unreserved(c) || is_sub_delim(c) || c == b':'
+            });
+            if !userinfo_ok {
+                return false;
+            }
+            &authority[at + 1..]
+        }
+        None => authority,
+    };
+    let bracketed = host_port.starts_with('[');
+    let (host, port) = if let Some(inner) = host_port.strip_prefix('[') {
+        let Some(end) = inner.find(']') else {
+            return false;
+        };
+        let ip = &inner[..end];
+        let ip_ok = !ip.is_empty()
+            && ip
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.');
+        if !ip_ok {
+            return false;
+        }
+        match &inner[end + 1..] {
+            "" => (ip, None),
+            p => match p.strip_prefix(':') {
+                Some(port) => (ip, Some(port)),
+                None => return false,
+            },
+        }
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && (bracketed
+            || host
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')));
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|c| c.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| n <= 65_535)
+    });
+    if !host_ok || !port_ok {
+        return false;
+    }
+    // path, query and fragment: one `#` at most, which starts the fragment
+    let (before, fragment) = tail.split_once('#').unwrap_or((tail, ""));
+    let pchar =
+        |c: u8| is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'@' | b'/' | b'?');
+    valid_chars(before, pchar) && valid_chars(fragment, pchar)
+}
+
+fn is_unreserved(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
+}
+
+fn is_sub_delim(c: u8) -> bool {
+    matches!(
+        c,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
+
+/// Every byte satisfies `ok` or starts a `%XX` escape.
+fn valid_chars(s: &str, ok: impl Fn(u8) -> bool) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = |j: usize| b.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !hex(i + 1) || !hex(i + 2) {
+                return false;
+            }
+            i += 3;
+        } else if ok(b[i]) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// A location that is a file path, with the line of a `:line`, `:line-end`
+/// or `:line:column` suffix (semgrep writes `/src/app.py:103-114`).
+///
+/// Paths are: absolute (`/`, `~/`, `C:\`), explicitly relative (`./`,
+/// `../`), containing a `\`, containing a `/` where the part before the
+/// first `/` is not a `host:port`, or a bare file name with a line range
+/// (`app.py:10-12`). A bare `name:443` is not a path: it is the usual
+/// `host:port` of TLS and network scanners.
+fn file_location(loc: &str) -> Option<(&str, Option<u64>)> {
+    if loc.is_empty() || loc.contains(char::is_control) {
+        return None;
+    }
+    let (path, line, ranged) = split_line_suffix(loc);
+    if path.is_empty() {
+        return None;
+    }
+    let b = path.as_bytes();
+    let drive =
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
+    let first_segment = path.split('/').next().unwrap_or("");
+    let host_port = first_segment.rsplit_once(':').is_some_and(|(h, p)| {
+        !h.is_empty() && !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit())
+    });
+    let is_path = path.starts_with(['/', '~'])
+        || path.starts_with("./")
+        || path.starts_with("../")
+        || drive
+        || path.contains('\\')
+        || (path.contains('/') && !host_port)
+        || (ranged && path.contains('.') && !path.contains(':'));
+    is_path.then_some((path, line))
+}
+
+/// Splits `path:10`, `path:10-12` and `path:10:5` into the path, the
+/// (first) line, and whether the suffix was a `a-b` range.
+fn split_line_suffix(loc: &str) -> (&str, Option<u64>, bool) {
+    let number = |s: &str| -> Option<u64> {
+        if !s.is_empty() && s.len() <= 9 && s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        }
+    };
+    let Some((head, last)) = loc.rsplit_once(':') else {
+        return (loc, None, false);
+    };
+    if let Some((a, b)) = last.split_once('-') {
+        if let (Some(start), Some(_)) = (number(a), number(b)) {
+            return (head, Some(start), true);
+        }
+        return (loc, None, false);
+    }
+    let Some(n) = number(last) else {
+        return (loc, None, false);
+    };
+    // path:line:column
+    if let Some((head2, line)) = head.rsplit_once(':') {
+        if let Some(line) = number(line) {
+            return (head2, Some(line), false);
+        }
+    }
+    (head, Some(n), false)
+}
+
+/// `Some(s)` unless absent, null or only whitespace.
+fn nonblank<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
+}
+
+/// At most `max` characters.
+fn fits(s: &str, max: usize) -> bool {
+    s.len() <= max || s.chars().count() <= max
+}
+
+fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}
+
+// ---------------------------------------------------------------------------
+// JSON output
+
+/// A `fmt::Write` that appends JSON string contents (escaped, no quotes).
+struct JsonStr<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for JsonStr<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        push_escaped(self.0, s);
+        Ok(())
+    }
+}
+
+/// Bytes that need escaping inside a JSON string.
+const ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Appends `s` escaped for a JSON string. NUL becomes U+FFFD: PostgreSQL
+/// text cannot hold it, and DefectDojo would fail the whole import.
+fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Most text needs no escaping: skip clean runs eight bytes a time.
+        if let Some(word) = bytes.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            if !needs_escape(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        let c = bytes[i];
+        if !ESCAPE[usize::from(c)] {
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0 => out.extend_from_slice("\u{FFFD}".as_bytes()),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(c >> 4)]);
+                out.push(HEX[usize::from(c & 0xF)]);
+            }
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Whether any of the eight bytes in `w` is a control character, `"` or
+/// `\` (SWAR: a byte below 0x20 or equal to a pattern sets its high bit).
+/// May report a false positive above a true hit, never a false negative.
+fn needs_escape(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
+    (below_space | zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\')))) != 0
+}
+
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    push_escaped(out, s);
+    out.push(b'"');
+}
+
+/// Appends `,"key":"value"`.
+fn push_str_field(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    push_json_str(out, value);
+}
+
+/// Appends `,"key":n`.
+fn push_num_field(out: &mut Vec<u8>, key: &str, n: u64) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+// ---------------------------------------------------------------------------
+// Streaming reader
+
+/// Number of findings converted, in total and per severity.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    /// All findings.
+    pub total: u64,
+    by_severity: [u64; 5],
+}
+
+impl Counts {
+    /// Findings of severity `s`.
+    pub fn get(&self, s: Severity) -> u64 {
+        self.by_severity[s.rank()]
+    }
+
+    /// Counts one finding of severity `s`.
+    pub fn add(&mut self, s: Severity) {
+        self.total += 1;
+        self.by_severity[s.rank()] += 1;
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Open,
+    Body,
+    Done,
+    Failed,
+}
+
+/// Reads a secureCodeBox findings.json from `R` and yields the DefectDojo
+/// Generic Findings Import JSON for it, `{"findings":[…]}` (compact),
+/// converting one finding at a time as the output is pulled.
+///
+/// Errors (a malformed or oversized finding, an unknown severity, a broken
+/// file) come out of `read` as `io::Error`s carrying an [`Error`]; get it
+/// back with [`Error::from_io`]. After an error, reading fails for good.
+///
+/// ```
+/// use std::io::Read;
+/// use dojo_hook::convert::generic::GenericReader;
+/// let input = br#"[{"name": "Open Port: 22", "severity": "LOW", "location": "tcp://h:22"}]"#;
+/// let mut reader = GenericReader::new(&input[..], 1 << 20);
+/// let mut json = String::new();
+/// reader.read_to_string(&mut json)?;
+/// assert!(json.starts_with(r#"{"findings":[{"title":"Open Port: 22","severity":"Low","#));
+/// assert_eq!(reader.counts().total, 1);
+/// # Ok::<_, std::io::Error>(())
+/// ```
+pub struct GenericReader<R> {
+    elements: ArrayElements<R>,
+    out: Vec<u8>,
+    pos: usize,
+    phase: Phase,
+    counts: Counts,
+    ctx: Context,
+    /// An error met after some bytes were already handed out in the same
+    /// `read` call; returned by the next call.
+    pending: Option<Error>,
+}
+
+impl<R: BufRead> GenericReader<R> {
+    /// Converts the findings.json read from `reader`; a single finding over
+    /// `max_finding_bytes` of JSON is an error.
+    pub fn new(reader: R, max_finding_bytes: usize) -> Self {
+        let elements = ArrayElements::new(reader, max_finding_bytes);
+        let ctx = Context::new(elements.name());
+        GenericReader {
+            elements,
+            out: Vec::with_capacity(4096),
+            pos: 0,
+            phase: Phase::Open,
+            counts: Counts::default(),
+            ctx,
+            pending: None,
+        }
+    }
+
+    /// Findings converted so far (all of them once `read` returned 0).
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    /// Bytes held by the internal buffers (to check memory stays bounded).
+    pub fn buffer_capacity(&self) -> usize {
+        self.out.capacity() + self.elements.buffer_capacity()
+    }
+
+    /// Refills `out`; `false` when everything has been produced.
+    fn refill(&mut self) -> Result<bool, Error> {
+        self.pos = 0;
+        if self.out.capacity() > 1 << 20 {
+            // one huge finding must not pin a huge buffer
+            self.out = Vec::with_capacity(4096);
+        }
+        self.out.clear();
+        match self.phase {
+            Phase::Open => {
+                self.out.extend_from_slice(b"{\"findings\":[");
+                self.phase = Phase::Body;
+                Ok(true)
+            }
+            Phase::Body => {
+                let result = self.convert_next();
+                if result.is_err() {
+                    self.phase = Phase::Failed;
+                    self.out.clear();
+                }
+                result.map(|()| true)
+            }
+            Phase::Done => Ok(false),
+            Phase::Failed => Err(Error::input(
+                self.elements.name(),
+                "conversion stopped after an earlier error",
+            )),
+        }
+    }
+
+    /// Converts the next finding into `out`, or closes the JSON.
+    fn convert_next(&mut self) -> Result<(), Error> {
+        let Some(element) = self.elements.next_element()? else {
+            self.out.extend_from_slice(b"]}");
+            self.phase = Phase::Done;
+            return Ok(());
+        };
+        let (raw, index, start) = (element.raw, element.index, element.offset);
+        self.ctx.set_index(index);
+        if raw.first() != Some(&b'{') {
+            return Err(Error::input(
+                self.ctx.what(),
+                format!("is not a JSON object (it starts at byte {start})"),
+            ));
+        }
+        let finding: scb::Finding<'_> = serde_json::from_slice(raw).map_err(|e| {
+            Error::input(
+                self.ctx.what(),
+                format!("is not a valid secureCodeBox finding (it starts at byte {start}): {e}"),
+            )
+        })?;
+        let severity = severity_of(&finding, &self.ctx)?;
+        if index > 1 {
+            self.out.push(b',');
+        }
+        write_generic(&finding, &mut self.out, &self.ctx)?;
+        self.counts.add(severity);
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for GenericReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.pending.take() {
+            return Err(e.into_io());
+        }
+        let mut written = 0;
+        while written < buf.len() {
+            let available = &self.out[self.pos..];
+            if !available.is_empty() {
+                let n = available.len().min(buf.len() - written);
+                buf[written..written + n].copy_from_slice(&available[..n]);
+                self.pos += n;
+                written += n;
+                continue;
+            }
+            match self.refill() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) if written > 0 => {
+                    self.pending = Some(e);
+                    break;
+                }
+                Err(e) => return Err(e.into_io()),
+            }
+        }
+        Ok(written)
+    }
+}

@@ -1,4 +1,5 @@
 //! Converters between secureCodeBox findings and DefectDojo formats.
 
 pub mod generic;
+pub mod markdown;
 pub mod sync;

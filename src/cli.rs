@@ -96,7 +96,13 @@ mod tests {
             let err = run(&refs).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{n} arguments");
         }
-        assert!(matches!(run(&["a", "b"]), Ok(Command::Run(Args { findings_upload: None, .. }))));
+        assert!(matches!(
+            run(&["a", "b"]),
+            Ok(Command::Run(Args {
+                findings_upload: None,
+                ..
+            }))
+        ));
         let Ok(Command::Run(args)) = run(&["a", "b", "c", "d"]) else {
             panic!("four arguments must run")
         };
@@ -105,7 +111,12 @@ mod tests {
 
     #[test]
     fn help_wins_anywhere() {
-        for args in [&["-h"][..], &["--help"], &["foo", "-h", "baz"], &["foo", "bar", "--help"]] {
+        for args in [
+            &["-h"][..],
+            &["--help"],
+            &["foo", "-h", "baz"],
+            &["foo", "bar", "--help"],
+        ] {
             assert_eq!(run(args).unwrap(), Command::Help);
         }
         assert_eq!(run(&["-V"]).unwrap(), Command::Version);

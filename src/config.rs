@@ -99,7 +99,11 @@ impl Config {
     /// Builds and validates the configuration; reports every problem at once.
     pub fn build(get: Getter, scan: Scan, args: Args) -> Result<Config, Error> {
         let mut problems = Vec::new();
-        let var = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let dojo_url = match var("DEFECTDOJO_URL") {
             None => {
@@ -116,7 +120,9 @@ impl Config {
                         crate::redact::url(&url)
                     ));
                 } else if url.contains('?') || url.contains('#') {
-                    problems.push("DEFECTDOJO_URL must not contain a query string or fragment".to_string());
+                    problems.push(
+                        "DEFECTDOJO_URL must not contain a query string or fragment".to_string(),
+                    );
                 }
                 url
             }
@@ -147,13 +153,17 @@ impl Config {
         let max_pages = num("DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS", None, 1);
         let refetch_wait = num("DEFECTDOJO_REFETCH_WAIT_SECONDS", Some(0), 0).unwrap_or(0);
         let call = num("DEFECTDOJO_TIMEOUT_SECONDS", Some(60), 1).unwrap_or(60);
-        let import_timeout = num("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", Some(1800), 1).unwrap_or(1800);
+        let import_timeout =
+            num("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", Some(1800), 1).unwrap_or(1800);
         let memory_spool_mb = num("DEFECTDOJO_MEMORY_SPOOL_MB", Some(8), 0).unwrap_or(8);
 
-        let low_privileged = boolean(&var, "DEFECTDOJO_LOW_PRIVILEGED_MODE", &mut problems).unwrap_or(false);
+        let low_privileged =
+            boolean(&var, "DEFECTDOJO_LOW_PRIVILEGED_MODE", &mut problems).unwrap_or(false);
         for ignored in ["DEFECTDOJO_IS_DEV", "IS_DEV", "DEFECTDOJO_USERNAME"] {
             if get(ignored).is_some() {
-                log::debug!("{ignored} is set and ignored (the Java hook's development mode / username are not used)");
+                log::debug!(
+                    "{ignored} is set and ignored (the Java hook's development mode / username are not used)"
+                );
             }
         }
 
@@ -181,7 +191,9 @@ impl Config {
             .and_then(|v| match dojo_severity(&v) {
                 Some(s) => Some(s.to_string()),
                 None => {
-                    problems.push(format!("minimum severity '{v}' is not one of Info, Low, Medium, High, Critical"));
+                    problems.push(format!(
+                        "minimum severity '{v}' is not one of Info, Low, Medium, High, Critical"
+                    ));
                     None
                 }
             });
@@ -189,7 +201,9 @@ impl Config {
             if is_date(&d) {
                 Some(d)
             } else {
-                problems.push(format!("scan date '{d}' is not a date of the form YYYY-MM-DD"));
+                problems.push(format!(
+                    "scan date '{d}' is not a date of the form YYYY-MM-DD"
+                ));
                 None
             }
         });
@@ -197,9 +211,15 @@ impl Config {
         if args.raw_result.trim().is_empty() && args.findings.trim().is_empty() {
             problems.push("nothing to import: RAW_RESULT and FINDINGS are both empty".to_string());
         } else if plan == Plan::Generic && args.findings.trim().is_empty() {
-            problems.push("the generic import needs FINDINGS (a findings.json path or URL), which is empty".to_string());
+            problems.push(
+                "the generic import needs FINDINGS (a findings.json path or URL), which is empty"
+                    .to_string(),
+            );
         } else if plan != Plan::Generic && args.raw_result.trim().is_empty() {
-            problems.push(format!("the '{}' import needs RAW_RESULT, which is empty", plan.dojo_type()));
+            problems.push(format!(
+                "the '{}' import needs RAW_RESULT, which is empty",
+                plan.dojo_type()
+            ));
         }
         if let Some(out) = &args.findings_upload {
             if out.trim().is_empty() {
@@ -256,12 +276,15 @@ fn target(
         Some(owner) => owner.clone(),
         None => need_name("product name"),
     });
-    let engagement_name = setting("engagement-name").unwrap_or_else(|| need_name("engagement name"));
+    let engagement_name =
+        setting("engagement-name").unwrap_or_else(|| need_name("engagement name"));
     let test_title = setting("test-title").unwrap_or_else(|| need_name("test title"));
     let dedup = match setting("engagement-deduplicate-on-engagement") {
         None => false,
         Some(v) => parse_bool(&v).unwrap_or_else(|| {
-            problems.push(format!("engagement-deduplicate-on-engagement must be true or false, got '{v}'"));
+            problems.push(format!(
+                "engagement-deduplicate-on-engagement must be true or false, got '{v}'"
+            ));
             false
         }),
     };
@@ -338,7 +361,9 @@ fn is_date(d: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
         && (1..=12).contains(&d[5..7].parse::<u32>().unwrap_or(0))
         && (1..=31).contains(&d[8..10].parse::<u32>().unwrap_or(0))
 }
@@ -358,8 +383,10 @@ mod tests {
     }
 
     fn build(env: &[(&str, &str)], scan: Scan) -> Result<Config, Error> {
-        let map: HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::build(&|k| map.get(k).cloned(), scan, args())
     }
 
@@ -387,12 +414,21 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let err = build(
-            &[("DEFECTDOJO_TIMEOUT_SECONDS", "soon"), ("DEFECTDOJO_LOW_PRIVILEGED_MODE", "maybe")],
+            &[
+                ("DEFECTDOJO_TIMEOUT_SECONDS", "soon"),
+                ("DEFECTDOJO_LOW_PRIVILEGED_MODE", "maybe"),
+            ],
             Scan::default(),
         )
         .unwrap_err();
         let text = err.to_string();
-        for needle in ["DEFECTDOJO_URL", "DEFECTDOJO_APIKEY", "DEFECTDOJO_TIMEOUT_SECONDS", "LOW_PRIVILEGED", "product name"] {
+        for needle in [
+            "DEFECTDOJO_URL",
+            "DEFECTDOJO_APIKEY",
+            "DEFECTDOJO_TIMEOUT_SECONDS",
+            "LOW_PRIVILEGED",
+            "product name",
+        ] {
             assert!(text.contains(needle), "{needle} missing in {text}");
         }
         assert_eq!(err.exit_code(), 2);
@@ -416,7 +452,11 @@ mod tests {
     #[test]
     fn minimum_severity_both_spellings_any_case() {
         for key in ["minimum_severity", "minimum-severity"] {
-            for (given, want) in [("INFORMATIONAL", "Info"), ("low", "Low"), ("Critical", "Critical")] {
+            for (given, want) in [
+                ("INFORMATIONAL", "Info"),
+                ("low", "Low"),
+                ("Critical", "Critical"),
+            ] {
                 let mut scan = Scan::default();
                 scan.annotations
                     .insert(format!("defectdojo.securecodebox.io/{key}"), given.into());
@@ -449,9 +489,23 @@ mod tests {
     fn scan_type_variables() {
         let mut env = BASE.to_vec();
         env.push(("SCAN_TYPE", "nmap"));
-        assert_eq!(build(&env, Scan::default()).unwrap().import.plan.dojo_type(), "Nmap Scan");
+        assert_eq!(
+            build(&env, Scan::default())
+                .unwrap()
+                .import
+                .plan
+                .dojo_type(),
+            "Nmap Scan"
+        );
         env.push(("DEFECTDOJO_SCAN_TYPE", "SARIF"));
-        assert_eq!(build(&env, Scan::default()).unwrap().import.plan.dojo_type(), "SARIF");
+        assert_eq!(
+            build(&env, Scan::default())
+                .unwrap()
+                .import
+                .plan
+                .dojo_type(),
+            "SARIF"
+        );
     }
 
     #[test]
@@ -459,7 +513,11 @@ mod tests {
         let mut env = BASE.to_vec();
         env.push(("DEFECTDOJO_SCAN_DATE", "2024-13-01"));
         assert!(build(&env, Scan::default()).is_err());
-        let env = [("DEFECTDOJO_URL", "dojo.example"), ("DEFECTDOJO_APIKEY", "k"), ("SCAN_NAME", "s")];
+        let env = [
+            ("DEFECTDOJO_URL", "dojo.example"),
+            ("DEFECTDOJO_APIKEY", "k"),
+            ("SCAN_NAME", "s"),
+        ];
         assert!(build(&env, Scan::default()).is_err());
         assert!(is_date("2024-02-29"));
     }

@@ -38,8 +38,18 @@ fn german_datetime(ts: &str) -> Option<String> {
     if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    let (y, mo, d, h, mi) = (digits(0..4)?, digits(5..7)?, digits(8..10)?, digits(11..13)?, digits(14..16)?);
-    let s = if b.get(16) == Some(&b':') { digits(17..19)? } else { "00" };
+    let (y, mo, d, h, mi) = (
+        digits(0..4)?,
+        digits(5..7)?,
+        digits(8..10)?,
+        digits(11..13)?,
+        digits(14..16)?,
+    );
+    let s = if b.get(16) == Some(&b':') {
+        digits(17..19)?
+    } else {
+        "00"
+    };
     Some(format!("{d}.{mo}.{y} {h}:{mi}:{s}"))
 }
 
@@ -63,7 +73,11 @@ mod tests {
 
     #[test]
     fn missing_parts() {
-        let text = test_description(&Scan::default(), "Generic Findings Import", "2019-01-07T16:50:03.123Z");
+        let text = test_description(
+            &Scan::default(),
+            "Generic Findings Import",
+            "2019-01-07T16:50:03.123Z",
+        );
         assert_eq!(
             text,
             "# Generic Findings Import\nStarted: n/a\nEnded: 07.01.2019 16:50:03\nScanType: \nParameters: []"

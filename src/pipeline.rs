@@ -4,8 +4,8 @@
 //! Takes its inputs as arguments and a variable getter; never reads the
 //! process environment itself except in [`main_with_env`].
 
-use std::ffi::OsString;
 use std::cell::RefCell;
+use std::ffi::OsString;
 use std::io::{BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use crate::body::{self, Mode, Prepared, Spool};
 use crate::cli::{self, Args, Command};
 use crate::config::{Config, Getter};
 use crate::convert::generic::GenericReader;
+use crate::convert::sync;
 use crate::dojo::context::{self, Context};
 use crate::dojo::import::{self, ImportForm};
 use crate::dojo::model::{ImportAnswer, Page, Test};
@@ -22,8 +23,11 @@ use crate::scan::Scan;
 use crate::scantype::Plan;
 use crate::source::{self, Location, Opened};
 use crate::summary::{BySeverity, Summary};
-use crate::convert::sync;
 use crate::{describe, http, time};
+
+/// The largest single finding accepted in findings.json: a bound on memory
+/// (one finding is held at a time), far above any real finding.
+pub const MAX_FINDING_BYTES: usize = 16 * 1024 * 1024;
 
 /// Runs with the process's arguments and environment; returns the exit code.
 pub fn main_with_env() -> u8 {
@@ -91,7 +95,10 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
     let (mut report, file_name) = prepare_report(&cfg, &agent, &spool, &raw, &findings)?;
 
     let dojo = Dojo::new(&agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages);
-    log::info!("importing into DefectDojo at {}", crate::redact::url(&cfg.dojo_url));
+    log::info!(
+        "importing into DefectDojo at {}",
+        crate::redact::url(&cfg.dojo_url)
+    );
     let ctx = context::resolve(&dojo, &cfg, &time::today_utc())?;
     let before = if ctx.engagement_created {
         Vec::new()
@@ -124,7 +131,11 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
     describe_test(&dojo, &cfg, test_id);
 
     let mut summary = Summary {
-        mode: if cfg.sync_back() { "import+sync" } else { "import" },
+        mode: if cfg.sync_back() {
+            "import+sync"
+        } else {
+            "import"
+        },
         scan_type: form.scan_type.clone(),
         test_id,
         test_url: format!("{}/test/{test_id}", cfg.dojo_url),
@@ -193,9 +204,7 @@ fn prepare_report<'a>(
     match &cfg.import.plan {
         Plan::Raw { dojo_type } => {
             let what = format!("raw report {}", raw.display());
-            let name = raw
-                .file_name()
-                .unwrap_or_else(|| "report".to_string());
+            let name = raw.file_name().unwrap_or_else(|| "report".to_string());
             let open_what = what.clone();
             let prepared = body::prepare(&what, spool, Mode::Input, move || {
                 source::open(agent, raw, &open_what)
@@ -203,7 +212,9 @@ fn prepare_report<'a>(
             if prepared.is_empty() {
                 return Err(Error::input(
                     what,
-                    format!("is empty (0 bytes): the scanner produced no report, so there is nothing for DefectDojo's \"{dojo_type}\" parser to import"),
+                    format!(
+                        "is empty (0 bytes): the scanner produced no report, so there is nothing for DefectDojo's \"{dojo_type}\" parser to import"
+                    ),
                 ));
             }
             Ok((prepared, name))
@@ -213,7 +224,10 @@ fn prepare_report<'a>(
             let open_what = what.clone();
             let prepared = body::prepare(&what, spool, Mode::Input, move || {
                 let opened = source::open(agent, findings, &open_what)?;
-                let reader = GenericReader::new(BufReader::new(opened.reader), &open_what);
+                let reader = GenericReader::new(
+                    BufReader::with_capacity(64 * 1024, opened.reader),
+                    MAX_FINDING_BYTES,
+                );
                 Ok(Opened::stream(reader))
             })?;
             Ok((prepared, "findings.json".to_string()))
@@ -283,7 +297,12 @@ fn after_failed_import(
     }
 }
 
-fn leftover_tests(dojo: &Dojo, ctx: &Context, title: &str, before: &[u64]) -> Result<Vec<u64>, Error> {
+fn leftover_tests(
+    dojo: &Dojo,
+    ctx: &Context,
+    title: &str,
+    before: &[u64],
+) -> Result<Vec<u64>, Error> {
     let mut left = Vec::new();
     for id in tests_titled(dojo, ctx, title)? {
         if before.contains(&id) {
@@ -303,7 +322,11 @@ fn leftover_tests(dojo: &Dojo, ctx: &Context, title: &str, before: &[u64]) -> Re
 /// The Java hook's scan summary as the test's description; a failure here
 /// is a warning, not a failed import.
 fn describe_test(dojo: &Dojo, cfg: &Config, test_id: u64) {
-    let text = describe::test_description(&cfg.scan, cfg.import.plan.dojo_type(), &time::now_utc_rfc3339());
+    let text = describe::test_description(
+        &cfg.scan,
+        cfg.import.plan.dojo_type(),
+        &time::now_utc_rfc3339(),
+    );
     let body = serde_json::json!({ "description": text });
     if let Err(err) = dojo.call(
         Method::Patch,
@@ -366,7 +389,10 @@ fn wait_for_deduplication(
             last = page.count;
         }
         if Instant::now() >= deadline {
-            log::warn!("deduplication still changing after {} s; reading back anyway", DEDUP_POLL_LIMIT.as_secs());
+            log::warn!(
+                "deduplication still changing after {} s; reading back anyway",
+                DEDUP_POLL_LIMIT.as_secs()
+            );
             return Ok(());
         }
         std::thread::sleep(DEDUP_POLL_INTERVAL);
@@ -402,7 +428,12 @@ fn sync_back(
             counts: &counts,
         }))
     })?;
-    source::store(agent, output, &mut prepared, "writing DefectDojo's findings")?;
+    source::store(
+        agent,
+        output,
+        &mut prepared,
+        "writing DefectDojo's findings",
+    )?;
     drop(prepared);
     let counts = counts
         .into_inner()

@@ -130,9 +130,10 @@ mod tests {
 
     #[test]
     fn reads_flat_annotations_with_short_keys() {
-        let scan =
-            Scan::from_json(r#"{"product-name":"web","defectdojo.securecodebox.io/test-title":"t"}"#)
-                .unwrap();
+        let scan = Scan::from_json(
+            r#"{"product-name":"web","defectdojo.securecodebox.io/test-title":"t"}"#,
+        )
+        .unwrap();
         assert_eq!(scan.annotation("product-name").as_deref(), Some("web"));
         assert_eq!(scan.annotation("test-title").as_deref(), Some("t"));
         assert_eq!(scan.name, None);

@@ -86,7 +86,13 @@ mod tests {
 
     #[test]
     fn everything_else_is_generic() {
-        for t in ["kube-hunter", "trivy-image-foo", "Nmap", "zap-baseline-scan", ""] {
+        for t in [
+            "kube-hunter",
+            "trivy-image-foo",
+            "Nmap",
+            "zap-baseline-scan",
+            "",
+        ] {
             assert_eq!(plan(None, Some(t)), Plan::Generic, "{t}");
         }
         assert_eq!(plan(None, None), Plan::Generic);

@@ -42,8 +42,10 @@ pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error>
     let user_id = match cfg.user_id {
         Some(id) => id,
         None => {
-            let profile: UserProfile =
-                dojo.get("/api/v2/user_profile/", "reading the API key's user (user_profile)")?;
+            let profile: UserProfile = dojo.get(
+                "/api/v2/user_profile/",
+                "reading the API key's user (user_profile)",
+            )?;
             log::info!(
                 "running as DefectDojo user {} (id {})",
                 profile.user.username.as_deref().unwrap_or("?"),
@@ -66,7 +68,9 @@ pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error>
 
 fn product_type(dojo: &Dojo, cfg: &Config) -> Result<u64, Error> {
     let Some(name) = &cfg.target.product_type_name else {
-        log::info!("using product type id 1 (no product-type-name annotation or DEFECTDOJO_PRODUCT_TYPE_NAME)");
+        log::info!(
+            "using product type id 1 (no product-type-name annotation or DEFECTDOJO_PRODUCT_TYPE_NAME)"
+        );
         return Ok(1);
     };
     let find = || -> Result<Option<u64>, Error> {
@@ -198,11 +202,17 @@ fn engagement(
     });
     let what = format!("creating engagement \"{}\"", t.engagement_name);
     let created: Engagement = dojo.post("/api/v2/engagements/", &body, &what)?;
-    log::info!("created engagement \"{}\" (id {})", t.engagement_name, created.id);
+    log::info!(
+        "created engagement \"{}\" (id {})",
+        t.engagement_name,
+        created.id
+    );
     if !cfg.low_privileged {
         // Metadata only: a failure here must not fail the import.
         if let Err(err) = link_engine(dojo, &created) {
-            log::warn!("could not link secureCodeBox as the engagement's orchestration engine: {err}");
+            log::warn!(
+                "could not link secureCodeBox as the engagement's orchestration engine: {err}"
+            );
         }
     }
     Ok((created.id, true))

@@ -145,14 +145,20 @@ mod tests {
             ..ImportForm::default()
         };
         let names: Vec<&str> = form.fields().iter().map(|(k, _)| *k).collect();
-        assert_eq!(names, ["scan_type", "engagement", "test_title", "minimum_severity"]);
+        assert_eq!(
+            names,
+            ["scan_type", "engagement", "test_title", "minimum_severity"]
+        );
     }
 
     #[test]
     fn content_types_follow_the_extension() {
         assert_eq!(content_type_for("findings.json"), "application/json");
         assert_eq!(content_type_for("nmap-results.XML"), "application/xml");
-        assert_eq!(content_type_for("nuclei-results.jsonl"), "application/x-ndjson");
+        assert_eq!(
+            content_type_for("nuclei-results.jsonl"),
+            "application/x-ndjson"
+        );
         assert_eq!(content_type_for("report"), "application/octet-stream");
     }
 }

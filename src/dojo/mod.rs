@@ -108,7 +108,11 @@ impl<'a> Dojo<'a> {
         let auth = self.auth();
         let result = match (method, body) {
             (Method::Get, _) => self.agent.get(&url).header("Authorization", &auth).call(),
-            (Method::Delete, _) => self.agent.delete(&url).header("Authorization", &auth).call(),
+            (Method::Delete, _) => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .call(),
             (Method::Post, b) => self
                 .agent
                 .post(&url)
@@ -218,7 +222,10 @@ impl<'a> Dojo<'a> {
         let mut pages = 0u64;
         while let Some(page_path) = next.take() {
             if !seen.insert(page_path.clone()) {
-                return Err(Error::protocol(what, "the `next` links loop back to a page already read"));
+                return Err(Error::protocol(
+                    what,
+                    "the `next` links loop back to a page already read",
+                ));
             }
             pages += 1;
             if self.max_pages.is_some_and(|max| pages > max) {
@@ -247,7 +254,9 @@ impl SendJson for ureq::RequestBuilder<ureq::typestate::WithBody> {
         self,
         body: Option<&serde_json::Value>,
     ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
-        let bytes = body.map(|b| b.to_string()).unwrap_or_else(|| "{}".to_string());
+        let bytes = body
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "{}".to_string());
         self.content_type("application/json").send(bytes.as_bytes())
     }
 }
@@ -303,7 +312,10 @@ mod tests {
     #[test]
     fn next_links_are_rebuilt_on_our_base() {
         assert_eq!(
-            rebuild_next("/api/v2/products/", "http://internal:8080/api/v2/products/?limit=100&offset=100&name=a"),
+            rebuild_next(
+                "/api/v2/products/",
+                "http://internal:8080/api/v2/products/?limit=100&offset=100&name=a"
+            ),
             "/api/v2/products/?limit=100&offset=100&name=a"
         );
     }

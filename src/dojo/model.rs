@@ -162,16 +162,20 @@ mod tests {
 
     #[test]
     fn engagement_generation_shows_in_its_keys() {
-        let v3: Engagement = serde_json::from_str(r#"{"id":1,"cicd_orchestration_engine":null}"#).unwrap();
+        let v3: Engagement =
+            serde_json::from_str(r#"{"id":1,"cicd_orchestration_engine":null}"#).unwrap();
         assert!(v3.cicd_orchestration_engine.is_some() && v3.orchestration_engine.is_none());
-        let v2: Engagement = serde_json::from_str(r#"{"id":1,"orchestration_engine":null}"#).unwrap();
+        let v2: Engagement =
+            serde_json::from_str(r#"{"id":1,"orchestration_engine":null}"#).unwrap();
         assert!(v2.orchestration_engine.is_some() && v2.cicd_orchestration_engine.is_none());
     }
 
     #[test]
     fn recorded_import_answer_parses() {
-        let a: ImportAnswer =
-            serde_json::from_str(include_str!("../../fixtures/dojo-recorded/23-import-scan-nmap.json")).unwrap();
+        let a: ImportAnswer = serde_json::from_str(include_str!(
+            "../../fixtures/dojo-recorded/23-import-scan-nmap.json"
+        ))
+        .unwrap();
         assert_eq!(a.test_id(), Some(1));
         let after = a.statistics.unwrap().after.unwrap();
         assert_eq!(after["total"].total, 67);

@@ -10,10 +10,18 @@ use crate::support::http::Fault;
 
 #[test]
 fn wrong_argument_counts_are_usage_errors() {
-    for args in [&[][..], &["a"], &["a", "b", "c"], &["a", "b", "c", "d", "e"]] {
+    for args in [
+        &[][..],
+        &["a"],
+        &["a", "b", "c"],
+        &["a", "b", "c", "d", "e"],
+    ] {
         let out = Hook::bare().args(args).run();
         out.expect(2);
-        assert!(out.error_line().contains("wrong number of arguments"), "{out}");
+        assert!(
+            out.error_line().contains("wrong number of arguments"),
+            "{out}"
+        );
     }
 }
 
@@ -21,7 +29,14 @@ fn wrong_argument_counts_are_usage_errors() {
 fn help_and_version() {
     let out = Hook::bare().args(&["a", "--help"]).run();
     out.expect(0);
-    for needle in ["DEFECTDOJO_URL", "DEFECTDOJO_APIKEY", "product-type-name", "minimum_severity", "EXIT CODES", "PRECEDENCE"] {
+    for needle in [
+        "DEFECTDOJO_URL",
+        "DEFECTDOJO_APIKEY",
+        "product-type-name",
+        "minimum_severity",
+        "EXIT CODES",
+        "PRECEDENCE",
+    ] {
         assert!(out.stdout.contains(needle), "--help lacks {needle}");
     }
     let out = Hook::bare().args(&["--version"]).run();
@@ -38,7 +53,13 @@ fn configuration_problems_are_reported_together_before_any_request() {
         .run();
     out.expect(2);
     let line = out.error_line();
-    for needle in ["DEFECTDOJO_URL", "DEFECTDOJO_APIKEY", "DEFECTDOJO_TIMEOUT_SECONDS", "urgent", "SCAN_NAME"] {
+    for needle in [
+        "DEFECTDOJO_URL",
+        "DEFECTDOJO_APIKEY",
+        "DEFECTDOJO_TIMEOUT_SECONDS",
+        "urgent",
+        "SCAN_NAME",
+    ] {
         assert!(line.contains(needle), "{needle} missing: {line}");
     }
 }
@@ -49,27 +70,45 @@ fn local_input_problems_exit_2_and_create_nothing() {
     let tmp = TempDir::new("bad");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("malformed", b"[{\"name\": }]".to_vec(), "finding #1"),
-        ("truncated", b"[{\"name\":\"a\",\"severity\":\"HIGH\"},{\"name\":".to_vec(), "#2"),
+        (
+            "truncated",
+            b"[{\"name\":\"a\",\"severity\":\"HIGH\"},{\"name\":".to_vec(),
+            "#2",
+        ),
         ("not an array", b"{\"findings\":[]}".to_vec(), "array"),
-        ("unknown severity", br#"[{"name":"a","severity":"URGENT"}]"#.to_vec(), "URGENT"),
+        (
+            "unknown severity",
+            br#"[{"name":"a","severity":"URGENT"}]"#.to_vec(),
+            "URGENT",
+        ),
         ("trailing garbage", b"[] []".to_vec(), ""),
         ("empty file", Vec::new(), ""),
     ];
     for (name, content, needle) in cases {
         let path = tmp.file(&format!("{}.json", name.replace(' ', "-")), content);
-        let out = Hook::new(&dojo).args(&["raw.xml", path.to_str().unwrap()]).run();
+        let out = Hook::new(&dojo)
+            .args(&["raw.xml", path.to_str().unwrap()])
+            .run();
         out.expect(2);
         let line = out.error_line();
         assert!(line.contains(needle), "{name}: {line}");
     }
-    let out = Hook::new(&dojo).args(&["raw.xml", "/no/such/findings.json"]).run();
+    let out = Hook::new(&dojo)
+        .args(&["raw.xml", "/no/such/findings.json"])
+        .run();
     out.expect(2);
     assert!(out.error_line().contains("not found"), "{out}");
     let empty = tmp.file("empty.xml", "");
-    let out = Hook::new(&dojo).env("SCAN_TYPE", "nmap").args(&[empty.to_str().unwrap(), "f.json"]).run();
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmap")
+        .args(&[empty.to_str().unwrap(), "f.json"])
+        .run();
     out.expect(2);
     assert!(out.error_line().contains("empty"), "{out}");
-    assert!(dojo.mutating_requests().is_empty(), "a local input problem creates nothing");
+    assert!(
+        dojo.mutating_requests().is_empty(),
+        "a local input problem creates nothing"
+    );
     dojo.expect_no_calls();
 }
 
@@ -77,10 +116,19 @@ fn local_input_problems_exit_2_and_create_nothing() {
 fn a_bad_key_names_the_variable() {
     let dojo = FakeDojo::start(Flavour::V3);
     let raw = fixture("samples/nmap/nmap-results.xml");
-    let out = Hook::new(&dojo).env("DEFECTDOJO_APIKEY", "wrong").env("SCAN_TYPE", "nmap").args(&[raw.as_str(), "f"]).run();
+    let out = Hook::new(&dojo)
+        .env("DEFECTDOJO_APIKEY", "wrong")
+        .env("SCAN_TYPE", "nmap")
+        .args(&[raw.as_str(), "f"])
+        .run();
     out.expect(1);
     let line = out.error_line();
-    assert!(line.contains("403") && line.contains("Invalid token") && line.contains("DEFECTDOJO_APIKEY"), "{line}");
+    assert!(
+        line.contains("403")
+            && line.contains("Invalid token")
+            && line.contains("DEFECTDOJO_APIKEY"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -93,8 +141,14 @@ fn dojo_validation_errors_show_the_servers_message() {
         .run();
     out.expect(1);
     let line = out.error_line();
-    assert!(line.contains("\"No Such Scanner\" is not a valid choice"), "{line}");
-    assert!(!line.contains("Pro comes with support"), "the advert is dropped: {line}");
+    assert!(
+        line.contains("\"No Such Scanner\" is not a valid choice"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("Pro comes with support"),
+        "the advert is dropped: {line}"
+    );
 }
 
 #[test]
@@ -108,14 +162,23 @@ fn a_parser_crash_removes_the_empty_test_it_left() {
         let product = dojo.seed_product("scan-1", pt);
         let engagement = dojo.seed_engagement("scan-1", product, None);
         let older = dojo.seed_test(engagement, Some("scan-1"), "Nmap Scan");
-        let out = Hook::new(&dojo).env("SCAN_TYPE", "nmap").args(&[truncated.to_str().unwrap(), "f"]).run();
+        let out = Hook::new(&dojo)
+            .env("SCAN_TYPE", "nmap")
+            .args(&[truncated.to_str().unwrap(), "f"])
+            .run();
         out.expect(1);
         let line = out.error_line();
-        assert!(line.contains("500") && line.contains("\"Nmap Scan\" parser"), "{line}");
+        assert!(
+            line.contains("500") && line.contains("\"Nmap Scan\" parser"),
+            "{line}"
+        );
         assert!(line.contains("was deleted"), "{line}");
         let st = dojo.state();
         assert_eq!(st.deleted_tests.len(), 1, "exactly the leftover is deleted");
-        assert!(st.test(older).is_some(), "an older test of the same title stays");
+        assert!(
+            st.test(older).is_some(),
+            "an older test of the same title stays"
+        );
     }
 }
 
@@ -150,11 +213,17 @@ fn an_expired_presigned_url_is_explained_and_creates_nothing() {
     store.fail(FakeStore::expired("GET", "/b/"));
     let out = Hook::new(&dojo)
         .env("SCAN_TYPE", "nmap")
-        .args(&[store.presigned_url("/b/nmap-results.xml"), store.presigned_url("/b/findings.json")])
+        .args(&[
+            store.presigned_url("/b/nmap-results.xml"),
+            store.presigned_url("/b/findings.json"),
+        ])
         .run();
     out.expect(1);
     let line = out.error_line();
-    assert!(line.contains("AccessDenied") && line.contains("expired"), "{line}");
+    assert!(
+        line.contains("AccessDenied") && line.contains("expired"),
+        "{line}"
+    );
     assert!(!line.contains("X-Amz-Signature"), "{line}");
     assert_eq!(dojo.request_count(), 0);
 }

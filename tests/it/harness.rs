@@ -57,7 +57,11 @@ pub struct Output {
 impl Output {
     /// The JSON summary line (last line of stdout).
     pub fn summary(&self) -> serde_json::Value {
-        let line = self.stdout.lines().last().unwrap_or_else(|| panic!("no summary line:\n{self}"));
+        let line = self
+            .stdout
+            .lines()
+            .last()
+            .unwrap_or_else(|| panic!("no summary line:\n{self}"));
         serde_json::from_str(line).unwrap_or_else(|e| panic!("summary is not JSON ({e}):\n{self}"))
     }
 
@@ -70,7 +74,11 @@ impl Output {
 
     /// The one error line.
     pub fn error_line(&self) -> String {
-        let lines: Vec<&str> = self.stderr.lines().filter(|l| l.contains("error:")).collect();
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.contains("error:"))
+            .collect();
         assert_eq!(lines.len(), 1, "expected exactly one error line:\n{self}");
         lines[0].to_string()
     }
@@ -123,11 +131,6 @@ impl Hook {
     pub fn env(mut self, k: &str, v: impl Into<String>) -> Hook {
         self.env.retain(|(key, _)| key != k);
         self.env.push((k.into(), v.into()));
-        self
-    }
-
-    pub fn unset(mut self, k: &str) -> Hook {
-        self.env.retain(|(key, _)| key != k);
         self
     }
 

@@ -10,19 +10,55 @@ use crate::support::fake_store::FakeStore;
 /// The 14 native mappings with a report each (samples or hand-made).
 const NATIVE: &[(&str, &str, &str)] = &[
     ("nmap", "Nmap Scan", "samples/nmap/nmap-results.xml"),
-    ("zap-automation-framework", "ZAP Scan", "samples/zap/xml-nginx/nginx.xml"),
-    ("sslyze", "Sslyze Scan", "samples/sslyze/expired.badssl.com.json"),
+    (
+        "zap-automation-framework",
+        "ZAP Scan",
+        "samples/zap/xml-nginx/nginx.xml",
+    ),
+    (
+        "sslyze",
+        "Sslyze Scan",
+        "samples/sslyze/expired.badssl.com.json",
+    ),
     ("ssh-audit", "SSH Audit Importer", "reports/ssh-audit.json"),
-    ("trivy-image", "Trivy Scan", "samples/trivy/repo/securecodebox-repo.json"),
-    ("trivy-image-autodiscovery", "Trivy Scan", "samples/trivy/repo/securecodebox-repo.json"),
-    ("trivy-filesystem", "Trivy Scan", "samples/trivy/repo/securecodebox-repo.json"),
-    ("trivy-repo", "Trivy Scan", "samples/trivy/repo/securecodebox-repo.json"),
-    ("trivy-k8s", "Trivy Scan", "samples/trivy/repo/securecodebox-repo.json"),
-    ("gitleaks", "Gitleaks Scan", "samples/gitleaks/test-report.json"),
+    (
+        "trivy-image",
+        "Trivy Scan",
+        "samples/trivy/repo/securecodebox-repo.json",
+    ),
+    (
+        "trivy-image-autodiscovery",
+        "Trivy Scan",
+        "samples/trivy/repo/securecodebox-repo.json",
+    ),
+    (
+        "trivy-filesystem",
+        "Trivy Scan",
+        "samples/trivy/repo/securecodebox-repo.json",
+    ),
+    (
+        "trivy-repo",
+        "Trivy Scan",
+        "samples/trivy/repo/securecodebox-repo.json",
+    ),
+    (
+        "trivy-k8s",
+        "Trivy Scan",
+        "samples/trivy/repo/securecodebox-repo.json",
+    ),
+    (
+        "gitleaks",
+        "Gitleaks Scan",
+        "samples/gitleaks/test-report.json",
+    ),
     ("nikto", "Nikto Scan", "samples/nikto/juice-shop.json"),
     ("nuclei", "Nuclei Scan", "reports/nuclei-results.jsonl"),
     ("wpscan", "Wpscan", "reports/wpscan-results.json"),
-    ("semgrep", "Semgrep JSON Report", "samples/semgrep/semgrep-findings.json"),
+    (
+        "semgrep",
+        "Semgrep JSON Report",
+        "samples/semgrep/semgrep-findings.json",
+    ),
 ];
 
 #[test]
@@ -40,7 +76,11 @@ fn every_native_scan_type_uploads_the_raw_report() {
         assert_eq!(import.field("scan_type"), Some(*dd), "{scb}");
         let want_name = report.rsplit('/').next().unwrap();
         assert_eq!(import.file_name.as_deref(), Some(want_name), "{scb}");
-        assert_eq!(import.file_len as u64, std::fs::metadata(&path).unwrap().len(), "{scb}");
+        assert_eq!(
+            import.file_len as u64,
+            std::fs::metadata(&path).unwrap().len(),
+            "{scb}"
+        );
         assert_eq!(out.summary()["scan_type"], *dd);
     }
 }
@@ -48,7 +88,15 @@ fn every_native_scan_type_uploads_the_raw_report() {
 #[test]
 fn generic_import_keeps_every_sample_finding() {
     let dojo = FakeDojo::start(Flavour::V3);
-    for sample in ["nmap", "nikto", "semgrep", "gitleaks", "sslyze", "trivy/repo", "zap/xml-juice-shop"] {
+    for sample in [
+        "nmap",
+        "nikto",
+        "semgrep",
+        "gitleaks",
+        "sslyze",
+        "trivy/repo",
+        "zap/xml-juice-shop",
+    ] {
         let path = fixture(&format!("samples/{sample}/findings.json"));
         let input: Vec<serde_json::Value> =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -79,7 +127,10 @@ fn findings_differing_only_in_location_stay_two() {
         json!({"id": "x", "name": "Open Port", "category": "Open Port", "severity": "INFORMATIONAL",
                "location": loc, "description": "Port is open", "parsed_at": "2024-01-01T00:00:00Z"})
     };
-    let path = tmp.file("findings.json", json!([f("tcp://10.0.0.1:22"), f("tcp://10.0.0.2:22")]).to_string());
+    let path = tmp.file(
+        "findings.json",
+        json!([f("tcp://10.0.0.1:22"), f("tcp://10.0.0.2:22")]).to_string(),
+    );
     let out = Hook::new(&dojo)
         .args(&["raw.xml", path.to_str().unwrap()])
         .run();
@@ -88,7 +139,10 @@ fn findings_differing_only_in_location_stay_two() {
     let st = dojo.state();
     let found = st.findings_of(test);
     assert_eq!(found.len(), 2);
-    assert!(found.iter().all(|f| !f.duplicate), "no duplicate among the two");
+    assert!(
+        found.iter().all(|f| !f.duplicate),
+        "no duplicate among the two"
+    );
     assert!(out.stderr.contains("no scan type given"), "{out}");
 }
 
@@ -107,15 +161,28 @@ fn creates_the_whole_context_then_reuses_it() {
         "spec": {"scanType": "nmap", "parameters": ["-Pn", "example.com"]}
     });
     let raw = fixture("samples/nmap/nmap-results.xml");
-    let run = || Hook::new(&dojo).scan_file(&scan).args(&[raw.as_str(), "f.json"]).run();
+    let run = || {
+        Hook::new(&dojo)
+            .scan_file(&scan)
+            .args(&[raw.as_str(), "f.json"])
+            .run()
+    };
     let first = run();
     first.expect(0);
     let s = first.summary();
     assert_eq!(s["engagement_created"], true);
     {
         let st = dojo.state();
-        let pt = st.product_types.iter().find(|p| p.name == "Team A").expect("product type created");
-        let product = st.products.iter().find(|p| p.name == "Web App").expect("product created");
+        let pt = st
+            .product_types
+            .iter()
+            .find(|p| p.name == "Team A")
+            .expect("product type created");
+        let product = st
+            .products
+            .iter()
+            .find(|p| p.name == "Web App")
+            .expect("product created");
         assert_eq!(product.prod_type, pt.id);
         assert_eq!(product.tags, vec!["a", "b"]);
         let e = st.engagement(s["engagement_id"].as_u64().unwrap()).unwrap();
@@ -123,17 +190,30 @@ fn creates_the_whole_context_then_reuses_it() {
         assert_eq!(e.branch_tag.as_deref(), Some("1.2"));
         assert_eq!(e.status, "In Progress");
         assert_eq!(e.engagement_type, "CI/CD");
-        assert!(e.cicd_orchestration_engine.is_some(), "3.x links a CI/CD orchestration engine");
+        assert!(
+            e.cicd_orchestration_engine.is_some(),
+            "3.x links a CI/CD orchestration engine"
+        );
         let test = st.test(s["test_id"].as_u64().unwrap()).unwrap();
         assert_eq!(test.title.as_deref(), Some("Nmap nightly"));
         let desc = test.description.clone().unwrap_or_default();
-        assert!(desc.starts_with("# Nmap Scan\nStarted: 27.11.2026 06:00:00\nEnded: "), "{desc}");
-        assert!(desc.ends_with("ScanType: nmap\nParameters: [-Pn,example.com]"), "{desc}");
+        assert!(
+            desc.starts_with("# Nmap Scan\nStarted: 27.11.2026 06:00:00\nEnded: "),
+            "{desc}"
+        );
+        assert!(
+            desc.ends_with("ScanType: nmap\nParameters: [-Pn,example.com]"),
+            "{desc}"
+        );
     }
     let import = dojo.last_import().unwrap();
     assert_eq!(import.field("version"), Some("1.2"));
     assert_eq!(import.field("test_title"), Some("Nmap nightly"));
-    assert_eq!(import.field("scan_date"), None, "scan_date only when configured");
+    assert_eq!(
+        import.field("scan_date"),
+        None,
+        "scan_date only when configured"
+    );
     assert_eq!(import.field("deduplication_execution_mode"), None);
 
     let second = run();
@@ -144,21 +224,43 @@ fn creates_the_whole_context_then_reuses_it() {
     assert_eq!(s2["product_id"], s["product_id"]);
     assert_ne!(s2["test_id"], s["test_id"], "a new test per run");
     let st = dojo.state();
-    assert_eq!(st.products.iter().filter(|p| p.name == "Web App").count(), 1);
-    assert_eq!(st.product_types.iter().filter(|p| p.name == "Team A").count(), 1);
+    assert_eq!(
+        st.products.iter().filter(|p| p.name == "Web App").count(),
+        1
+    );
+    assert_eq!(
+        st.product_types
+            .iter()
+            .filter(|p| p.name == "Team A")
+            .count(),
+        1
+    );
 }
 
 #[test]
 fn dojo_2x_links_the_tool_configuration() {
     let dojo = FakeDojo::start(Flavour::V2);
     let raw = fixture("samples/nmap/nmap-results.xml");
-    let out = Hook::new(&dojo).env("SCAN_TYPE", "nmap").args(&[raw.as_str(), "f.json"]).run();
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmap")
+        .args(&[raw.as_str(), "f.json"])
+        .run();
     out.expect(0);
     let st = dojo.state();
-    let e = st.engagement(out.summary()["engagement_id"].as_u64().unwrap()).unwrap();
-    let config = st.tool_configurations.iter().find(|c| c.name == "secureCodeBox").expect("tool configuration");
+    let e = st
+        .engagement(out.summary()["engagement_id"].as_u64().unwrap())
+        .unwrap();
+    let config = st
+        .tool_configurations
+        .iter()
+        .find(|c| c.name == "secureCodeBox")
+        .expect("tool configuration");
     assert_eq!(e.orchestration_engine, Some(config.id));
-    assert!(st.tool_types.iter().any(|t| t.name == "Security Test Orchestration Engine"));
+    assert!(
+        st.tool_types
+            .iter()
+            .any(|t| t.name == "Security Test Orchestration Engine")
+    );
 }
 
 #[test]
@@ -181,7 +283,9 @@ fn names_with_special_characters_are_found_exactly() {
     assert_eq!(s["product_type_id"], pt);
     assert_eq!(s["product_id"], product);
     assert!(
-        dojo.requests_to("/api/v2/product_types/").iter().all(|r| r.method == "GET"),
+        dojo.requests_to("/api/v2/product_types/")
+            .iter()
+            .all(|r| r.method == "GET"),
         "nothing created"
     );
 }
@@ -209,8 +313,16 @@ fn minimum_severity_reaches_dojo_in_both_spellings() {
     let dojo = FakeDojo::start(Flavour::V3);
     let raw = fixture("samples/nmap/nmap-results.xml");
     for (key, value, want) in [
-        ("defectdojo.securecodebox.io/minimum_severity", "HIGH", "High"),
-        ("defectdojo.securecodebox.io/minimum-severity", "informational", "Info"),
+        (
+            "defectdojo.securecodebox.io/minimum_severity",
+            "HIGH",
+            "High",
+        ),
+        (
+            "defectdojo.securecodebox.io/minimum-severity",
+            "informational",
+            "Info",
+        ),
     ] {
         let out = Hook::new(&dojo)
             .env("SCAN_TYPE", "nmap")
@@ -218,7 +330,10 @@ fn minimum_severity_reaches_dojo_in_both_spellings() {
             .args(&[raw.as_str(), "f.json"])
             .run();
         out.expect(0);
-        assert_eq!(dojo.last_import().unwrap().field("minimum_severity"), Some(want));
+        assert_eq!(
+            dojo.last_import().unwrap().field("minimum_severity"),
+            Some(want)
+        );
     }
 }
 
@@ -237,8 +352,14 @@ fn low_privileged_mode_never_creates_product_types_nor_engines() {
         .run();
     out.expect(1);
     let line = out.error_line();
-    assert!(line.contains("Missing") && line.contains("administrator"), "{line}");
-    assert!(dojo.mutating_requests().is_empty(), "nothing may be created");
+    assert!(
+        line.contains("Missing") && line.contains("administrator"),
+        "{line}"
+    );
+    assert!(
+        dojo.mutating_requests().is_empty(),
+        "nothing may be created"
+    );
 
     let pt = dojo.seed_product_type("Granted");
     let out = Hook::new(&dojo)
@@ -299,12 +420,19 @@ fn two_pass_mode_without_a_writable_temp_dir() {
         let out = Hook::new(&dojo)
             .env("TMPDIR", "/nonexistent/dir")
             .env("SCAN_TYPE", scan_type)
-            .args(&[store.presigned_url("/b/nikto-results.json"), store.presigned_url("/b/findings.json")])
+            .args(&[
+                store.presigned_url("/b/nikto-results.json"),
+                store.presigned_url("/b/findings.json"),
+            ])
             .run();
         out.expect(0);
         assert_eq!(out.summary()["body"], "two passes", "{out}");
     }
     assert_eq!(dojo.imports()[0].file.as_deref(), Some(&raw[..]));
-    let gets = store.requests().iter().filter(|r| r.method == "GET").count();
+    let gets = store
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .count();
     assert_eq!(gets, 4, "each source is read twice");
 }

@@ -11,8 +11,9 @@ use crate::support::http::Fault;
 fn findings(n: usize) -> String {
     let items: Vec<Value> = (0..n)
         .map(|i| {
+            let severity = ["LOW", "MEDIUM", "HIGH", "INFORMATIONAL"][i % 4];
             json!({"id": format!("id-{i}"), "name": format!("Finding {i}"), "category": "Test",
-                   "severity": ["LOW", "MEDIUM", "HIGH", "INFORMATIONAL"][i % 4],
+                   "severity": severity,
                    "location": format!("https://host-{i}.example.com/path"),
                    "description": "d", "parsed_at": "2024-01-01T00:00:00Z"})
         })
@@ -33,25 +34,53 @@ fn several_pages_to_a_presigned_url_on_both_generations() {
         let findings_url = store.presigned_url("/b/findings.json");
         let out = Hook::new(&dojo)
             .env("SCAN_TYPE", "custom")
-            .args(&["raw", findings_url.as_str(), "unused", findings_url.as_str()])
+            .args(&[
+                "raw",
+                findings_url.as_str(),
+                "unused",
+                findings_url.as_str(),
+            ])
             .run();
         out.expect(0);
         let s = out.summary();
         assert_eq!(s["synced"], 600);
         let put = store.puts().pop().expect("a PUT");
         let stored = store.object("/b/findings.json").unwrap();
-        assert_eq!(put.header("content-length"), Some(stored.len().to_string().as_str()));
+        assert_eq!(
+            put.header("content-length"),
+            Some(stored.len().to_string().as_str())
+        );
         assert_eq!(put.header("transfer-encoding"), None);
         let synced = parse(&stored);
         assert_eq!(synced.len(), 600);
         let first = &synced[0];
-        for key in ["id", "name", "location", "description", "category", "severity", "attributes", "parsed_at"] {
+        for key in [
+            "id",
+            "name",
+            "location",
+            "description",
+            "category",
+            "severity",
+            "attributes",
+            "parsed_at",
+        ] {
             assert!(first.get(key).is_some(), "{key} missing in {first}");
         }
         assert_eq!(first["category"], "DefectDojo Imported Finding");
-        assert!(first["location"].as_str().unwrap().starts_with("https://host-"), "{first}");
+        assert!(
+            first["location"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://host-"),
+            "{first}"
+        );
         let attrs = &first["attributes"];
-        assert!(attrs["defectdojo.org/finding-url"].as_str().unwrap().starts_with(&dojo.url));
+        assert!(
+            attrs["defectdojo.org/finding-url"]
+                .as_str()
+                .unwrap()
+                .starts_with(&dojo.url)
+        );
         let pages = dojo
             .requests_to("/api/v2/findings/")
             .iter()
@@ -59,8 +88,15 @@ fn several_pages_to_a_presigned_url_on_both_generations() {
             .count();
         assert_eq!(pages, 3, "⌈600/250⌉ pages");
         let import = dojo.last_import().unwrap();
-        assert_eq!(import.field("deduplication_execution_mode"), Some("async_wait"));
-        let polls = dojo.requests_to("/api/v2/findings/").iter().filter(|r| r.query.contains("duplicate=true")).count();
+        assert_eq!(
+            import.field("deduplication_execution_mode"),
+            Some("async_wait")
+        );
+        let polls = dojo
+            .requests_to("/api/v2/findings/")
+            .iter()
+            .filter(|r| r.query.contains("duplicate=true"))
+            .count();
         match flavour {
             Flavour::V3 => assert_eq!(polls, 0, "3.x confirms deduplication itself"),
             Flavour::V2 => assert!(polls >= 3, "2.x is polled until the count settles"),
@@ -79,7 +115,12 @@ fn duplicates_carry_their_original_and_ids_are_stable() {
         for out in [&out1, &out2] {
             Hook::new(&dojo)
                 .env("SCAN_TYPE", "custom")
-                .args(&["raw", input.to_str().unwrap(), "unused", out.to_str().unwrap()])
+                .args(&[
+                    "raw",
+                    input.to_str().unwrap(),
+                    "unused",
+                    out.to_str().unwrap(),
+                ])
                 .run()
                 .expect(0);
         }
@@ -92,9 +133,15 @@ fn duplicates_carry_their_original_and_ids_are_stable() {
             let original = &attrs["defectdojo.org/original-finding"];
             let matching = first
                 .iter()
-                .find(|f| f["attributes"]["defectdojo.org/finding-id"] == attrs["defectdojo.org/original-finding-id"])
+                .find(|f| {
+                    f["attributes"]["defectdojo.org/finding-id"]
+                        == attrs["defectdojo.org/original-finding-id"]
+                })
                 .expect("the original is a finding of the first run");
-            assert_eq!(original["id"], matching["id"], "stable id for the same DefectDojo finding");
+            assert_eq!(
+                original["id"], matching["id"],
+                "stable id for the same DefectDojo finding"
+            );
             assert_eq!(original["location"], matching["location"]);
         }
     }
@@ -104,7 +151,10 @@ fn duplicates_carry_their_original_and_ids_are_stable() {
 fn output_to_stdout_moves_the_summary_to_stderr() {
     let dojo = FakeDojo::start(Flavour::V3);
     let path = fixture("samples/nmap/nmap-results.xml");
-    let out = Hook::new(&dojo).env("SCAN_TYPE", "nmap").args(&[path.as_str(), "f", "unused", "-"]).run();
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmap")
+        .args(&[path.as_str(), "f", "unused", "-"])
+        .run();
     out.expect(0);
     let synced = parse(out.stdout.as_bytes());
     assert_eq!(synced.len(), 3, "the fake's canned nmap findings");
@@ -126,7 +176,11 @@ fn two_pass_sync_without_temp_dir_or_memory() {
     out.expect(0);
     let stored = parse(&store.object("/b/findings.json").unwrap());
     assert_eq!(stored.len(), 300);
-    let pages = dojo.requests_to("/api/v2/findings/").iter().filter(|r| r.query.contains("prefetch=")).count();
+    let pages = dojo
+        .requests_to("/api/v2/findings/")
+        .iter()
+        .filter(|r| r.query.contains("prefetch="))
+        .count();
     assert_eq!(pages, 4, "two pages, read twice");
 }
 
@@ -148,7 +202,10 @@ fn a_proxy_host_in_next_links_is_ignored() {
 #[test]
 fn failures_after_the_import_leave_the_stored_findings_untouched() {
     let cases: Vec<(&str, Box<dyn Fn(&FakeDojo, &FakeStore)>)> = vec![
-        ("findings page 500", Box::new(|d, _| d.fail(Fault::status("GET", "/api/v2/findings/", 500, "{}").always()))),
+        (
+            "findings page 500",
+            Box::new(|d, _| d.fail(Fault::status("GET", "/api/v2/findings/", 500, "{}").always())),
+        ),
         (
             "looping next",
             Box::new(|d, _| {
@@ -157,8 +214,22 @@ fn failures_after_the_import_leave_the_stored_findings_untouched() {
                 d.fail(Fault::status("GET", "/api/v2/findings/", 200, &page.to_string()).always());
             }),
         ),
-        ("locations dropped", Box::new(|d, _| d.fail(Fault::close("GET", "/api/v2/location_findings/").always()))),
-        ("storage PUT 500", Box::new(|_, s| s.fail(FakeStore::s3_fault("PUT", "/b/", 500, "InternalError", "We encountered an internal error")))),
+        (
+            "locations dropped",
+            Box::new(|d, _| d.fail(Fault::close("GET", "/api/v2/location_findings/").always())),
+        ),
+        (
+            "storage PUT 500",
+            Box::new(|_, s| {
+                s.fail(FakeStore::s3_fault(
+                    "PUT",
+                    "/b/",
+                    500,
+                    "InternalError",
+                    "We encountered an internal error",
+                ))
+            }),
+        ),
     ];
     for (name, arrange) in cases {
         let dojo = FakeDojo::start(Flavour::V3);

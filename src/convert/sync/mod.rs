@@ -296,17 +296,18 @@ impl<F: Fetch> SyncReader<F> {
         what: &str,
     ) -> Result<Option<String>, Error> {
         let Some(next) = next else {
-            self.note_end();
+            self.check_complete(what)?;
             return Ok(None);
         };
         if empty {
             // Offsets only grow, so an empty page with a `next` would walk
-            // on forever without reading anything.
-            log::warn!(
-                "DefectDojo answered an empty page with a `next` link ({next}); stopping there"
-            );
-            self.note_end();
-            return Ok(None);
+            // on forever without reading anything; stopping there would
+            // write an incomplete result over the scan's findings.
+            return Err(Error::protocol(
+                what,
+                "DefectDojo answered an empty page that still has a `next` link; \
+                 the result would be incomplete",
+            ));
         }
         if let Some(max) = self.opts.max_pages.filter(|&max| self.pages >= max) {
             return Err(Error::protocol(
@@ -425,13 +426,19 @@ impl<F: Fetch> SyncReader<F> {
         }
     }
 
-    fn note_end(&self) {
-        if let Some(announced) = self.announced.filter(|&a| a > self.counts.total) {
-            log::warn!(
-                "DefectDojo announced {announced} findings for test {} but listed {}",
-                self.opts.test_id,
-                self.counts.total
-            );
+    /// An incomplete read-back must not be written over the scan's
+    /// findings: fewer findings than DefectDojo announced is an error.
+    fn check_complete(&self, what: &str) -> Result<(), Error> {
+        match self.announced.filter(|&a| a > self.counts.total) {
+            Some(announced) => Err(Error::protocol(
+                what,
+                format!(
+                    "DefectDojo announced {announced} findings for test {} but listed only {}; \
+                     the result would be incomplete",
+                    self.opts.test_id, self.counts.total
+                ),
+            )),
+            None => Ok(()),
         }
     }
 

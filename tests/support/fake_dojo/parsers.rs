@@ -449,10 +449,11 @@ enum Format {
 /// The format a native parser insists on: a few known XML-only and JSON-only parsers,
 /// otherwise whatever the extension says.
 fn expected_format(scan_type: &str, ext: &str) -> Format {
-    const XML: [&str; 6] = [
+    // "Sslyze Scan" is not here: DefectDojo's sslyze parser serves both its
+    // scan types and dispatches on the file's extension (.xml / .json).
+    const XML: [&str; 5] = [
         "Nmap Scan",
         "ZAP Scan",
-        "Sslyze Scan",
         "Burp Scan",
         "Nexpose Scan",
         "Acunetix Scan",

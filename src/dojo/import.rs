@@ -111,7 +111,10 @@ pub fn import(
         .agent()
         .post(&url)
         .config()
+        // DefectDojo parses the whole report before it answers: the wait
+        // for the answer (and each read of it) gets the import timeout.
         .timeout_recv_response(Some(timeout))
+        .timeout_per_read(Some(timeout))
         .build()
         .header("Authorization", dojo.auth())
         .header("Content-Length", len.to_string())

@@ -163,6 +163,11 @@ impl FakeDojo {
         }
     }
 
+    /// The listening address (for raw `TcpStream` tests).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
+    }
+
     /// The server's data; hold the guard briefly (requests wait for it).
     pub fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)

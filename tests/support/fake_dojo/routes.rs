@@ -328,6 +328,9 @@ fn system_settings(st: &State) -> Value {
 
 // ---------------------------------------------------------------- lists
 
+/// Computes a page's `prefetch` object from the page's items.
+type Prefetch<'a, T> = &'a dyn Fn(&[T]) -> Value;
+
 /// Limit/offset pagination (DRF `LimitOffsetPagination`, default page size 25, no cap):
 /// `count`, absolute `next`/`previous` links with the query parameters sorted and
 /// form-encoded like DRF's `replace_query_param`, `results`, and `prefetch` when given.
@@ -336,7 +339,7 @@ fn list_body<T>(
     req: &Request,
     items: &[T],
     render: impl Fn(&T) -> Value,
-    prefetch: Option<&dyn Fn(&[T]) -> Value>,
+    prefetch: Option<Prefetch<'_, T>>,
 ) -> Value {
     let positive = |name: &str| req.param(name).and_then(|v| v.parse::<usize>().ok());
     let limit = positive("limit").filter(|l| *l > 0).unwrap_or(25);
@@ -1660,7 +1663,7 @@ fn location_findings(ctx: &Ctx, st: &State, req: &Request) -> Response {
         }
         json!({ "location": m })
     };
-    let prefetch: Option<&dyn Fn(&[&super::state::LocationFinding]) -> Value> =
+    let prefetch: Option<Prefetch<'_, &super::state::LocationFinding>> =
         if with_location { Some(&prefetch) } else { None };
     Response::json(
         200,
@@ -1950,7 +1953,7 @@ fn test_imports(ctx: &Ctx, st: &State, req: &Request, id: Option<u64>) -> Respon
             })
         })
         .collect();
-    rows.sort_by(|a, b| b.id.cmp(&a.id));
+    rows.sort_by_key(|t| std::cmp::Reverse(t.id));
     Response::json(
         200,
         &list_body(

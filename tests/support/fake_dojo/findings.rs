@@ -2,7 +2,7 @@
 //! `/api/v2/location_findings/` + `/api/v2/location/` (recorded 102-106), 2.x
 //! `/api/v2/endpoints/` (2.x 47).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
@@ -10,9 +10,9 @@ use super::super::http::{Request, Response};
 use super::common::{
     Fields, Prefetch, bool_filter, filter_param, id_list, list_body, num_filter, with_body,
 };
-use super::render::{self};
+use super::render;
 use super::routes::{method_not_allowed, no_match};
-use super::state::{Finding, State};
+use super::state::{Finding, State, by_id};
 use super::util::now_iso;
 use super::{Ctx, Flavour};
 
@@ -220,17 +220,21 @@ pub(super) fn finding_prefetch(
         let mut m = Map::new();
         match name.as_str() {
             "endpoints" => {
+                let ids: HashSet<u64> = page
+                    .iter()
+                    .flat_map(|x| x.endpoints.iter().copied())
+                    .collect();
+                let users = if f == Flavour::V2 {
+                    st.findings_by_endpoint(&ids)
+                } else {
+                    HashMap::new()
+                };
                 for id in page.iter().flat_map(|x| x.endpoints.iter()) {
                     let v = match f {
-                        Flavour::V2 => st
-                            .endpoints
-                            .iter()
-                            .find(|e| e.id == *id)
-                            .map(|e| render::endpoint_v2(e, st)),
-                        Flavour::V3 => st
-                            .location_findings
-                            .iter()
-                            .find(|r| r.id == *id)
+                        Flavour::V2 => by_id(&st.endpoints, *id, |e| e.id).map(|e| {
+                            render::endpoint_v2(e, users.get(&e.id).map_or(&[], Vec::as_slice))
+                        }),
+                        Flavour::V3 => by_id(&st.location_findings, *id, |r| r.id)
                             .map(render::location_finding),
                     };
                     if let Some(v) = v {
@@ -310,7 +314,11 @@ pub(super) fn endpoints(ctx: &Ctx, st: &State, req: &Request, id: Option<u64>) -
     let host = filter_param(req, "host");
     match (ctx.opts.flavour, id) {
         (Flavour::V2, Some(id)) => match st.endpoints.iter().find(|e| e.id == id) {
-            Some(e) => Response::json(200, &render::endpoint_v2(e, st)),
+            Some(e) => {
+                let users = st.findings_by_endpoint(&HashSet::from([id]));
+                let findings = users.get(&id).map_or(&[][..], Vec::as_slice);
+                Response::json(200, &render::endpoint_v2(e, findings))
+            }
             None => no_match("Endpoint"),
         },
         (Flavour::V3, Some(id)) => match st.location_products.iter().find(|r| r.id == id) {
@@ -324,13 +332,14 @@ pub(super) fn endpoints(ctx: &Ctx, st: &State, req: &Request, id: Option<u64>) -
                 .filter(|e| product.is_none_or(|p| e.product == p))
                 .filter(|e| host.as_ref().is_none_or(|h| e.host.as_ref() == Some(h)))
                 .collect();
+            let users = st.findings_by_endpoint(&rows.iter().map(|e| e.id).collect());
             Response::json(
                 200,
                 &list_body(
                     ctx,
                     req,
                     &rows,
-                    |e| render::endpoint_v2(e, st),
+                    |e| render::endpoint_v2(e, users.get(&e.id).map_or(&[], Vec::as_slice)),
                     Some(&|_| json!({})),
                 ),
             )

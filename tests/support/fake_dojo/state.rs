@@ -42,6 +42,36 @@ pub struct State {
     /// Ids of tests deleted through the API, in order.
     pub deleted_tests: Vec<u64>,
     pub ids: Ids,
+    /// Lookup indexes for endpoint/location reuse, so a report with many distinct URLs
+    /// does not cost a scan per finding. Rebuilt whenever a table's length changed
+    /// behind their back (tests may push rows directly).
+    index: Indexes,
+}
+
+#[derive(Debug, Default)]
+struct Indexes {
+    endpoints: HashMap<String, u64>,
+    endpoints_len: usize,
+    locations: HashMap<String, u64>,
+    locations_len: usize,
+    location_products: HashSet<(u64, u64)>,
+    location_products_len: usize,
+}
+
+/// The identity of a 2.x endpoint within its product.
+fn endpoint_key(e: &Endpoint) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        e.product, e.protocol, e.userinfo, e.host, e.port, e.path, e.query, e.fragment
+    )
+}
+
+/// Finds a row by id in a table kept in id order (falls back to a scan if it is not).
+pub fn by_id<T>(rows: &[T], id: u64, key: impl Fn(&T) -> u64) -> Option<&T> {
+    match rows.binary_search_by_key(&id, &key) {
+        Ok(i) => Some(&rows[i]),
+        Err(_) => rows.iter().find(|r| key(r) == id),
+    }
 }
 
 const TEST_TYPES_JSON: &str = include_str!("../../../fixtures/dojo/test-types.json");
@@ -93,6 +123,7 @@ impl State {
             imports: Vec::new(),
             deleted_tests: Vec::new(),
             ids,
+            index: Indexes::default(),
         }
     }
 
@@ -292,6 +323,7 @@ impl State {
     /// creates a per-product [`Endpoint`]; 3.x finds or creates a global [`Location`], a
     /// [`LocationProduct`] reference and a new [`LocationFinding`] reference.
     pub fn attach_endpoint(&mut self, finding: u64, product: u64, ep: &Endpoint) {
+        self.refresh_indexes();
         let id = match self.flavour {
             Flavour::V2 => {
                 let wanted = Endpoint {
@@ -299,16 +331,14 @@ impl State {
                     product,
                     ..ep.clone()
                 };
-                match self.endpoints.iter().find(|e| {
-                    Endpoint {
-                        id: 0,
-                        ..(*e).clone()
-                    } == wanted
-                }) {
-                    Some(e) => e.id,
+                let key = endpoint_key(&wanted);
+                match self.index.endpoints.get(&key) {
+                    Some(id) => *id,
                     None => {
                         let id = self.next_id("endpoint");
                         self.endpoints.push(Endpoint { id, ..wanted });
+                        self.index.endpoints.insert(key, id);
+                        self.index.endpoints_len = self.endpoints.len();
                         id
                     }
                 }
@@ -316,23 +346,21 @@ impl State {
             Flavour::V3 => {
                 let value = location_value(ep);
                 let now = now_iso();
-                let location = match self.locations.iter().find(|l| l.location_value == value) {
-                    Some(l) => l.id,
+                let location = match self.index.locations.get(&value) {
+                    Some(id) => *id,
                     None => {
                         let id = self.next_id("location");
+                        self.index.locations.insert(value.clone(), id);
                         self.locations.push(Location {
                             id,
                             location_value: value,
                             created: now.clone(),
                         });
+                        self.index.locations_len = self.locations.len();
                         id
                     }
                 };
-                if !self
-                    .location_products
-                    .iter()
-                    .any(|r| r.location == location && r.product == product)
-                {
+                if self.index.location_products.insert((location, product)) {
                     let id = self.next_id("location_product");
                     self.location_products.push(LocationProduct {
                         id,
@@ -340,6 +368,7 @@ impl State {
                         product,
                         created: now.clone(),
                     });
+                    self.index.location_products_len = self.location_products.len();
                 }
                 let id = self.next_id("location_finding");
                 self.location_findings.push(LocationFinding {
@@ -355,6 +384,45 @@ impl State {
             if !f.endpoints.contains(&id) {
                 f.endpoints.push(id);
             }
+        }
+    }
+
+    /// 2.x: the findings using each of `endpoints` (one pass over all findings).
+    pub fn findings_by_endpoint(&self, endpoints: &HashSet<u64>) -> HashMap<u64, Vec<u64>> {
+        let mut out: HashMap<u64, Vec<u64>> = HashMap::new();
+        for f in &self.findings {
+            for e in f.endpoints.iter().filter(|e| endpoints.contains(e)) {
+                out.entry(*e).or_default().push(f.id);
+            }
+        }
+        out
+    }
+
+    fn refresh_indexes(&mut self) {
+        let ix = &mut self.index;
+        if ix.endpoints_len != self.endpoints.len() {
+            ix.endpoints = self
+                .endpoints
+                .iter()
+                .map(|e| (endpoint_key(&Endpoint { id: 0, ..e.clone() }), e.id))
+                .collect();
+            ix.endpoints_len = self.endpoints.len();
+        }
+        if ix.locations_len != self.locations.len() {
+            ix.locations = self
+                .locations
+                .iter()
+                .map(|l| (l.location_value.clone(), l.id))
+                .collect();
+            ix.locations_len = self.locations.len();
+        }
+        if ix.location_products_len != self.location_products.len() {
+            ix.location_products = self
+                .location_products
+                .iter()
+                .map(|r| (r.location, r.product))
+                .collect();
+            ix.location_products_len = self.location_products.len();
         }
     }
 

@@ -913,6 +913,98 @@ fn reimport_closes_reactivates_and_respects_do_not_reactivate() {
 }
 
 #[test]
+fn auto_create_context_and_reimport_by_names() {
+    let dojo = FakeDojo::start_with(Options {
+        lowpriv_key: Some("low".into()),
+        ..Options::new(Flavour::V3)
+    });
+    let names = [
+        ("product_type_name", "Org"),
+        ("product_name", "App"),
+        ("engagement_name", "ci"),
+    ];
+    let mut fields = vec![
+        ("scan_type", "Generic Findings Import"),
+        ("test_title", "scan"),
+    ];
+    fields.extend_from_slice(&names);
+    let r = import(
+        &dojo,
+        "import-scan",
+        &fields,
+        Some(("g.json", &generic_report())),
+    );
+    assert_eq!(
+        (r.status, r.json()),
+        (400, json!(["Product Type \"Org\" does not exist"]))
+    );
+    fields.push(("auto_create_context", "true"));
+    let (ct, body) = multipart(&fields, Some(("g.json", &generic_report())));
+    let low = send(
+        "POST",
+        &format!("{}/api/v2/import-scan/", dojo.url),
+        &[("Authorization", "Token low"), ("Content-Type", &ct)],
+        body,
+    );
+    assert_eq!(
+        (low.status, low.json()),
+        (
+            403,
+            json!({"detail": "No permission to create product_type \"Org\""})
+        )
+    );
+    let created = import(
+        &dojo,
+        "import-scan",
+        &fields,
+        Some(("g.json", &generic_report())),
+    )
+    .json();
+    let engagement = dojo
+        .state()
+        .engagement(created["engagement_id"].as_u64().unwrap())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            engagement.engagement_type.as_str(),
+            engagement.status.as_str(),
+            engagement.lead
+        ),
+        ("CI/CD", "In Progress", Some(1))
+    );
+    // Reimport finds the test by product + engagement + scan type + title.
+    let mut by_name = vec![
+        ("scan_type", "Generic Findings Import"),
+        ("test_title", "scan"),
+    ];
+    by_name.extend_from_slice(&names);
+    let re = import(
+        &dojo,
+        "reimport-scan",
+        &by_name,
+        Some(("g.json", &generic_report())),
+    )
+    .json();
+    assert_eq!(
+        (
+            re["test"].clone(),
+            re["statistics"]["delta"]["untouched"]["total"]["total"].clone()
+        ),
+        (created["test"].clone(), json!(3))
+    );
+    by_name[1] = ("test_title", "other");
+    let missing = import(
+        &dojo,
+        "reimport-scan",
+        &by_name,
+        Some(("g.json", &generic_report())),
+    );
+    let msg = "Test \"other\" with scan_type \"Generic Findings Import\" does not exist in Engagement \"ci\"";
+    assert_eq!((missing.status, missing.json()), (400, json!([msg])));
+}
+
+#[test]
 fn low_privileged_user_limits_differ_by_flavour() {
     for flavour in [Flavour::V3, Flavour::V2] {
         let dojo = FakeDojo::start_with(Options {

@@ -383,7 +383,6 @@ pub(super) struct Valid {
     pub(super) lead: Option<u64>,
     pub(super) endpoint_to_add: Option<u64>,
     pub(super) engagement: Option<u64>,
-    pub(super) file_len: usize,
 }
 
 impl Valid {
@@ -528,8 +527,7 @@ pub(super) fn validate(ctx: &Ctx, form: &Form, file: Option<&Part>) -> Result<Va
         )),
         _ => {}
     }
-    if let Some(d) = form.get("engagement_end_date").filter(|d| !is_date(d)) {
-        let _ = d;
+    if form.get("engagement_end_date").is_some_and(|d| !is_date(d)) {
         errors.push((
             "engagement_end_date",
             "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.".into(),
@@ -577,6 +575,5 @@ pub(super) fn validate(ctx: &Ctx, form: &Form, file: Option<&Part>) -> Result<Va
         lead,
         endpoint_to_add,
         engagement: form.get("engagement").and_then(|e| e.parse().ok()),
-        file_len,
     })
 }

@@ -585,6 +585,5 @@ pub(super) fn response(
         let complete = matches!(v.dedup_mode.as_deref(), Some("sync" | "async_wait"));
         m.insert("deduplication_complete".into(), json!(complete));
     }
-    let _ = v.file_len;
     Value::Object(m)
 }

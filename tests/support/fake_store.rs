@@ -83,6 +83,10 @@ impl FakeStore {
         }
     }
 
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
+    }
+
     /// Full URL of an object path (`/bucket/key`).
     pub fn url_for(&self, path: &str) -> String {
         format!("{}{}", self.url, normalise(path))

@@ -535,12 +535,10 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
             let _ = out.shutdown(Shutdown::Write);
             return;
         }
-        if find_header(&head.headers, "expect")
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-        {
-            if out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
-                return;
-            }
+        let expects_continue = find_header(&head.headers, "expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if expects_continue && out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+            return;
         }
         let body = match read_body(&mut reader, &head.headers) {
             Ok(body) => body,

@@ -7,14 +7,18 @@
 //! Integration tests use them with `mod support;`; `examples/fakes.rs` includes this
 //! module by path and serves both until killed, for scripts and benchmarks.
 
-// Each test binary (and the example) uses a different subset of these helpers and
-// re-exports, so the unused rest would otherwise warn in every one of them.
-#![allow(dead_code, unused_imports)]
+// Each test binary (and the example) uses a different subset of these helpers, so the
+// unused rest would otherwise warn as dead code in every one of them.
+#![allow(dead_code)]
 
 pub mod fake_dojo;
 pub mod fake_store;
 pub mod http;
 
+// Convenience re-exports; any one test binary uses only some of them.
+#[allow(unused_imports)]
 pub use fake_dojo::{FakeDojo, Flavour, Options};
+#[allow(unused_imports)]
 pub use fake_store::{FakeStore, StoreOptions};
+#[allow(unused_imports)]
 pub use http::{Fault, FaultAction, Seen};

@@ -8,9 +8,12 @@
 //! close/reactivate statistics, `prefetch`, 3.x locations vs 2.x endpoints, and uWSGI
 //! dropping over-long URLs without an answer.
 //!
-//! Module map: [`state`] (the data, seedable and inspectable), [`routes`] (routing,
-//! auth, CRUD, lists), [`import`] (import-scan / reimport-scan), [`parsers`] (what an
-//! uploaded report turns into), [`render`] (the JSON shapes), [`util`].
+//! Module map: [`model`] (the data types) and [`state`] (the tables, seedable and
+//! inspectable); [`routes`] (routing and auth) with the resource handlers in
+//! `products`, `engagements`, `findings`, `tools` and their shared `common` helpers
+//! (pagination, filters, bodies, validation); [`import`] (import-scan / reimport-scan
+//! up to validation) with `importer` (the import itself) and [`multipart`]; [`parsers`]
+//! (what an uploaded report turns into); [`render`] (the JSON shapes); [`util`].
 //!
 //! ```ignore
 //! let dojo = FakeDojo::start(Flavour::V3);
@@ -19,20 +22,32 @@
 //! assert_eq!(dojo.last_import().unwrap().field("scan_type"), Some("Nmap Scan"));
 //! ```
 
+mod common;
+mod engagements;
+mod findings;
 pub mod import;
+mod importer;
+pub mod model;
+pub mod multipart;
 pub mod parsers;
+mod products;
 pub mod render;
 pub mod routes;
 pub mod state;
+mod tools;
 pub mod util;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-pub use state::{
+// The data types, for tests that seed or inspect the state (each uses a few).
+#[allow(unused_imports)]
+pub use model::{
     CicdInfrastructure, Endpoint, Engagement, Finding, ImportAction, ImportRecord, Location,
-    LocationFinding, LocationProduct, Product, ProductType, State, Test, TestImport, TestType,
+    LocationFinding, LocationProduct, Product, ProductType, Test, TestImport, TestType,
     ToolConfiguration, ToolType,
 };
+
+pub use state::State;
 
 use super::http::{Fault, Handler, Seen, Server, lock};
 
@@ -161,6 +176,11 @@ impl FakeDojo {
             state,
             server,
         }
+    }
+
+    /// The listening address (for raw `TcpStream` tests).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
     }
 
     /// The server's data; hold the guard briefly (requests wait for it).

@@ -344,14 +344,9 @@ pub fn test_type(t: &TestType) -> Value {
 
 // ---------------------------------------------------------------- endpoints and locations
 
-/// 2.x endpoint object (recorded 2.x 47 prefetch): host/port fields plus the findings using it.
-pub fn endpoint_v2(e: &Endpoint, state: &State) -> Value {
-    let findings: Vec<u64> = state
-        .findings
-        .iter()
-        .filter(|f| f.endpoints.contains(&e.id))
-        .map(|f| f.id)
-        .collect();
+/// 2.x endpoint object (recorded 2.x 47 prefetch): host/port fields plus the ids of the
+/// findings using it (see [`State::findings_by_endpoint`]).
+pub fn endpoint_v2(e: &Endpoint, findings: &[u64]) -> Value {
     json!({
         "id": e.id, "tags": [], "protocol": e.protocol, "userinfo": e.userinfo, "host": e.host,
         "port": e.port, "path": e.path, "query": e.query, "fragment": e.fragment, "product": e.product,

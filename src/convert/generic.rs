@@ -28,7 +28,7 @@ use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::io::{self, BufRead, Read};
 
-use crate::convert::markdown::{self, Scalar};
+use crate::convert::markdown::{self, Scalar, Sink};
 use crate::error::Error;
 use crate::json_array::ArrayElements;
 use crate::scb::{self, Severity};
@@ -233,7 +233,8 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
         push_str_field(out, "date", &date);
     }
     if let Some(m) = nonblank(&f.mitigation) {
-        push_str_field(out, "mitigation", m);
+        out.extend_from_slice(b",\"mitigation\":");
+        push_text(out, m, is_plain(f.mitigation.as_ref()));
     }
 
     let refs = f.references.as_deref().unwrap_or(&[]);
@@ -298,7 +299,8 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
     }
     if let Some(id) = nonblank(&f.id) {
         if fits(id, UNIQUE_ID_MAX_CHARS) {
-            push_str_field(out, "unique_id_from_tool", id);
+            out.extend_from_slice(b",\"unique_id_from_tool\":");
+            push_text(out, id, is_plain(f.id.as_ref()));
         } else {
             ctx.warn(format_args!(
                 "id is longer than {UNIQUE_ID_MAX_CHARS} characters; not sent as unique_id_from_tool"
@@ -443,36 +445,42 @@ fn write_description<'a>(
     // JsonStr cannot fail; the fmt::Results below are only for `?`.
     let fmt_err = |_| "writing the description failed".to_owned();
     let mut sep = "";
+    let plain = |v: &Option<Cow<'_, str>>| is_plain(v.as_ref());
     if let Some(d) = nonblank(&f.description) {
         // Leading blank lines and trailing whitespace carry nothing; inner
         // indentation may (code), so the rest is kept as the scanner wrote it.
         let d = d.trim_end().trim_start_matches(['\n', '\r']);
-        w.write_str(d).map_err(fmt_err)?;
+        if plain(&f.description) {
+            w.write_plain(d).map_err(fmt_err)?;
+        } else {
+            w.write_str(d).map_err(fmt_err)?;
+        }
         sep = "\n\n";
     }
     if title.changed {
         w.write_str(sep).map_err(fmt_err)?;
-        w.write_str("**Name:** ").map_err(fmt_err)?;
-        markdown::text(w, f.name.as_deref().unwrap_or("")).map_err(fmt_err)?;
+        w.write_plain("**Name:** ").map_err(fmt_err)?;
+        let name = f.name.as_deref().unwrap_or("");
+        markdown::text(w, name, plain(&f.name)).map_err(fmt_err)?;
         sep = "\n\n";
     }
     if let Some(loc) = location {
         w.write_str(sep).map_err(fmt_err)?;
-        w.write_str("**Location:** ").map_err(fmt_err)?;
+        w.write_plain("**Location:** ").map_err(fmt_err)?;
         if markdown::is_multi_line(loc) {
-            markdown::text(w, loc).map_err(fmt_err)?;
+            markdown::text(w, loc, false).map_err(fmt_err)?;
         } else {
-            markdown::inline_code(w, loc).map_err(fmt_err)?;
+            markdown::inline_code(w, loc, plain(&f.location)).map_err(fmt_err)?;
         }
         sep = "\n\n";
     }
     for (label, value) in [("Category", &f.category), ("OSI layer", &f.osi_layer)] {
         if let Some(v) = nonblank(value) {
             w.write_str(sep).map_err(fmt_err)?;
-            w.write_str("**").map_err(fmt_err)?;
-            w.write_str(label).map_err(fmt_err)?;
-            w.write_str(":** ").map_err(fmt_err)?;
-            markdown::text(w, v).map_err(fmt_err)?;
+            w.write_plain("**").map_err(fmt_err)?;
+            w.write_plain(label).map_err(fmt_err)?;
+            w.write_plain(":** ").map_err(fmt_err)?;
+            markdown::text(w, v, plain(value)).map_err(fmt_err)?;
             sep = "\n\n";
         }
     }
@@ -521,23 +529,29 @@ fn write_references(refs: &[scb::Reference<'_>], w: &mut JsonStr<'_>) -> fmt::Re
             w.write_char('\n')?;
         }
         first = false;
-        w.write_str("- ")?;
+        let value_plain = is_plain(r.value.as_ref());
+        let kind_plain = is_plain(r.kind.as_ref());
+        w.write_plain("- ")?;
         let kind = nonblank(&r.kind).map(str::trim);
         let is_url = value.starts_with("https://") || value.starts_with("http://");
         if is_url && !value.contains(|c: char| c.is_whitespace() || c == '<' || c == '>') {
             if let Some(kind) = kind.filter(|k| !k.eq_ignore_ascii_case("URL")) {
-                markdown::text(w, kind)?;
-                w.write_str(": ")?;
+                markdown::text(w, kind, kind_plain)?;
+                w.write_plain(": ")?;
             }
-            w.write_char('<')?;
-            w.write_str(value)?;
-            w.write_char('>')?;
+            w.write_plain("<")?;
+            if value_plain {
+                w.write_plain(value)?;
+            } else {
+                w.write_str(value)?;
+            }
+            w.write_plain(">")?;
         } else {
             if let Some(kind) = kind {
-                markdown::text(w, kind)?;
-                w.write_str(": ")?;
+                markdown::text(w, kind, kind_plain)?;
+                w.write_plain(": ")?;
             }
-            markdown::text(w, value)?;
+            markdown::text(w, value, value_plain)?;
         }
     }
     Ok(())
@@ -851,43 +865,54 @@ impl fmt::Write for JsonStr<'_> {
         push_escaped(self.0, s);
         Ok(())
     }
+
+    fn write_char(&mut self, c: char) -> fmt::Result {
+        match c {
+            '\n' => self.0.extend_from_slice(b"\\n"),
+            ' '..='~' if c != '"' && c != '\\' => self.0.push(c as u8),
+            _ => push_escaped(self.0, c.encode_utf8(&mut [0; 4])),
+        }
+        Ok(())
+    }
 }
 
-/// Bytes that need escaping inside a JSON string.
-const ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
+impl Sink for JsonStr<'_> {
+    fn write_plain(&mut self, s: &str) -> fmt::Result {
+        debug_assert!(
+            next_to_escape(s.as_bytes(), 0).is_none(),
+            "not plain: {s:?}"
+        );
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
+}
+
+/// Whether a string from serde_json was borrowed from its input, which
+/// makes it plain text in the sense of [`Sink`] (no escaping needed).
+fn is_plain(s: Option<&Cow<'_, str>>) -> bool {
+    matches!(s, Some(Cow::Borrowed(_)))
+}
+
+/// Appends `text` as a JSON string, copying it as it is when `plain`.
+fn push_text(out: &mut Vec<u8>, text: &str, plain: bool) {
+    out.push(b'"');
+    if plain {
+        debug_assert!(next_to_escape(text.as_bytes(), 0).is_none());
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        push_escaped(out, text);
+    }
+    out.push(b'"');
+}
 
 /// Appends `s` escaped for a JSON string. NUL becomes U+FFFD: PostgreSQL
 /// text cannot hold it, and DefectDojo would fail the whole import.
 fn push_escaped(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Most text needs no escaping: skip clean runs eight bytes a time.
-        if let Some(word) = bytes.get(i..i + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            if !needs_escape(u64::from_le_bytes(w)) {
-                i += 8;
-                continue;
-            }
-        }
-        let c = bytes[i];
-        if !ESCAPE[usize::from(c)] {
-            i += 1;
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
+    while let Some(hit) = next_to_escape(bytes, start) {
+        out.extend_from_slice(&bytes[start..hit]);
+        let c = bytes[hit];
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -902,21 +927,38 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
                 out.push(HEX[usize::from(c & 0xF)]);
             }
         }
-        i += 1;
-        start = i;
+        start = hit + 1;
     }
     out.extend_from_slice(&bytes[start..]);
 }
 
-/// Whether any of the eight bytes in `w` is a control character, `"` or
-/// `\` (SWAR: a byte below 0x20 or equal to a pattern sets its high bit).
-/// May report a false positive above a true hit, never a false negative.
-fn needs_escape(w: u64) -> bool {
+/// Position of the first byte at or after `from` that needs escaping (a
+/// control character, `"` or `\`), testing eight bytes per step.
+fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < bytes.len() {
+        // The tail is padded with spaces, which need no escaping.
+        let mut w = [b' '; 8];
+        let n = (bytes.len() - i).min(8);
+        w[..n].copy_from_slice(&bytes[i..i + n]);
+        let hits = escape_mask(u64::from_le_bytes(w));
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    None
+}
+
+/// High bit set in each byte of `w` (little endian) that is below 0x20,
+/// `"` or `\` (SWAR). Bits above the lowest hit may be false positives
+/// (borrows), the lowest one is always exact.
+fn escape_mask(w: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
-    (below_space | zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\')))) != 0
+    below_space | zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\')))
 }
 
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
@@ -1642,6 +1684,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn escaped_and_borrowed_text_both_round_trip() {
+        // Strings with escapes are copied by serde_json (escaped on output),
+        // the others are borrowed (copied as they are); both must come out
+        // as the same text.
+        let f = one(
+            r#"{"id": "i\"d", "description": "back\\slash \"q\" tab\t", "mitigation": "m\u0007",
+                "category": "plain", "location": "x\"y",
+                "references": [{"type": "T\"", "value": "v\\"}],
+                "attributes": {"k\"ey": "v\\al", "plain": "text", "ctl": "\u0001"}}"#,
+        );
+        assert_eq!(s(&f, "unique_id_from_tool"), "i\"d");
+        assert_eq!(s(&f, "mitigation"), "m\u{7}");
+        assert_eq!(s(&f, "references"), "- T\": v\\\\");
+        let d = s(&f, "description");
+        assert!(d.starts_with("back\\slash \"q\" tab\n\n"), "{d}");
+        assert!(d.contains("**Location:** `x\"y`"), "{d}");
+        assert!(d.contains("- **k\"ey:** `v\\al`"), "{d}");
+        assert!(d.contains("- **plain:** `text`"), "{d}");
+        assert!(d.contains("- **ctl:** `\u{1}`"), "{d}");
     }
 
     #[test]

@@ -222,7 +222,9 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
     out.extend_from_slice(dojo_severity(severity).as_bytes());
     out.push(b'"');
 
-    let location = nonblank(&f.location);
+    // Surrounding whitespace is not part of a location (and would make an
+    // endpoint unparseable).
+    let location = nonblank(&f.location).map(str::trim);
     let mut picks = Picks::default();
     out.extend_from_slice(b",\"description\":\"");
     write_description(f, &title, location, &mut picks, &mut JsonStr(out))
@@ -1424,6 +1426,10 @@ mod tests {
         assert_eq!(s(&f, "vuln_id_from_tool"), "r");
         // A path location wins over the attribute.
         let f = one(r#"{"location": "lib/b.rb:7", "attributes": {"file": "src/a.py", "line": 3}}"#);
+        // surrounding whitespace is dropped, also from endpoints
+        let g = one(r#"{"location": "  https://h.example/x \n"}"#);
+        assert_eq!(g["endpoints"], serde_json::json!(["https://h.example/x"]));
+        assert!(s(&g, "description").contains("**Location:** `https://h.example/x`"));
         assert_eq!(s(&f, "file_path"), "lib/b.rb");
         assert_eq!(f["line"], 7);
     }

@@ -15,6 +15,11 @@
 //! keep their input order (a `Value` map would sort them). Nesting is bounded
 //! by serde_json's recursion limit (128), which also bounds the recursion
 //! here.
+//!
+//! Output goes to a [`Sink`]: text the sink may copy without escaping
+//! (Markdown syntax, numbers, strings serde_json borrowed from its input) is
+//! marked as plain, which lets the JSON writer skip its escaping pass for
+//! most of a description.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write};
@@ -37,11 +42,46 @@ pub enum Scalar<'a> {
     Bool(bool),
 }
 
+/// Where Markdown is written.
+///
+/// `write_plain` receives only text that contains no `"`, no `\` and no
+/// control characters, so a sink that escapes (a JSON string writer) may
+/// copy it as it is. Strings that serde_json hands out *borrowed* from its
+/// input are such text: an escape sequence in the input forces a copy, and
+/// raw control characters are rejected while parsing.
+pub trait Sink: Write {
+    /// Writes text known to contain no `"`, `\` or control characters.
+    fn write_plain(&mut self, s: &str) -> fmt::Result {
+        self.write_str(s)
+    }
+}
+
+impl Sink for String {}
+
+/// Writes through [`Sink::write_plain`] (for formatted numbers).
+struct Plain<'w, W>(&'w mut W);
+
+impl<W: Sink> Write for Plain<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_plain(s)
+    }
+}
+
+/// `s` through `write_plain` when `plain`, else through `write_str`.
+fn put<W: Sink>(w: &mut W, s: &str, plain: bool) -> fmt::Result {
+    if plain {
+        w.write_plain(s)
+    } else {
+        w.write_str(s)
+    }
+}
+
 /// Writes `s` as text that Markdown shows literally: emphasis, code and
 /// link characters are backslash-escaped (an `_` only where it could start
 /// or end emphasis, so `NOT_APPLICABLE` stays readable in the raw text),
-/// and line breaks become spaces.
-pub fn text<W: Write>(w: &mut W, s: &str) -> fmt::Result {
+/// and line breaks become spaces. `plain`: `s` is plain text in the sense of
+/// [`Sink`].
+pub fn text<W: Sink>(w: &mut W, s: &str, plain: bool) -> fmt::Result {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &c) in bytes.iter().enumerate() {
@@ -58,9 +98,9 @@ pub fn text<W: Write>(w: &mut W, s: &str) -> fmt::Result {
             b'\n' | b'\r' | b'\t' => Some(" "),
             _ => continue,
         };
-        w.write_str(&s[start..i])?;
+        put(w, &s[start..i], plain)?;
         match replacement {
-            Some(r) => w.write_str(r)?,
+            Some(r) => w.write_plain(r)?,
             None => {
                 w.write_char('\\')?;
                 w.write_char(c as char)?;
@@ -68,17 +108,18 @@ pub fn text<W: Write>(w: &mut W, s: &str) -> fmt::Result {
         }
         start = i + 1;
     }
-    w.write_str(&s[start..])
+    put(w, &s[start..], plain)
 }
 
 /// Writes `s` (one line) as an inline code span, with a backtick fence
-/// longer than any backtick run inside it.
-pub fn inline_code<W: Write>(w: &mut W, s: &str) -> fmt::Result {
+/// longer than any backtick run inside it. `plain`: `s` is plain text in
+/// the sense of [`Sink`].
+pub fn inline_code<W: Sink>(w: &mut W, s: &str, plain: bool) -> fmt::Result {
     // `<[u8]>::contains` is memchr-backed; most values have no backtick.
     if !s.as_bytes().contains(&b'`') {
-        w.write_char('`')?;
-        w.write_str(s)?;
-        return w.write_char('`');
+        w.write_plain("`")?;
+        put(w, s, plain)?;
+        return w.write_plain("`");
     }
     let mut longest = 0;
     let mut run = 0;
@@ -96,15 +137,15 @@ pub fn inline_code<W: Write>(w: &mut W, s: &str) -> fmt::Result {
         ""
     };
     fence(w, longest + 1)?;
-    w.write_str(pad)?;
-    w.write_str(s)?;
-    w.write_str(pad)?;
+    w.write_plain(pad)?;
+    put(w, s, plain)?;
+    w.write_plain(pad)?;
     fence(w, longest + 1)
 }
 
-fn fence<W: Write>(w: &mut W, n: usize) -> fmt::Result {
+fn fence<W: Sink>(w: &mut W, n: usize) -> fmt::Result {
     for _ in 0..n {
-        w.write_char('`')?;
+        w.write_plain("`")?;
     }
     Ok(())
 }
@@ -118,7 +159,7 @@ pub fn is_multi_line(s: &str) -> bool {
 /// Writes `s` as an indented code block (every line prefixed by `indent`
 /// spaces), preceded by a blank line and followed by a line break, so the
 /// next list item or section starts cleanly.
-fn code_block<W: Write>(w: &mut W, indent: usize, s: &str) -> fmt::Result {
+fn code_block<W: Sink>(w: &mut W, indent: usize, s: &str) -> fmt::Result {
     w.write_char('\n')?;
     for line in s.lines() {
         w.write_char('\n')?;
@@ -130,12 +171,12 @@ fn code_block<W: Write>(w: &mut W, indent: usize, s: &str) -> fmt::Result {
     w.write_char('\n')
 }
 
-fn spaces<W: Write>(w: &mut W, n: usize) -> fmt::Result {
+fn spaces<W: Sink>(w: &mut W, n: usize) -> fmt::Result {
     const SPACES: &str = "                                ";
     let mut left = n;
     while left > 0 {
         let k = left.min(SPACES.len());
-        w.write_str(&SPACES[..k])?;
+        w.write_plain(&SPACES[..k])?;
         left -= k;
     }
     Ok(())
@@ -158,7 +199,7 @@ fn spaces<W: Write>(w: &mut W, n: usize) -> fmt::Result {
 /// assert_eq!(md, "\n\n**Attributes:**\n\n- **port:** `22`\n- **ips:**\n    - `10.0.0.1`");
 /// # Ok::<_, serde_json::Error>(())
 /// ```
-pub fn render_section<'a, W: Write>(
+pub fn render_section<'a, W: Sink>(
     w: &mut W,
     prefix: &str,
     heading: &str,
@@ -211,7 +252,7 @@ fn wr<E: de::Error>(r: fmt::Result) -> Result<(), E> {
     r.map_err(|_| E::custom("writing the description failed"))
 }
 
-impl<'a, W: Write> Render<'_, '_, 'a, W> {
+impl<'a, W: Sink> Render<'_, '_, 'a, W> {
     /// Level of the items that hold this value's children.
     fn child_level(&self) -> usize {
         match self.slot {
@@ -224,9 +265,9 @@ impl<'a, W: Write> Render<'_, '_, 'a, W> {
     fn open(&mut self) -> fmt::Result {
         if let Slot::Top { prefix, heading } = self.slot {
             self.w.write_str(prefix)?;
-            self.w.write_str("**")?;
+            self.w.write_plain("**")?;
             self.w.write_str(heading)?;
-            self.w.write_str(":**")?;
+            self.w.write_plain(":**")?;
         }
         Ok(())
     }
@@ -236,7 +277,7 @@ impl<'a, W: Write> Render<'_, '_, 'a, W> {
         self.open()?;
         match self.slot {
             Slot::Item(_) => Ok(()),
-            _ => self.w.write_char(' '),
+            _ => self.w.write_plain(" "),
         }
     }
 
@@ -246,21 +287,27 @@ impl<'a, W: Write> Render<'_, '_, 'a, W> {
             return Ok(false);
         }
         wr(self.before_inline())?;
-        wr(self.w.write_char('*'))?;
+        wr(self.w.write_plain("*"))?;
         wr(self.w.write_str(what))?;
-        wr(self.w.write_char('*'))?;
+        wr(self.w.write_plain("*"))?;
         Ok(true)
     }
 
     /// A number or boolean, written with `Display`.
     fn scalar<E: de::Error>(mut self, v: impl fmt::Display, s: Scalar<'a>) -> Result<bool, E> {
         wr(self.before_inline())?;
-        wr(write!(self.w, "`{v}`"))?;
+        wr(write!(Plain(&mut *self.w), "`{v}`"))?;
         self.captured(s);
         Ok(true)
     }
 
-    fn string<E: de::Error>(mut self, v: &str, s: impl FnOnce() -> Scalar<'a>) -> Result<bool, E> {
+    /// A string; `plain` when serde_json borrowed it (see [`Sink`]).
+    fn string<E: de::Error>(
+        mut self,
+        v: &str,
+        plain: bool,
+        s: impl FnOnce() -> Scalar<'a>,
+    ) -> Result<bool, E> {
         if v.is_empty() {
             return self.marker("empty string");
         }
@@ -270,7 +317,7 @@ impl<'a, W: Write> Render<'_, '_, 'a, W> {
                 Slot::Top { .. } => 4,
                 Slot::Item(n) => {
                     // An item cannot start with a code block: label it.
-                    wr(write!(self.w, "**#{n}**"))?;
+                    wr(write!(Plain(&mut *self.w), "**#{n}**"))?;
                     4 * self.level + 8
                 }
                 Slot::AfterKey => 4 * self.level + 8,
@@ -278,7 +325,7 @@ impl<'a, W: Write> Render<'_, '_, 'a, W> {
             wr(code_block(self.w, indent, v))?;
         } else {
             wr(self.before_inline())?;
-            wr(inline_code(self.w, v))?;
+            wr(inline_code(self.w, v, plain))?;
         }
         if self.capture.is_some() {
             self.captured(s());
@@ -299,13 +346,13 @@ impl<'a, W: Write> Render<'_, '_, 'a, W> {
         match self.slot {
             // blank line between heading and list
             Slot::Top { .. } => self.w.write_char('\n'),
-            Slot::Item(n) => write!(self.w, "**#{n}**"),
+            Slot::Item(n) => write!(Plain(&mut *self.w), "**#{n}**"),
             Slot::AfterKey => Ok(()),
         }
     }
 }
 
-impl<'de, W: Write> DeserializeSeed<'de> for Render<'_, '_, 'de, W> {
+impl<'de, W: Sink> DeserializeSeed<'de> for Render<'_, '_, 'de, W> {
     type Value = bool;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
@@ -313,7 +360,7 @@ impl<'de, W: Write> DeserializeSeed<'de> for Render<'_, '_, 'de, W> {
     }
 }
 
-impl<'de, W: Write> Visitor<'de> for Render<'_, '_, 'de, W> {
+impl<'de, W: Sink> Visitor<'de> for Render<'_, '_, 'de, W> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -339,11 +386,11 @@ impl<'de, W: Write> Visitor<'de> for Render<'_, '_, 'de, W> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
-        self.string(v, || Scalar::Str(Cow::Owned(v.to_owned())))
+        self.string(v, false, || Scalar::Str(Cow::Owned(v.to_owned())))
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<bool, E> {
-        self.string(v, || Scalar::Str(Cow::Borrowed(v)))
+        self.string(v, true, || Scalar::Str(Cow::Borrowed(v)))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
@@ -386,9 +433,9 @@ impl<'de, W: Write> Visitor<'de> for Render<'_, '_, 'de, W> {
             }
             wr(self.w.write_char('\n'))?;
             wr(spaces(self.w, 4 * level))?;
-            wr(self.w.write_str("- **"))?;
-            wr(text(self.w, &key))?;
-            wr(self.w.write_str(":**"))?;
+            wr(self.w.write_plain("- **"))?;
+            wr(text(self.w, &key, matches!(key, Cow::Borrowed(_))))?;
+            wr(self.w.write_plain(":**"))?;
             let capture = match (&self.slot, self.capture.as_deref_mut()) {
                 (Slot::Top { .. }, Some(cap)) => Some(cap),
                 _ => None,
@@ -417,7 +464,7 @@ struct Element<'p, 'r, 'c, 'a, W> {
     level: usize,
 }
 
-impl<'de, W: Write> DeserializeSeed<'de> for Element<'_, '_, '_, 'de, W> {
+impl<'de, W: Sink> DeserializeSeed<'de> for Element<'_, '_, '_, 'de, W> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -427,7 +474,7 @@ impl<'de, W: Write> DeserializeSeed<'de> for Element<'_, '_, '_, 'de, W> {
         let w = &mut *self.parent.w;
         wr(w.write_char('\n'))?;
         wr(spaces(w, 4 * self.level))?;
-        wr(w.write_str("- "))?;
+        wr(w.write_plain("- "))?;
         let child = Render {
             w,
             slot: Slot::Item(self.n),
@@ -594,7 +641,7 @@ mod tests {
     #[test]
     fn text_escaping() {
         let mut s = String::new();
-        text(&mut s, "a*b `c` [d](e) \\ f_g _h_ x\ny\tz").unwrap();
+        text(&mut s, "a*b `c` [d](e) \\ f_g _h_ x\ny\tz", false).unwrap();
         assert_eq!(s, "a\\*b \\`c\\` \\[d\\](e) \\\\ f_g \\_h\\_ x y z");
     }
 }

@@ -199,9 +199,12 @@ fn a_proxy_host_in_next_links_is_ignored() {
     assert_eq!(parse(out.stdout.as_bytes()).len(), 260);
 }
 
+/// Sets up a failure on the fakes.
+type Arrange = Box<dyn Fn(&FakeDojo, &FakeStore)>;
+
 #[test]
 fn failures_after_the_import_leave_the_stored_findings_untouched() {
-    let cases: Vec<(&str, Box<dyn Fn(&FakeDojo, &FakeStore)>)> = vec![
+    let cases: Vec<(&str, Arrange)> = vec![
         (
             "findings page 500",
             Box::new(|d, _| d.fail(Fault::status("GET", "/api/v2/findings/", 500, "{}").always())),

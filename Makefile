@@ -22,6 +22,7 @@ demo: release
 # Installs what the tests need when it is missing, then runs the whole suite.
 test: deps
 	$(CARGO) test --all-targets
+	$(CARGO) test --doc
 
 lint:
 	$(CARGO) fmt --check

@@ -1959,34 +1959,4 @@ mod tests {
             assert_eq!(counts.get(s), (N / 5) as u64, "{s}");
         }
     }
-
-    /// Throughput against a bare serde_json pass; run with
-    /// `cargo test --release --lib -- --ignored --nocapture throughput`.
-    #[test]
-    #[ignore]
-    fn throughput_against_ignored_any() {
-        let mut input = Vec::new();
-        Generated::new(300_000).read_to_end(&mut input).unwrap();
-        let mb = input.len() as f64 / 1e6;
-        let t = std::time::Instant::now();
-        let _: IgnoredAny = serde_json::from_reader(BufReader::new(&input[..])).unwrap();
-        let reader_s = t.elapsed().as_secs_f64();
-        let t = std::time::Instant::now();
-        let _: IgnoredAny = serde_json::from_slice(&input).unwrap();
-        let slice_s = t.elapsed().as_secs_f64();
-        let t = std::time::Instant::now();
-        let mut reader = GenericReader::new(BufReader::new(&input[..]), DEFAULT_MAX_FINDING_BYTES);
-        let bytes = io::copy(&mut reader, &mut io::sink()).unwrap();
-        let ours_s = t.elapsed().as_secs_f64();
-        println!(
-            "{mb:.0} MB in, {:.0} MB out: IgnoredAny from_reader {:.0} MB/s, from_slice {:.0} MB/s, \
-             GenericReader {:.0} MB/s ({:.2}x of from_reader, {:.2}x of from_slice)",
-            bytes as f64 / 1e6,
-            mb / reader_s,
-            mb / slice_s,
-            mb / ours_s,
-            reader_s / ours_s,
-            slice_s / ours_s
-        );
-    }
 }

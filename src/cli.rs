@@ -1,6 +1,7 @@
 //! The command line: positional arguments compatible with the Java hook.
 //!
-//! `dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]`
+//! `dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]`,
+//! or `dojo-hook REPORT` for a bare report (CI pipelines without secureCodeBox).
 //!
 //! Everything else is configured through environment variables and the scan
 //! file ([`crate::config`]); this module only sorts the arguments.
@@ -34,7 +35,7 @@ pub struct Args {
 }
 
 /// The usage line printed with usage errors and in `--help`.
-pub const USAGE: &str = "usage: dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]";
+pub const USAGE: &str = "usage: dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]\n       dojo-hook [-h|--help] [-V|--version] REPORT";
 
 /// Sorts the arguments (without the program name).
 ///
@@ -62,6 +63,12 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, Error> {
     }
     let mut it = positional.into_iter();
     match it.len() {
+        1 => Ok(Command::Run(Args {
+            raw_result: it.next().unwrap_or_default(),
+            findings: String::new(),
+            raw_result_upload: None,
+            findings_upload: None,
+        })),
         2 => Ok(Command::Run(Args {
             raw_result: it.next().unwrap_or_default(),
             findings: it.next().unwrap_or_default(),
@@ -75,7 +82,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, Error> {
             findings_upload: it.next(),
         })),
         n => Err(Error::Usage(format!(
-            "wrong number of arguments: expected 2 (import) or 4 (import and sync back), got {n}\n{USAGE}"
+            "wrong number of arguments: expected 1 (a bare report), 2 (import) or 4 (import and sync back), got {n}\n{USAGE}"
         ))),
     }
 }
@@ -90,7 +97,7 @@ mod tests {
 
     #[test]
     fn only_two_or_four_arguments_run() {
-        for n in [0, 1, 3, 5, 6, 10] {
+        for n in [0, 3, 5, 6, 10] {
             let args: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             let err = run(&refs).unwrap_err();

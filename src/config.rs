@@ -9,8 +9,10 @@
 
 use std::time::Duration;
 
+use crate::ci::{self, Detected};
 use crate::cli::Args;
 use crate::error::Error;
+use crate::form::{self, Mode};
 use crate::http::Timeouts;
 use crate::redact::Secret;
 use crate::scan::Scan;
@@ -46,8 +48,11 @@ pub struct Config {
     pub import: Import,
     /// The scan, for names and the test description.
     pub scan: Scan,
-    /// The positional arguments.
+    /// The positional arguments (`findings_upload` also from
+    /// `DEFECTDOJO_FINDINGS_OUTPUT`).
     pub args: Args,
+    /// The CI system the run is in, if any.
+    pub ci: Option<Detected>,
     /// `TMPDIR` (default `/tmp`): where bodies are spooled.
     pub tmpdir: String,
     /// `DEFECTDOJO_MEMORY_SPOOL_MB`: in-memory spool limit without a temp dir.
@@ -73,6 +78,10 @@ pub struct Target {
     pub engagement_dedup: bool,
     /// Engagement tags (only used when created).
     pub engagement_tags: Vec<String>,
+    /// Engagement end date (only used when created) [default: today].
+    pub engagement_end_date: Option<String>,
+    /// The repository URL, set on the engagement when it is created.
+    pub source_code_management_uri: Option<String>,
     /// Test title.
     pub test_title: String,
 }
@@ -88,6 +97,20 @@ pub struct Import {
     pub minimum_severity: Option<String>,
     /// `scan_date` (YYYY-MM-DD), only when configured.
     pub scan_date: Option<String>,
+    /// New test per run, or reimport into the latest one.
+    pub mode: Mode,
+    /// The optional form fields, checked, in the order they are sent.
+    pub fields: Vec<(String, String)>,
+}
+
+impl Import {
+    /// The value of an optional form field, if set.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl Config {
@@ -98,6 +121,8 @@ impl Config {
 
     /// Builds and validates the configuration; reports every problem at once.
     pub fn build(get: Getter, scan: Scan, args: Args) -> Result<Config, Error> {
+        let mut args = args;
+        let one_argument = args.findings.is_empty() && args.findings_upload.is_none();
         let mut problems = Vec::new();
         let var = |name: &str| {
             get(name)
@@ -167,6 +192,7 @@ impl Config {
             }
         }
 
+        let ci = ci::detect(get);
         // Scan name and type: the scan file first, then the environment.
         let mut scan = scan;
         if scan.name.is_none() {
@@ -179,11 +205,38 @@ impl Config {
             scan.annotation(name).or_else(|| var(&variable_for(name)))
         };
 
-        let target = target(&scan, &setting, &var, &mut problems);
-
         let dojo_override = var("DEFECTDOJO_SCAN_TYPE");
-        let plan = scantype::plan(dojo_override.as_deref(), scan.scan_type.as_deref());
+        let plan = if one_argument {
+            one_argument_plan(
+                dojo_override.as_deref(),
+                scan.scan_type.as_deref(),
+                &mut args,
+                &mut problems,
+            )
+        } else {
+            scantype::plan(dojo_override.as_deref(), scan.scan_type.as_deref())
+        };
         let no_scan_type = dojo_override.is_none() && scan.scan_type.is_none();
+        let target = target(
+            &scan,
+            &setting,
+            ci.as_ref(),
+            one_argument.then(|| plan.dojo_type()),
+            &mut problems,
+        );
+        let mode = match setting("import-mode").map(|m| m.to_ascii_lowercase()) {
+            None => Mode::Import,
+            Some(m) if m == "import" => Mode::Import,
+            Some(m) if m == "reimport" => Mode::Reimport,
+            Some(m) => {
+                problems.push(format!("import mode (DEFECTDOJO_IMPORT_MODE / annotation import-mode) must be import or reimport, got '{m}'"));
+                Mode::Import
+            }
+        };
+        let fields = form::fields(&setting, ci.as_ref(), mode, &mut problems);
+        if args.findings_upload.is_none() {
+            args.findings_upload = var("DEFECTDOJO_FINDINGS_OUTPUT");
+        }
         let minimum_severity = scan
             .annotation("minimum_severity")
             .or_else(|| scan.annotation("minimum-severity"))
@@ -208,7 +261,9 @@ impl Config {
             }
         });
 
-        if args.raw_result.trim().is_empty() && args.findings.trim().is_empty() {
+        if one_argument && args.raw_result.trim().is_empty() && args.findings.trim().is_empty() {
+            problems.push("nothing to import: REPORT is empty".to_string());
+        } else if args.raw_result.trim().is_empty() && args.findings.trim().is_empty() {
             problems.push("nothing to import: RAW_RESULT and FINDINGS are both empty".to_string());
         } else if plan == Plan::Generic && args.findings.trim().is_empty() {
             problems.push(
@@ -247,24 +302,66 @@ impl Config {
                 no_scan_type,
                 minimum_severity,
                 scan_date,
+                mode,
+                fields,
             },
             scan,
             args,
+            ci,
             tmpdir: var("TMPDIR").unwrap_or_else(|| "/tmp".to_string()),
             memory_spool_mb,
         })
     }
 }
 
+/// The plan of `dojo-hook REPORT`: the report is uploaded as is with
+/// `DEFECTDOJO_SCAN_TYPE` (any parser, even "Generic Findings Import") or a
+/// native `SCAN_TYPE`; any other `SCAN_TYPE` means REPORT is a secureCodeBox
+/// findings.json to convert.
+fn one_argument_plan(
+    dojo_override: Option<&str>,
+    scb_type: Option<&str>,
+    args: &mut Args,
+    problems: &mut Vec<String>,
+) -> Plan {
+    if let Some(dojo) = dojo_override {
+        return Plan::Raw {
+            dojo_type: dojo.to_string(),
+        };
+    }
+    match scb_type {
+        Some(t) => {
+            let plan = scantype::plan(None, Some(t));
+            if plan == Plan::Generic {
+                args.findings = std::mem::take(&mut args.raw_result);
+            }
+            plan
+        }
+        None => {
+            problems.push(
+                "dojo-hook REPORT needs the report's type: set DEFECTDOJO_SCAN_TYPE to a DefectDojo \
+                 scan type (e.g. \"Trivy Scan\", \"SARIF\") or SCAN_TYPE to a secureCodeBox scan type"
+                    .to_string(),
+            );
+            Plan::Generic
+        }
+    }
+}
+
 fn target(
     scan: &Scan,
     setting: &dyn Fn(&str) -> Option<String>,
-    var: &dyn Fn(&str) -> Option<String>,
+    ci: Option<&Detected>,
+    one_argument_type: Option<&str>,
     problems: &mut Vec<String>,
 ) -> Target {
-    let scan_name = scan.name.clone();
+    // The name everything defaults to: the scan's, else the repository's.
+    let default_name = scan
+        .name
+        .clone()
+        .or_else(|| ci.and_then(|c| c.repository_name.clone()));
     let mut need_name = |what: &str| -> String {
-        scan_name.clone().unwrap_or_else(|| {
+        default_name.clone().unwrap_or_else(|| {
             problems.push(format!(
                 "no {what}: set SCAN_NAME, SCAN_FILE, or the {what} itself (annotation or DEFECTDOJO_ variable)"
             ));
@@ -278,7 +375,11 @@ fn target(
     });
     let engagement_name =
         setting("engagement-name").unwrap_or_else(|| need_name("engagement name"));
-    let test_title = setting("test-title").unwrap_or_else(|| need_name("test title"));
+    // A bare report's test is named after its scan type, so reimports find it.
+    let test_title = setting("test-title").unwrap_or_else(|| match one_argument_type {
+        Some(t) if scan.name.is_none() => t.to_string(),
+        _ => need_name("test title"),
+    });
     let dedup = match setting("engagement-deduplicate-on-engagement") {
         None => false,
         Some(v) => parse_bool(&v).unwrap_or_else(|| {
@@ -288,7 +389,15 @@ fn target(
             false
         }),
     };
-    let _ = var;
+    let engagement_end_date = setting("engagement-end-date").filter(|d| {
+        let ok = is_date(d);
+        if !ok {
+            problems.push(format!(
+                "engagement end date '{d}' is not a date of the form YYYY-MM-DD"
+            ));
+        }
+        ok
+    });
     Target {
         product_type_name: setting("product-type-name"),
         product_name,
@@ -299,6 +408,9 @@ fn target(
         engagement_version: setting("engagement-version"),
         engagement_dedup: dedup,
         engagement_tags: tags(setting("engagement-tags")),
+        engagement_end_date,
+        source_code_management_uri: setting("source-code-management-uri")
+            .or_else(|| ci.and_then(|c| c.repository_url.clone())),
         test_title,
     }
 }

@@ -9,12 +9,14 @@
 #![forbid(unsafe_code)]
 
 pub mod body;
+pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod describe;
 pub mod dojo;
 pub mod error;
+pub mod form;
 pub mod help;
 pub mod http;
 pub mod json_array;

@@ -19,10 +19,11 @@ use crate::dojo::import::{self, ImportForm};
 use crate::dojo::model::{ImportAnswer, Page, Test};
 use crate::dojo::{Dojo, Method};
 use crate::error::Error;
+use crate::form;
 use crate::scan::Scan;
 use crate::scantype::Plan;
 use crate::source::{self, Location, Opened};
-use crate::summary::{BySeverity, Summary};
+use crate::summary::{BySeverity, Delta, Summary};
 use crate::{describe, http, time};
 
 /// The largest single finding accepted in findings.json: a bound on memory
@@ -43,7 +44,11 @@ pub fn main_with_env() -> u8 {
             0
         }
         Ok(Command::Run(args)) => {
-            let to_stdout = args.findings_upload.as_deref() == Some("-");
+            let output = args
+                .findings_upload
+                .clone()
+                .or_else(|| get("DEFECTDOJO_FINDINGS_OUTPUT"));
+            let to_stdout = output.as_deref().map(str::trim) == Some("-");
             match run(args, &get) {
                 Ok(summary) => {
                     let line = summary.to_line();
@@ -106,16 +111,27 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
         tests_titled(&dojo, &ctx, &cfg.target.test_title)?
     };
 
+    let reimport_test = match cfg.import.mode {
+        form::Mode::Import => None,
+        form::Mode::Reimport => latest_test(&dojo, &ctx, &cfg)?,
+    };
+    let mut extra = cfg.import.fields.clone();
+    if cfg.sync_back() && cfg.import.field("deduplication_execution_mode").is_none() {
+        // Verdicts read back must be final.
+        extra.push(("deduplication_execution_mode".into(), "async_wait".into()));
+    }
     let form = ImportForm {
         scan_type: cfg.import.plan.dojo_type().to_string(),
         engagement: ctx.engagement_id,
+        reimport_test,
         test_title: cfg.target.test_title.clone(),
         version: cfg.target.engagement_version.clone(),
         lead: Some(ctx.user_id),
         minimum_severity: cfg.import.minimum_severity.clone(),
         scan_date: cfg.import.scan_date.clone(),
-        deduplication_execution_mode: cfg.sync_back().then(|| "async_wait".to_string()),
+        deduplication_execution_mode: None,
         file_name,
+        extra,
     };
     let answer = match import::import(&dojo, &form, &mut report, cfg.timeouts.import) {
         Ok(answer) => answer,
@@ -125,10 +141,17 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
         Error::protocol("the import's answer", "has no test id (`test` / `test_id`)")
     })?;
     log::info!(
-        "imported as test {test_id}: {}/test/{test_id}",
+        "{} test {test_id}: {}/test/{test_id}",
+        if reimport_test.is_some() {
+            "reimported into"
+        } else {
+            "imported as"
+        },
         cfg.dojo_url
     );
-    describe_test(&dojo, &cfg, test_id);
+    if reimport_test.is_none() {
+        describe_test(&dojo, &cfg, test_id);
+    }
 
     let mut summary = Summary {
         mode: if cfg.sync_back() {
@@ -136,6 +159,13 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
         } else {
             "import"
         },
+        import_mode: if reimport_test.is_some() {
+            "reimport"
+        } else {
+            "import"
+        },
+        ci: cfg.ci.as_ref().map(|c| c.provider),
+        delta: Delta::from_answer(&answer),
         scan_type: form.scan_type.clone(),
         test_id,
         test_url: format!("{}/test/{test_id}", cfg.dojo_url),
@@ -233,6 +263,28 @@ fn prepare_report<'a>(
             Ok((prepared, "findings.json".to_string()))
         }
     }
+}
+
+/// The latest test of the engagement with this scan type and title, the
+/// one a reimport goes into (as DefectDojo itself picks it by names).
+fn latest_test(dojo: &Dojo, ctx: &Context, cfg: &Config) -> Result<Option<u64>, Error> {
+    let engagement = ctx.engagement_id.to_string();
+    let title = cfg.target.test_title.as_str();
+    let scan_type = cfg.import.plan.dojo_type();
+    let tests: Vec<Test> = dojo.list(
+        "/api/v2/tests/",
+        &[("engagement", &engagement), ("title", title)],
+        "looking up the test to reimport into",
+        |t: &Test| t.title.as_deref() == Some(title) && t.scan_type.as_deref() == Some(scan_type),
+    )?;
+    let latest = tests.iter().map(|t| t.id).max();
+    match latest {
+        Some(id) => log::info!("reimporting into test {id} (\"{title}\", {scan_type})"),
+        None => {
+            log::info!("no test \"{title}\" of type {scan_type} yet: importing into a new test")
+        }
+    }
+    Ok(latest)
 }
 
 /// Tests of the engagement with this title (to tell a failed import's

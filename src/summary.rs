@@ -39,11 +39,52 @@ impl BySeverity {
     }
 }
 
+/// What a reimport changed (DefectDojo's `statistics.delta` totals).
+#[derive(Debug, Default, Serialize, Clone, Copy, PartialEq, Eq)]
+pub struct Delta {
+    /// New findings.
+    pub created: u64,
+    /// Findings closed because the report no longer has them.
+    pub closed: u64,
+    /// Closed findings that came back.
+    pub reactivated: u64,
+    /// Findings seen again.
+    pub untouched: u64,
+}
+
+impl Delta {
+    /// The totals of a reimport's delta; `None` for a plain import.
+    pub fn from_answer(answer: &ImportAnswer) -> Option<Delta> {
+        let delta = answer.statistics.as_ref()?.delta.as_ref()?;
+        let total = |k: &str| {
+            delta
+                .get(k)
+                .and_then(|by| by.get("total"))
+                .map(|c| c.total)
+                .unwrap_or(0)
+        };
+        Some(Delta {
+            created: total("created"),
+            closed: total("closed"),
+            reactivated: total("reactivated"),
+            untouched: total("untouched"),
+        })
+    }
+}
+
 /// The summary of a run.
 #[derive(Debug, Serialize)]
 pub struct Summary {
     /// `import` or `import+sync`.
     pub mode: &'static str,
+    /// `import` (a new test) or `reimport` (into the latest test).
+    pub import_mode: &'static str,
+    /// The CI system detected (`github`, `gitlab`, `jenkins`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci: Option<&'static str>,
+    /// Reimport only: created, closed, reactivated, untouched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<Delta>,
     /// The DefectDojo scan type used.
     pub scan_type: String,
     /// The test created.

@@ -182,7 +182,7 @@ fn engagement(
         log::info!("using engagement \"{}\" (id {id})", t.engagement_name);
         return Ok((id, false));
     }
-    let body = json!({
+    let mut body = json!({
         "name": t.engagement_name,
         "product": product_id,
         "lead": user_id,
@@ -192,7 +192,7 @@ fn engagement(
         "version": version,
         "branch_tag": version,
         "target_start": today,
-        "target_end": today,
+        "target_end": t.engagement_end_date.as_deref().unwrap_or(today),
         "engagement_type": "CI/CD",
         "deduplication_on_engagement": t.engagement_dedup,
         "threat_model": false,
@@ -200,6 +200,10 @@ fn engagement(
         "pen_test": false,
         "check_list": false,
     });
+    // DefectDojo keeps the repository only on the engagement.
+    if let Some(uri) = &t.source_code_management_uri {
+        body["source_code_management_uri"] = json!(uri);
+    }
     let what = format!("creating engagement \"{}\"", t.engagement_name);
     let created: Engagement = dojo.post("/api/v2/engagements/", &body, &what)?;
     log::info!(

@@ -17,13 +17,15 @@ use crate::multipart::{self, Multipart};
 /// so a proxy's size limit or a bad key is reported before the upload.
 const EXPECT_CONTINUE_ABOVE: u64 = 1024 * 1024;
 
-/// The form of one import.
+/// The form of one import or reimport.
 #[derive(Debug, Clone, Default)]
 pub struct ImportForm {
     /// DefectDojo scan type.
     pub scan_type: String,
-    /// Engagement id.
+    /// Engagement id (import).
     pub engagement: u64,
+    /// The test to reimport into; `None` imports into a new test.
+    pub reimport_test: Option<u64>,
     /// Test title.
     pub test_title: String,
     /// Test version.
@@ -38,16 +40,19 @@ pub struct ImportForm {
     pub deduplication_execution_mode: Option<String>,
     /// The report's file name (its extension matters).
     pub file_name: String,
+    /// The optional fields ([`crate::form`]), sent after the others.
+    pub extra: Vec<(String, String)>,
 }
 
 impl ImportForm {
     /// The form's text fields, in the order they are sent.
-    pub fn fields(&self) -> Vec<(&'static str, String)> {
-        let mut f = vec![
-            ("scan_type", self.scan_type.clone()),
-            ("engagement", self.engagement.to_string()),
-            ("test_title", self.test_title.clone()),
-        ];
+    pub fn fields(&self) -> Vec<(&str, String)> {
+        let mut f = vec![("scan_type", self.scan_type.clone())];
+        match self.reimport_test {
+            Some(test) => f.push(("test", test.to_string())),
+            None => f.push(("engagement", self.engagement.to_string())),
+        }
+        f.push(("test_title", self.test_title.clone()));
         let optional = [
             ("version", self.version.clone()),
             ("lead", self.lead.map(|l| l.to_string())),
@@ -63,7 +68,17 @@ impl ImportForm {
                 .into_iter()
                 .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v))),
         );
+        f.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.clone())));
         f
+    }
+
+    /// `import-scan` or `reimport-scan`.
+    pub fn endpoint(&self) -> &'static str {
+        if self.reimport_test.is_some() {
+            "reimport-scan"
+        } else {
+            "import-scan"
+        }
     }
 }
 
@@ -88,10 +103,17 @@ pub fn import(
     report: &mut Prepared<'_>,
     timeout: Duration,
 ) -> Result<ImportAnswer, Error> {
-    let url = format!("{}/api/v2/import-scan/", dojo.base());
+    let url = format!("{}/api/v2/{}/", dojo.base(), form.endpoint());
     let what = format!(
-        "importing {} as \"{}\" (POST /api/v2/import-scan/)",
-        form.file_name, form.scan_type
+        "{} {} as \"{}\" (POST /api/v2/{}/)",
+        if form.reimport_test.is_some() {
+            "reimporting"
+        } else {
+            "importing"
+        },
+        form.file_name,
+        form.scan_type,
+        form.endpoint()
     );
     let mut multipart = Multipart::new(multipart::new_boundary());
     for (name, value) in form.fields() {

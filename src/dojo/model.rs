@@ -90,6 +90,9 @@ pub struct Test {
     /// Its title.
     #[serde(default)]
     pub title: Option<String>,
+    /// Its scan type.
+    #[serde(default)]
+    pub scan_type: Option<String>,
 }
 
 /// The answer of `import-scan` / `reimport-scan`.

@@ -10,12 +10,7 @@ use crate::support::http::Fault;
 
 #[test]
 fn wrong_argument_counts_are_usage_errors() {
-    for args in [
-        &[][..],
-        &["a"],
-        &["a", "b", "c"],
-        &["a", "b", "c", "d", "e"],
-    ] {
+    for args in [&[][..], &["a", "b", "c"], &["a", "b", "c", "d", "e"]] {
         let out = Hook::bare().args(args).run();
         out.expect(2);
         assert!(

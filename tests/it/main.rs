@@ -8,6 +8,7 @@ mod support;
 
 mod harness;
 
+mod ci;
 mod errors;
 mod import;
 mod secrets;

@@ -45,6 +45,7 @@ const FIELDS: &[(&str, Kind)] = &[
     ("commit_hash", Kind::Text),
     ("branch_tag", Kind::Text),
     ("api_scan_configuration", Kind::Id),
+    ("endpoint_to_add", Kind::Id),
     ("deduplication_execution_mode", Kind::OneOf(DEDUP_MODES)),
     ("close_old_findings", Kind::Bool),
     ("close_old_findings_product_scope", Kind::Bool),

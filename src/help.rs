@@ -10,6 +10,7 @@ verdicts (duplicate, false positive, risk accepted, out of scope) back.
 
 USAGE:
     dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]
+    dojo-hook [-h|--help] [-V|--version] REPORT
 
 ARGUMENTS (each an http(s):// URL, e.g. a presigned object-storage URL, or a local path):
     RAW_RESULT          the scanner's raw report; uploaded as is for scan types with a native
@@ -22,9 +23,13 @@ ARGUMENTS (each an http(s):// URL, e.g. a presigned object-storage URL, or a loc
                         With 4 arguments the import waits for deduplication, reads the
                         findings back and writes them; the target is only written when
                         the whole result was produced and checked.
+    REPORT              (one argument, CI pipelines) a bare report, uploaded as is with
+                        DEFECTDOJO_SCAN_TYPE or a native SCAN_TYPE; with any other SCAN_TYPE
+                        it is a secureCodeBox findings.json and converted
 
 PRECEDENCE (per-scan settings):
-    annotation defectdojo.securecodebox.io/x-y  >  variable DEFECTDOJO_X_Y  >  default
+    annotation defectdojo.securecodebox.io/x-y  >  variable DEFECTDOJO_X_Y  >  CI-detected  >  default
+    Naming rule: DefectDojo's form field x_y is DEFECTDOJO_X_Y and annotation .../x-y.
 
 ENVIRONMENT:
     DEFECTDOJO_URL                      DefectDojo's base URL (required; trailing / ignored)
@@ -49,6 +54,29 @@ ENVIRONMENT:
     DEFECTDOJO_PRODUCT_TAGS, DEFECTDOJO_ENGAGEMENT_NAME, DEFECTDOJO_ENGAGEMENT_VERSION,
     DEFECTDOJO_ENGAGEMENT_DEDUPLICATE_ON_ENGAGEMENT, DEFECTDOJO_ENGAGEMENT_TAGS,
     DEFECTDOJO_TEST_TITLE               the variables of the annotations below
+    DEFECTDOJO_IMPORT_MODE              import: a new test per run [default]; reimport: into the
+                                        latest test of the engagement with the same scan type
+                                        and title (a new one when there is none)
+    DEFECTDOJO_FINDINGS_OUTPUT          where DefectDojo's verdicts go when there is no 4th
+                                        argument: a path, a URL, or -
+    DEFECTDOJO_ACTIVE, DEFECTDOJO_VERIFIED          true|false; unset: as the scanner says
+    DEFECTDOJO_PUSH_TO_JIRA, DEFECTDOJO_SERVICE, DEFECTDOJO_ENVIRONMENT,
+    DEFECTDOJO_GROUP_BY (component_name|component_name+component_version|file_path|
+    finding_title|vuln_id_from_tool), DEFECTDOJO_CREATE_FINDING_GROUPS_FOR_ALL_FINDINGS,
+    DEFECTDOJO_APPLY_TAGS_TO_FINDINGS, DEFECTDOJO_APPLY_TAGS_TO_ENDPOINTS,
+    DEFECTDOJO_API_SCAN_CONFIGURATION (id), DEFECTDOJO_ENDPOINT_TO_ADD (id), DEFECTDOJO_DEDUPLICATION_EXECUTION_MODE
+    (async|async_wait|sync), DEFECTDOJO_CLOSE_OLD_FINDINGS [default: true on reimport],
+    DEFECTDOJO_CLOSE_OLD_FINDINGS_PRODUCT_SCOPE (import only), DEFECTDOJO_DO_NOT_REACTIVATE
+    (reimport only)                     DefectDojo's form fields of the same name; not sent
+                                        when unset
+    DEFECTDOJO_TEST_TAGS                comma-separated test tags
+    DEFECTDOJO_BUILD_ID, DEFECTDOJO_COMMIT_HASH, DEFECTDOJO_BRANCH_TAG
+                                        stored on the test [default: detected from GitHub
+                                        Actions, GitLab CI or Jenkins]
+    DEFECTDOJO_SOURCE_CODE_MANAGEMENT_URI   set on an engagement dojo-hook creates
+                                        [default: the detected repository URL]
+    DEFECTDOJO_ENGAGEMENT_END_DATE      YYYY-MM-DD, for an engagement dojo-hook creates
+                                        [default: today]
     DEFECTDOJO_TIMEOUT_SECONDS          connect and read timeout of ordinary calls [default: 60]
     DEFECTDOJO_IMPORT_TIMEOUT_SECONDS   wait for the import's answer [default: 1800]
     DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS  safety limit on pages read per list [default: unlimited]
@@ -63,7 +91,8 @@ ENVIRONMENT:
 
 ANNOTATIONS (prefix defectdojo.securecodebox.io/):
     product-type-name                   [default: product type id 1]
-    product-name                        [default: the owning ScheduledScan's name, else the scan name]
+    product-name                        [default: the owning ScheduledScan's name, else the scan
+                                        name, else the CI repository's name]
     product-description                 used on create [default: \"Product was automatically created
                                         by the secureCodeBox DefectDojo integration\"]
     product-tags                        comma-separated, used on create
@@ -71,7 +100,9 @@ ANNOTATIONS (prefix defectdojo.securecodebox.io/):
     engagement-version                  engagement version and branch tag, test version
     engagement-deduplicate-on-engagement  true|false, used on create [default: false]
     engagement-tags                     comma-separated, used on create
-    test-title                          [default: the scan name]
+    test-title                          [default: the scan name; for a bare REPORT without a scan
+                                        name, its DefectDojo scan type]
+    import-mode, active, verified, …    every form field above, per scan (x_y → x-y)
     minimum_severity or minimum-severity  as DEFECTDOJO_MINIMUM_SEVERITY
     scan-date                           as DEFECTDOJO_SCAN_DATE
 

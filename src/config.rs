@@ -57,6 +57,18 @@ pub struct Config {
     pub tmpdir: String,
     /// `DEFECTDOJO_MEMORY_SPOOL_MB`: in-memory spool limit without a temp dir.
     pub memory_spool_mb: u64,
+    /// `DEFECTDOJO_MAX_UPLOAD_MB`: the largest report sent (DefectDojo's
+    /// `DD_SCAN_FILE_MAX_SIZE`, in MiB as DefectDojo counts).
+    pub max_upload_mb: u64,
+    /// `DEFECTDOJO_DRY_RUN`: check and plan with GET requests only.
+    pub dry_run: bool,
+    /// `DEFECTDOJO_FAIL_ON`: the build gate's severity (DefectDojo's spelling).
+    pub fail_on: Option<String>,
+    /// `DEFECTDOJO_FAIL_ON_REACTIVATED`: reactivated findings count for the gate.
+    pub fail_on_reactivated: bool,
+    /// Where the Markdown summary goes: (`$GITHUB_STEP_SUMMARY`, append) or
+    /// (`DEFECTDOJO_SUMMARY_FILE`, overwrite).
+    pub summary_file: Option<(String, bool)>,
 }
 
 /// Product type, product, engagement and test names.
@@ -117,6 +129,12 @@ impl Config {
     /// True when DefectDojo's verdicts are written back (four arguments).
     pub fn sync_back(&self) -> bool {
         self.args.findings_upload.is_some()
+    }
+
+    /// True when the run needs final verdicts: deduplication must have
+    /// finished before anything is read back.
+    pub fn needs_final_verdicts(&self) -> bool {
+        self.sync_back() || self.fail_on.is_some() || self.summary_file.is_some()
     }
 
     /// Builds and validates the configuration; reports every problem at once.
@@ -181,9 +199,25 @@ impl Config {
         let import_timeout =
             num("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", Some(1800), 1).unwrap_or(1800);
         let memory_spool_mb = num("DEFECTDOJO_MEMORY_SPOOL_MB", Some(8), 0).unwrap_or(8);
+        let max_upload_mb = num("DEFECTDOJO_MAX_UPLOAD_MB", Some(100), 1).unwrap_or(100);
 
         let low_privileged =
             boolean(&var, "DEFECTDOJO_LOW_PRIVILEGED_MODE", &mut problems).unwrap_or(false);
+        let dry_run = boolean(&var, "DEFECTDOJO_DRY_RUN", &mut problems).unwrap_or(false);
+        let fail_on = var("DEFECTDOJO_FAIL_ON").and_then(|v| match dojo_severity(&v) {
+            Some(s) => Some(s.to_string()),
+            None => {
+                problems.push(format!(
+                    "DEFECTDOJO_FAIL_ON '{v}' is not one of Info, Low, Medium, High, Critical"
+                ));
+                None
+            }
+        });
+        let fail_on_reactivated =
+            boolean(&var, "DEFECTDOJO_FAIL_ON_REACTIVATED", &mut problems).unwrap_or(false);
+        let summary_file = var("GITHUB_STEP_SUMMARY")
+            .map(|f| (f, true))
+            .or_else(|| var("DEFECTDOJO_SUMMARY_FILE").map(|f| (f, false)));
         for ignored in ["DEFECTDOJO_IS_DEV", "IS_DEV", "DEFECTDOJO_USERNAME"] {
             if get(ignored).is_some() {
                 log::debug!(
@@ -310,6 +344,11 @@ impl Config {
             ci,
             tmpdir: var("TMPDIR").unwrap_or_else(|| "/tmp".to_string()),
             memory_spool_mb,
+            max_upload_mb,
+            dry_run,
+            fail_on,
+            fail_on_reactivated,
+            summary_file,
         })
     }
 }

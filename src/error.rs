@@ -16,6 +16,9 @@ pub const EXIT_REMOTE: u8 = 1;
 /// Exit code for usage, configuration or input problems found locally,
 /// before (or without) anything reaching a server.
 pub const EXIT_LOCAL: u8 = 2;
+/// Exit code of the build gate: the import succeeded, and it created new
+/// findings at or above `DEFECTDOJO_FAIL_ON`.
+pub const EXIT_GATE: u8 = 3;
 
 /// Everything that can go wrong in a run.
 #[derive(Debug)]

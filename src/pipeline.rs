@@ -18,13 +18,15 @@ use crate::dojo::context::{self, Context};
 use crate::dojo::import::{self, ImportForm};
 use crate::dojo::model::{ImportAnswer, Page, Test};
 use crate::dojo::{Dojo, Method};
+use crate::error::EXIT_GATE;
 use crate::error::Error;
 use crate::form;
+use crate::minify::Minify;
 use crate::scan::Scan;
 use crate::scantype::Plan;
 use crate::source::{self, Location, Opened};
-use crate::summary::{BySeverity, Delta, Summary};
-use crate::{describe, http, time};
+use crate::summary::{BySeverity, Delta, Gate, Summary};
+use crate::{convert, describe, dryrun, gate, http, step_summary, time};
 
 /// The largest single finding accepted in findings.json: a bound on memory
 /// (one finding is held at a time), far above any real finding.
@@ -50,8 +52,7 @@ pub fn main_with_env() -> u8 {
                 .or_else(|| get("DEFECTDOJO_FINDINGS_OUTPUT"));
             let to_stdout = output.as_deref().map(str::trim) == Some("-");
             match run(args, &get) {
-                Ok(summary) => {
-                    let line = summary.to_line();
+                Ok(Outcome { line, code }) => {
                     // The findings own stdout when they are written there.
                     let written = if to_stdout {
                         writeln!(std::io::stderr(), "{line}")
@@ -60,7 +61,7 @@ pub fn main_with_env() -> u8 {
                     };
                     // A closed stdout (e.g. `| head`) is not a failure of the import.
                     drop(written);
-                    0
+                    code
                 }
                 Err(err) => report(&err),
             }
@@ -74,8 +75,17 @@ fn report(err: &Error) -> u8 {
     err.exit_code()
 }
 
+/// How a run ended: the summary line and the exit code.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The JSON summary line.
+    pub line: String,
+    /// 0, or 2 for a dry run that found problems (3 for a failed gate).
+    pub code: u8,
+}
+
 /// One run with the given arguments and variables.
-pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
+pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
     let scan = read_scan_file(get)?;
     let cfg = Config::build(get, scan, args)?;
     let raw = Location::parse(&cfg.args.raw_result);
@@ -94,6 +104,16 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
     let agent = http::agent(&cfg.timeouts);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     let started = Instant::now();
+    if cfg.dry_run {
+        return Ok(dry_run(
+            &cfg,
+            &agent,
+            &spool,
+            &raw,
+            &findings,
+            output.as_ref(),
+        ));
+    }
 
     // The body is produced (downloaded, converted, checked) before anything
     // is created in DefectDojo: a broken input creates nothing there.
@@ -116,7 +136,7 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
         form::Mode::Reimport => latest_test(&dojo, &ctx, &cfg)?,
     };
     let mut extra = cfg.import.fields.clone();
-    if cfg.sync_back() && cfg.import.field("deduplication_execution_mode").is_none() {
+    if cfg.needs_final_verdicts() && cfg.import.field("deduplication_execution_mode").is_none() {
         // Verdicts read back must be final.
         extra.push(("deduplication_execution_mode".into(), "async_wait".into()));
     }
@@ -166,6 +186,9 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
         },
         ci: cfg.ci.as_ref().map(|c| c.provider),
         delta: Delta::from_answer(&answer),
+        duplicates_by_severity: BySeverity::duplicates_from_answer(&answer),
+        new: None,
+        gate: None,
         scan_type: form.scan_type.clone(),
         test_id,
         test_url: format!("{}/test/{test_id}", cfg.dojo_url),
@@ -181,11 +204,47 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
     };
     drop(report);
 
-    if let Some(output) = &output {
+    if cfg.needs_final_verdicts() {
         wait_for_deduplication(&dojo, &cfg, &answer, test_id)?;
+    }
+    if let Some(output) = &output {
         let counts = sync_back(&dojo, &cfg, &agent, &spool, test_id, output)?;
         summary.synced = Some(counts.total);
         summary.duplicates = counts.duplicates;
+    }
+    let mut code = 0;
+    if cfg.fail_on.is_some() || cfg.summary_file.is_some() {
+        let threshold = cfg.fail_on.as_deref().map(gate::rank);
+        let new = gate::new_findings(
+            &dojo,
+            test_id,
+            reimport_test.is_some(),
+            cfg.fail_on_reactivated,
+            threshold,
+        )?;
+        summary.new = Some(BySeverity::from_ranked(new.by_severity));
+        if let Some(fail_on) = &cfg.fail_on {
+            let failed = new.failing_count > 0;
+            summary.gate = Some(Gate {
+                fail_on: fail_on.clone(),
+                reactivated: cfg.fail_on_reactivated,
+                findings: new.failing_count,
+                failed,
+            });
+            if failed {
+                eprintln!("dojo-hook: {}", gate::reason(fail_on, &new));
+                code = EXIT_GATE;
+            } else {
+                log::info!("build gate passed: no new finding at or above {fail_on}");
+            }
+        }
+        if let Some((path, append)) = &cfg.summary_file {
+            write_summary(
+                path,
+                *append,
+                &step_summary::render(&summary, &cfg.dojo_url, &new),
+            );
+        }
     }
     summary.dojo_requests = dojo.request_counts().0;
     log::info!(
@@ -193,7 +252,113 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
         started.elapsed().as_secs_f64(),
         summary.dojo_requests
     );
-    Ok(summary)
+    Ok(Outcome {
+        line: summary.to_line(),
+        code,
+    })
+}
+
+/// Writes the Markdown summary; a failure is a warning, the import stands.
+fn write_summary(path: &str, append: bool, markdown: &str) {
+    use std::fs::OpenOptions;
+    let written = OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(path)
+        .and_then(|mut f| f.write_all(markdown.as_bytes()));
+    match written {
+        Ok(()) => log::info!("wrote the Markdown summary to {path}"),
+        Err(e) => log::warn!("could not write the Markdown summary to {path}: {e}"),
+    }
+}
+
+/// Checks everything a real run would, with GET requests only, and says
+/// what it would do.
+fn dry_run(
+    cfg: &Config,
+    agent: &ureq::Agent,
+    spool: &Spool,
+    raw: &Location,
+    findings: &Location,
+    output: Option<&Location>,
+) -> Outcome {
+    let plan = &cfg.import.plan;
+    let mut report = dryrun::Report {
+        dry_run: true,
+        scan_type: plan.dojo_type().to_string(),
+        ..dryrun::Report::default()
+    };
+    report.file_name = match plan {
+        Plan::Raw { .. } => raw.file_name().unwrap_or_else(|| "report".to_string()),
+        Plan::Generic => "findings.json".to_string(),
+    };
+    dryrun::check_file_name(&report.file_name.clone(), &mut report.problems);
+    match prepare_report(cfg, agent, spool, raw, findings) {
+        Ok((mut prepared, _)) => {
+            report.bytes = Some(prepared.len());
+            if dryrun::is_raw_generic(plan) {
+                let checked = prepared
+                    .reader()
+                    .map_err(|e| e.to_string())
+                    .and_then(convert::check::generic_json);
+                if let Err(why) = checked {
+                    report.problems.push(format!(
+                        "the report is not valid Generic Findings Import JSON: {why}"
+                    ));
+                }
+            }
+        }
+        Err(err) => report.problems.push(err.to_string()),
+    }
+    let dojo = Dojo::new(agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages);
+    if let Err(err) = dryrun::check_scan_type(&dojo, plan.dojo_type(), &mut report.problems) {
+        report.problems.push(err.to_string());
+    }
+    match dryrun::plan_context(&dojo, cfg, &mut report) {
+        Ok(Some(ctx)) => {
+            let title = &cfg.target.test_title;
+            let reimport = match cfg.import.mode {
+                form::Mode::Reimport if ctx.engagement_id != 0 => latest_test(&dojo, &ctx, cfg),
+                _ => Ok(None),
+            };
+            match reimport {
+                Ok(Some(test)) => report.plan.push(format!(
+                    "would reimport {} as \"{}\" into test {test}",
+                    report.file_name, report.scan_type
+                )),
+                Ok(None) => report.plan.push(format!(
+                    "would import {} as \"{}\" into a new test \"{title}\" of engagement \"{}\"",
+                    report.file_name, report.scan_type, cfg.target.engagement_name
+                )),
+                Err(err) => report.problems.push(err.to_string()),
+            }
+        }
+        Ok(None) => {}
+        Err(err) => report.problems.push(err.to_string()),
+    }
+    if let Some(out) = output {
+        report.plan.push(format!(
+            "would write DefectDojo's verdicts to {}",
+            out.display()
+        ));
+    }
+    for line in &report.plan {
+        log::info!("dry run: {line}");
+    }
+    for problem in &report.problems {
+        log::error!("dry run: a real run would fail: {problem}");
+    }
+    report.would_succeed = report.problems.is_empty();
+    Outcome {
+        line: serde_json::to_string(&report).unwrap_or_default(),
+        code: if report.would_succeed {
+            0
+        } else {
+            crate::error::EXIT_LOCAL
+        },
+    }
 }
 
 fn read_scan_file(get: Getter) -> Result<Scan, Error> {
@@ -223,7 +388,8 @@ fn check_output_dir(path: &std::path::Path) -> Result<(), Error> {
     }
 }
 
-/// Produces the upload: the raw report as is, or findings.json converted.
+/// Produces the upload: the raw report as is, or findings.json converted,
+/// checked against DEFECTDOJO_MAX_UPLOAD_MB before anything is sent.
 fn prepare_report<'a>(
     cfg: &Config,
     agent: &'a ureq::Agent,
@@ -231,6 +397,7 @@ fn prepare_report<'a>(
     raw: &'a Location,
     findings: &'a Location,
 ) -> Result<(Prepared<'a>, String), Error> {
+    let limit = cfg.max_upload_mb * 1024 * 1024;
     match &cfg.import.plan {
         Plan::Raw { dojo_type } => {
             let what = format!("raw report {}", raw.display());
@@ -247,7 +414,32 @@ fn prepare_report<'a>(
                     ),
                 ));
             }
-            Ok((prepared, name))
+            if prepared.len() <= limit {
+                return Ok((prepared, name));
+            }
+            let is_json = name.to_ascii_lowercase().ends_with(".json")
+                || name.to_ascii_lowercase().ends_with(".sarif");
+            if !is_json {
+                return Err(too_large(&what, prepared.len(), cfg.max_upload_mb));
+            }
+            // Pretty-printed JSON often fits once its whitespace is gone.
+            let before = prepared.len();
+            drop(prepared);
+            let open_what = what.clone();
+            let minified = body::prepare(&what, spool, Mode::Input, move || {
+                let opened = source::open(agent, raw, &open_what)?;
+                Ok(Opened::stream(Minify::new(opened.reader)))
+            })?;
+            if minified.len() > limit {
+                return Err(too_large(&what, minified.len(), cfg.max_upload_mb));
+            }
+            log::warn!(
+                "{what} is {before} bytes, over DEFECTDOJO_MAX_UPLOAD_MB={}: uploading it minified \
+                 ({} bytes, the same JSON without whitespace)",
+                cfg.max_upload_mb,
+                minified.len()
+            );
+            Ok((minified, name))
         }
         Plan::Generic => {
             let what = format!("findings {}", findings.display());
@@ -260,9 +452,27 @@ fn prepare_report<'a>(
                 );
                 Ok(Opened::stream(reader))
             })?;
+            if prepared.len() > limit {
+                return Err(too_large(
+                    &format!("{what}, converted to Generic Findings Import JSON,"),
+                    prepared.len(),
+                    cfg.max_upload_mb,
+                ));
+            }
             Ok((prepared, "findings.json".to_string()))
         }
     }
+}
+
+fn too_large(what: &str, len: u64, max_mb: u64) -> Error {
+    Error::input(
+        what,
+        format!(
+            "is {:.1} MiB, over the upload limit of {max_mb} MiB (DEFECTDOJO_MAX_UPLOAD_MB, which should \
+             match DefectDojo's DD_SCAN_FILE_MAX_SIZE): raise both, or split the report; nothing was sent",
+            len as f64 / 1048576.0
+        ),
+    )
 }
 
 /// The latest test of the engagement with this scan type and title, the

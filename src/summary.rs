@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::dojo::model::ImportAnswer;
+use crate::dojo::model::{Counts, ImportAnswer};
 
 /// Findings by severity.
 #[derive(Debug, Default, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +24,26 @@ pub struct BySeverity {
 impl BySeverity {
     /// Totals per severity from the import answer's `statistics.after`.
     pub fn from_answer(answer: &ImportAnswer) -> BySeverity {
-        let Some(after) = answer.statistics.as_ref().and_then(|s| s.after.as_ref()) else {
-            return BySeverity::default();
-        };
-        let get = |k: &str| after.get(k).map(|c| c.total).unwrap_or(0);
+        match answer.statistics.as_ref().and_then(|s| s.after.as_ref()) {
+            Some(after) => BySeverity::from_counts(after, |c| c.total),
+            None => BySeverity::default(),
+        }
+    }
+
+    /// Duplicates per severity from `statistics.after`.
+    pub fn duplicates_from_answer(answer: &ImportAnswer) -> BySeverity {
+        match answer.statistics.as_ref().and_then(|s| s.after.as_ref()) {
+            Some(after) => BySeverity::from_counts(after, |c| c.duplicate),
+            None => BySeverity::default(),
+        }
+    }
+
+    /// One number per severity out of a statistics block.
+    pub fn from_counts(
+        by: &std::collections::BTreeMap<String, Counts>,
+        pick: impl Fn(&Counts) -> u64,
+    ) -> BySeverity {
+        let get = |k: &str| by.get(k).map(&pick).unwrap_or(0);
         BySeverity {
             critical: get("critical"),
             high: get("high"),
@@ -37,39 +53,75 @@ impl BySeverity {
             total: get("total"),
         }
     }
+
+    /// From counts ordered Critical … Info.
+    pub fn from_ranked(counts: [u64; 5]) -> BySeverity {
+        BySeverity {
+            critical: counts[0],
+            high: counts[1],
+            medium: counts[2],
+            low: counts[3],
+            info: counts[4],
+            total: counts.iter().sum(),
+        }
+    }
+
+    /// The counts ordered Critical … Info, then the total.
+    pub fn row(&self) -> [u64; 6] {
+        [
+            self.critical,
+            self.high,
+            self.medium,
+            self.low,
+            self.info,
+            self.total,
+        ]
+    }
 }
 
-/// What a reimport changed (DefectDojo's `statistics.delta` totals).
+/// What a reimport changed (DefectDojo's `statistics.delta`), by severity.
 #[derive(Debug, Default, Serialize, Clone, Copy, PartialEq, Eq)]
 pub struct Delta {
     /// New findings.
-    pub created: u64,
+    pub created: BySeverity,
     /// Findings closed because the report no longer has them.
-    pub closed: u64,
+    pub closed: BySeverity,
     /// Closed findings that came back.
-    pub reactivated: u64,
+    pub reactivated: BySeverity,
     /// Findings seen again.
-    pub untouched: u64,
+    pub untouched: BySeverity,
 }
 
 impl Delta {
-    /// The totals of a reimport's delta; `None` for a plain import.
+    /// A reimport's delta; `None` for a plain import.
     pub fn from_answer(answer: &ImportAnswer) -> Option<Delta> {
         let delta = answer.statistics.as_ref()?.delta.as_ref()?;
-        let total = |k: &str| {
+        let part = |k: &str| {
             delta
                 .get(k)
-                .and_then(|by| by.get("total"))
-                .map(|c| c.total)
-                .unwrap_or(0)
+                .map(|by| BySeverity::from_counts(by, |c| c.total))
+                .unwrap_or_default()
         };
         Some(Delta {
-            created: total("created"),
-            closed: total("closed"),
-            reactivated: total("reactivated"),
-            untouched: total("untouched"),
+            created: part("created"),
+            closed: part("closed"),
+            reactivated: part("reactivated"),
+            untouched: part("untouched"),
         })
     }
+}
+
+/// The build gate's verdict.
+#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
+pub struct Gate {
+    /// The threshold (`DEFECTDOJO_FAIL_ON`).
+    pub fail_on: String,
+    /// Whether reactivated findings count too.
+    pub reactivated: bool,
+    /// New findings at or above the threshold.
+    pub findings: u64,
+    /// True when the run exits 3.
+    pub failed: bool,
 }
 
 /// The summary of a run.
@@ -103,6 +155,16 @@ pub struct Summary {
     pub findings: BySeverity,
     /// Duplicates among them (from the statistics, or read back).
     pub duplicates: u64,
+    /// Duplicates by severity (DefectDojo's statistics).
+    pub duplicates_by_severity: BySeverity,
+    /// This run's new findings (active, not duplicate, not false positive),
+    /// read back once deduplication finished; when a gate or a Markdown
+    /// summary asked for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<BySeverity>,
+    /// The build gate, when `DEFECTDOJO_FAIL_ON` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
     /// Findings written back (sync back only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synced: Option<u64>,

@@ -39,6 +39,17 @@ pub struct Context {
 
 /// Resolves (and creates where missing) the import's context.
 pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error> {
+    resolve_planned(dojo, cfg, today, None)
+}
+
+/// Resolves the context; with `plan`, nothing is created: what a real run
+/// would create is said there instead, with id 0 standing for it.
+pub fn resolve_planned(
+    dojo: &Dojo,
+    cfg: &Config,
+    today: &str,
+    mut plan: Option<&mut Vec<String>>,
+) -> Result<Context, Error> {
     let user_id = match cfg.user_id {
         Some(id) => id,
         None => {
@@ -54,9 +65,10 @@ pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error>
             profile.user.id
         }
     };
-    let product_type_id = product_type(dojo, cfg)?;
-    let product_id = product(dojo, cfg, product_type_id)?;
-    let (engagement_id, engagement_created) = engagement(dojo, cfg, product_id, user_id, today)?;
+    let product_type_id = product_type(dojo, cfg, plan.as_deref_mut())?;
+    let product_id = product(dojo, cfg, product_type_id, plan.as_deref_mut())?;
+    let (engagement_id, engagement_created) =
+        engagement(dojo, cfg, product_id, user_id, today, plan)?;
     Ok(Context {
         user_id,
         product_type_id,
@@ -66,7 +78,7 @@ pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error>
     })
 }
 
-fn product_type(dojo: &Dojo, cfg: &Config) -> Result<u64, Error> {
+fn product_type(dojo: &Dojo, cfg: &Config, plan: Option<&mut Vec<String>>) -> Result<u64, Error> {
     let Some(name) = &cfg.target.product_type_name else {
         log::info!(
             "using product type id 1 (no product-type-name annotation or DEFECTDOJO_PRODUCT_TYPE_NAME)"
@@ -94,6 +106,10 @@ fn product_type(dojo: &Dojo, cfg: &Config) -> Result<u64, Error> {
              to authorize this API key's user on it",
         ));
     }
+    if let Some(plan) = plan {
+        plan.push(format!("would create product type \"{name}\""));
+        return Ok(0);
+    }
     let what = format!("creating product type \"{name}\"");
     match dojo.post::<Named>("/api/v2/product_types/", &json!({ "name": name }), &what) {
         Ok(created) => {
@@ -105,7 +121,12 @@ fn product_type(dojo: &Dojo, cfg: &Config) -> Result<u64, Error> {
     }
 }
 
-fn product(dojo: &Dojo, cfg: &Config, product_type_id: u64) -> Result<u64, Error> {
+fn product(
+    dojo: &Dojo,
+    cfg: &Config,
+    product_type_id: u64,
+    plan: Option<&mut Vec<String>>,
+) -> Result<u64, Error> {
     let name = &cfg.target.product_name;
     // `name_exact` is case-insensitive and `name` is a substring match:
     // compare exactly here.
@@ -130,6 +151,13 @@ fn product(dojo: &Dojo, cfg: &Config, product_type_id: u64) -> Result<u64, Error
         log::info!("using product \"{name}\" (id {})", found.id);
         return Ok(found.id);
     }
+    if let Some(plan) = plan {
+        let pt = cfg.target.product_type_name.as_deref().unwrap_or("id 1");
+        plan.push(format!(
+            "would create product \"{name}\" in product type \"{pt}\""
+        ));
+        return Ok(0);
+    }
     let body = json!({
         "name": name,
         "description": cfg.target.product_description,
@@ -153,8 +181,21 @@ fn engagement(
     product_id: u64,
     user_id: u64,
     today: &str,
+    plan: Option<&mut Vec<String>>,
 ) -> Result<(u64, bool), Error> {
     let t = &cfg.target;
+    let would_create = |plan: &mut Vec<String>| {
+        plan.push(format!(
+            "would create engagement \"{}\" in product \"{}\"",
+            t.engagement_name, t.product_name
+        ));
+        Ok((0, true))
+    };
+    if product_id == 0 {
+        if let Some(plan) = plan {
+            return would_create(plan);
+        }
+    }
     let version = t.engagement_version.clone().unwrap_or_default();
     let product = product_id.to_string();
     let find = || -> Result<Vec<Engagement>, Error> {
@@ -181,6 +222,9 @@ fn engagement(
     if let Some(id) = lowest(&found, &t.engagement_name) {
         log::info!("using engagement \"{}\" (id {id})", t.engagement_name);
         return Ok((id, false));
+    }
+    if let Some(plan) = plan {
+        return would_create(plan);
     }
     let mut body = json!({
         "name": t.engagement_name,

@@ -149,10 +149,29 @@ pub fn import(
     let mut resp = sent.map_err(|e| crate::source::send_error(&what, e))?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
-        return Err(http::status_error(&what, &mut resp));
+        return Err(explain_too_large(http::status_error(&what, &mut resp)));
     }
     let bytes = http::read_prefix(&mut resp, super::BODY_LIMIT);
     super::parse(&bytes, &what)
+}
+
+/// DefectDojo's own size check (a 400) names its setting.
+fn explain_too_large(err: Error) -> Error {
+    match err {
+        Error::Http {
+            what,
+            status: 400,
+            detail,
+        } if detail.contains("Report file is too large") => Error::Http {
+            what,
+            status: 400,
+            detail: format!(
+                "{detail} (DefectDojo's DD_SCAN_FILE_MAX_SIZE: raise it on the server, and set \
+                 DEFECTDOJO_MAX_UPLOAD_MB to the same value so dojo-hook checks before uploading)"
+            ),
+        },
+        other => other,
+    }
 }
 
 #[cfg(test)]

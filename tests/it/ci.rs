@@ -100,18 +100,21 @@ fn the_reimport_lifecycle_closes_and_reactivates() {
         let closed = run(&minus, &[]);
         assert_eq!(closed["import_mode"], "reimport");
         assert_eq!(closed["test_id"], test, "into the same test");
-        assert_eq!(closed["delta"]["closed"], 1, "{flavour:?}: {closed}");
+        assert_eq!(
+            closed["delta"]["closed"]["total"], 1,
+            "{flavour:?}: {closed}"
+        );
         assert_eq!(
             dojo.last_import().unwrap().field("close_old_findings"),
             Some("true")
         );
 
         let back = run(&full, &[]);
-        assert_eq!(back["delta"]["reactivated"], 1, "{back}");
+        assert_eq!(back["delta"]["reactivated"]["total"], 1, "{back}");
 
         run(&minus, &[]);
         let kept = run(&full, &[("DEFECTDOJO_DO_NOT_REACTIVATE", "true")]);
-        assert_eq!(kept["delta"]["reactivated"], 0, "{kept}");
+        assert_eq!(kept["delta"]["reactivated"]["total"], 0, "{kept}");
         assert_eq!(
             dojo.last_import().unwrap().field("do_not_reactivate"),
             Some("true")

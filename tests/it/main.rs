@@ -10,6 +10,7 @@ mod harness;
 
 mod ci;
 mod errors;
+mod gate;
 mod import;
 mod secrets;
 mod sync;

@@ -1,0 +1,225 @@
+//! The build gate (`DEFECTDOJO_FAIL_ON`) and the list of this run's new
+//! findings it and the Markdown summary are made from.
+//!
+//! "New" is counted from final data, after deduplication finished: active,
+//! not a duplicate, not a false positive, and — on reimport — created (or,
+//! with `DEFECTDOJO_FAIL_ON_REACTIVATED`, reactivated) by this very import,
+//! as DefectDojo's import history (`/api/v2/test_imports/`) records it.
+//! Only the findings at or above the threshold (and the 20 most severe for
+//! the summary) are kept, so memory stays bounded.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dojo::model::Page;
+use crate::dojo::{Dojo, rebuild_next};
+use crate::error::Error;
+
+/// Findings listed in the summary and the gate's reason.
+pub const SHOWN: usize = 20;
+
+/// DefectDojo's severities, most severe first.
+pub const SEVERITIES: [&str; 5] = ["Critical", "High", "Medium", "Low", "Info"];
+
+/// The rank of a DefectDojo severity: 0 for Critical … 4 for Info.
+pub fn rank(severity: &str) -> usize {
+    SEVERITIES
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(severity))
+        .unwrap_or(SEVERITIES.len() - 1)
+}
+
+/// One new finding, as shown to a person.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Shown {
+    /// DefectDojo's id.
+    pub id: u64,
+    /// Its title.
+    pub title: String,
+    /// DefectDojo's severity.
+    pub severity: String,
+    /// Its page in DefectDojo.
+    pub url: String,
+}
+
+/// The new findings of a run.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct NewFindings {
+    /// Counts by severity, most severe first (Critical … Info).
+    pub by_severity: [u64; 5],
+    /// All of them.
+    pub total: u64,
+    /// The most severe ones (at most [`SHOWN`]), most severe first.
+    pub top: Vec<Shown>,
+    /// Those at or above the gate's threshold (at most [`SHOWN`] listed).
+    #[serde(skip)]
+    pub failing: Vec<Shown>,
+    /// How many are at or above the threshold.
+    pub failing_count: u64,
+}
+
+#[derive(Deserialize)]
+struct Finding {
+    id: u64,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    severity: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TestImport {
+    id: u64,
+    #[serde(default)]
+    test_import_finding_action_set: Vec<Action>,
+}
+
+#[derive(Deserialize)]
+struct Action {
+    action: String,
+    finding: u64,
+}
+
+/// Reads the test's new findings. `reimport` limits them to what this
+/// import created (and reactivated, with `reactivated`); `threshold` is the
+/// gate's severity rank, if any.
+pub fn new_findings(
+    dojo: &Dojo,
+    test_id: u64,
+    reimport: bool,
+    reactivated: bool,
+    threshold: Option<usize>,
+) -> Result<NewFindings, Error> {
+    let touched = if reimport {
+        Some(touched_by_last_import(dojo, test_id, reactivated)?)
+    } else {
+        None
+    };
+    let base = "/api/v2/findings/";
+    let mut next = Some(format!(
+        "{base}?test={test_id}&active=true&duplicate=false&false_p=false&limit=250"
+    ));
+    let mut seen_pages = HashSet::new();
+    let mut out = NewFindings::default();
+    while let Some(path) = next.take() {
+        if !seen_pages.insert(path.clone()) {
+            return Err(Error::protocol(
+                "reading the new findings",
+                "the `next` links loop",
+            ));
+        }
+        let page: Page<Finding> = dojo.get(&path, "reading this run's new findings")?;
+        for f in page.results {
+            if touched.as_ref().is_some_and(|t| !t.contains(&f.id)) {
+                continue;
+            }
+            let severity = f.severity.unwrap_or_else(|| "Info".to_string());
+            let r = rank(&severity);
+            out.by_severity[r] += 1;
+            out.total += 1;
+            let shown = Shown {
+                id: f.id,
+                title: f.title.unwrap_or_default(),
+                severity,
+                url: format!("{}/finding/{}", dojo.base(), f.id),
+            };
+            if threshold.is_some_and(|t| r <= t) {
+                out.failing_count += 1;
+                keep_most_severe(&mut out.failing, shown.clone());
+            }
+            keep_most_severe(&mut out.top, shown);
+        }
+        next = page.next.as_deref().map(|n| rebuild_next(base, n));
+    }
+    Ok(out)
+}
+
+/// Keeps the [`SHOWN`] most severe (then oldest) findings, sorted.
+fn keep_most_severe(list: &mut Vec<Shown>, f: Shown) {
+    let key = |s: &Shown| (rank(&s.severity), s.id);
+    let at = list.partition_point(|s| key(s) <= key(&f));
+    if at < SHOWN {
+        list.insert(at, f);
+        list.truncate(SHOWN);
+    }
+}
+
+/// The findings the test's latest import created (N) or reactivated (R).
+fn touched_by_last_import(
+    dojo: &Dojo,
+    test_id: u64,
+    reactivated: bool,
+) -> Result<HashSet<u64>, Error> {
+    let imports: Vec<TestImport> = dojo.list(
+        "/api/v2/test_imports/",
+        &[("test", &test_id.to_string())],
+        "reading the test's import history",
+        |_| true,
+    )?;
+    let latest = imports.into_iter().max_by_key(|i| i.id).ok_or_else(|| {
+        Error::protocol(
+            "reading the test's import history",
+            "DefectDojo recorded no import for the test (is DD_TRACK_IMPORT_HISTORY off?)",
+        )
+    })?;
+    Ok(latest
+        .test_import_finding_action_set
+        .into_iter()
+        .filter(|a| a.action == "N" || (reactivated && a.action == "R"))
+        .map(|a| a.finding)
+        .collect())
+}
+
+/// The gate's verdict line and the findings behind it.
+pub fn reason(fail_on: &str, new: &NewFindings) -> String {
+    let mut text = format!(
+        "build gate: {} new finding(s) at or above {fail_on} (DEFECTDOJO_FAIL_ON)",
+        new.failing_count
+    );
+    for f in &new.failing {
+        text.push_str(&format!("\n  [{}] {} {}", f.severity, f.title, f.url));
+    }
+    if new.failing_count as usize > new.failing.len() {
+        text.push_str(&format!(
+            "\n  … and {} more",
+            new.failing_count as usize - new.failing.len()
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(id: u64, severity: &str) -> Shown {
+        Shown {
+            id,
+            title: format!("f{id}"),
+            severity: severity.into(),
+            url: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_the_most_severe_are_kept_in_order() {
+        let mut list = Vec::new();
+        for id in 0..50 {
+            keep_most_severe(&mut list, shown(id, "Low"));
+        }
+        keep_most_severe(&mut list, shown(99, "Critical"));
+        keep_most_severe(&mut list, shown(98, "High"));
+        assert_eq!(list.len(), SHOWN);
+        assert_eq!(list[0].id, 99);
+        assert_eq!(list[1].id, 98);
+        assert_eq!(list[2].id, 0);
+    }
+
+    #[test]
+    fn ranks() {
+        assert_eq!(rank("critical"), 0);
+        assert_eq!(rank("Info"), 4);
+        assert!(rank("High") < rank("Medium"));
+    }
+}

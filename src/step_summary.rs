@@ -1,0 +1,134 @@
+//! The Markdown summary a person reads: appended to `$GITHUB_STEP_SUMMARY`
+//! when set, else written to `DEFECTDOJO_SUMMARY_FILE`. Pure: renders from
+//! the run's [`Summary`] and its new findings.
+
+use crate::gate::NewFindings;
+use crate::summary::{BySeverity, Summary};
+
+/// Renders the summary.
+pub fn render(s: &Summary, base: &str, new: &NewFindings) -> String {
+    let mut md = String::new();
+    let verb = if s.import_mode == "reimport" {
+        "reimported"
+    } else {
+        "imported"
+    };
+    md.push_str(&format!("## DefectDojo: {} {verb}\n\n", s.scan_type));
+    md.push_str(&format!(
+        "[Product]({base}/product/{}) · [Engagement]({base}/engagement/{}) · [Test {}]({})\n\n",
+        s.product_id, s.engagement_id, s.test_id, s.test_url
+    ));
+    md.push_str("| | Critical | High | Medium | Low | Info | Total |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    let mut row = |name: &str, c: &BySeverity| {
+        let cells: Vec<String> = c.row().iter().map(u64::to_string).collect();
+        md.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
+    };
+    row("New", &BySeverity::from_ranked(new.by_severity));
+    if let Some(d) = &s.delta {
+        row("Created", &d.created);
+        row("Closed", &d.closed);
+        row("Reactivated", &d.reactivated);
+        row("Untouched", &d.untouched);
+    }
+    row("Duplicates", &s.duplicates_by_severity);
+    row("In the test", &s.findings);
+    md.push('\n');
+    if let Some(gate) = &s.gate {
+        let verdict = if gate.failed { "**failed**" } else { "passed" };
+        md.push_str(&format!(
+            "Build gate (`DEFECTDOJO_FAIL_ON={}`{}): {verdict}, {} new finding(s) at or above {}.\n\n",
+            gate.fail_on,
+            if gate.reactivated { ", reactivated count" } else { "" },
+            gate.findings,
+            gate.fail_on
+        ));
+    }
+    if new.top.is_empty() {
+        md.push_str("No new findings.\n");
+    } else {
+        md.push_str(&format!(
+            "### The {} most severe new findings\n\n| Severity | Finding |\n|---|---|\n",
+            new.top.len()
+        ));
+        for f in &new.top {
+            md.push_str(&format!(
+                "| {} | [{}]({}) |\n",
+                f.severity,
+                cell(&f.title),
+                f.url
+            ));
+        }
+    }
+    md
+}
+
+/// A title made safe for a table cell and a link text.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+        .replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::Shown;
+
+    #[test]
+    fn titles_cannot_break_the_table() {
+        assert_eq!(cell("a | b [x]\nc"), "a \\| b \\[x\\] c");
+    }
+
+    #[test]
+    fn lists_the_new_findings_with_links() {
+        let summary = sample();
+        let new = NewFindings {
+            by_severity: [0, 1, 0, 0, 0],
+            total: 1,
+            top: vec![Shown {
+                id: 7,
+                title: "SQL Injection".into(),
+                severity: "High".into(),
+                url: "https://dojo/finding/7".into(),
+            }],
+            ..NewFindings::default()
+        };
+        let md = render(&summary, "https://dojo", &new);
+        assert!(
+            md.starts_with("## DefectDojo: Nmap Scan imported\n"),
+            "{md}"
+        );
+        assert!(md.contains("[Test 3](https://dojo/test/3)"), "{md}");
+        assert!(md.contains("| New | 0 | 1 | 0 | 0 | 0 | 1 |"), "{md}");
+        assert!(
+            md.contains("| High | [SQL Injection](https://dojo/finding/7) |"),
+            "{md}"
+        );
+    }
+
+    fn sample() -> Summary {
+        Summary {
+            mode: "import",
+            import_mode: "import",
+            ci: None,
+            delta: None,
+            scan_type: "Nmap Scan".into(),
+            test_id: 3,
+            test_url: "https://dojo/test/3".into(),
+            engagement_id: 2,
+            engagement_created: false,
+            product_id: 1,
+            product_type_id: 1,
+            findings: BySeverity::default(),
+            duplicates: 0,
+            duplicates_by_severity: BySeverity::default(),
+            new: None,
+            gate: None,
+            synced: None,
+            body: "streamed".into(),
+            dojo_requests: 0,
+        }
+    }
+}

@@ -77,6 +77,18 @@ ENVIRONMENT:
                                         [default: the detected repository URL]
     DEFECTDOJO_ENGAGEMENT_END_DATE      YYYY-MM-DD, for an engagement dojo-hook creates
                                         [default: today]
+    DEFECTDOJO_FAIL_ON                  build gate: exit 3 when this run created new findings
+                                        (active, not duplicate, not false positive) at or
+                                        above this severity; they are printed with links
+    DEFECTDOJO_FAIL_ON_REACTIVATED      true: reactivated findings count for the gate too
+    GITHUB_STEP_SUMMARY                 a Markdown summary is appended there when set ...
+    DEFECTDOJO_SUMMARY_FILE             ... else written to this file
+    DEFECTDOJO_DRY_RUN                  true: GET requests only; check the report, the scan
+                                        type (against the server's own list) and the names,
+                                        print the plan; exit 0, or 2 when a real run would fail
+    DEFECTDOJO_MAX_UPLOAD_MB            largest report sent [default: 100, DefectDojo's
+                                        DD_SCAN_FILE_MAX_SIZE]; a larger JSON report is
+                                        minified when that is enough, else exit 2
     DEFECTDOJO_TIMEOUT_SECONDS          connect and read timeout of ordinary calls [default: 60]
     DEFECTDOJO_IMPORT_TIMEOUT_SECONDS   wait for the import's answer [default: 1800]
     DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS  safety limit on pages read per list [default: unlimited]
@@ -109,7 +121,10 @@ ANNOTATIONS (prefix defectdojo.securecodebox.io/):
 EXIT CODES:
     0   success (and --help, --version)
     1   DefectDojo, object storage or network failure, including input the server rejected
-    2   usage, configuration or input problem found locally (nothing was imported)
+    2   usage, configuration or input problem found locally (nothing was imported);
+        a dry run that found a problem
+    3   the build gate: the import succeeded and created new findings at or above
+        DEFECTDOJO_FAIL_ON
 
 OUTPUT:
     logs on stderr; one JSON summary line on stdout (on stderr when FINDINGS_UPLOAD is -)

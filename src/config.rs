@@ -62,6 +62,9 @@ pub struct Config {
     pub max_upload_mb: u64,
     /// `DEFECTDOJO_DRY_RUN`: check and plan with GET requests only.
     pub dry_run: bool,
+    /// `DEFECTDOJO_GENERIC_FALLBACK`: import findings.json as generic when
+    /// DefectDojo's native parser crashes [default: true].
+    pub generic_fallback: bool,
     /// `DEFECTDOJO_FAIL_ON`: the build gate's severity (DefectDojo's spelling).
     pub fail_on: Option<String>,
     /// `DEFECTDOJO_FAIL_ON_REACTIVATED`: reactivated findings count for the gate.
@@ -204,6 +207,8 @@ impl Config {
         let low_privileged =
             boolean(&var, "DEFECTDOJO_LOW_PRIVILEGED_MODE", &mut problems).unwrap_or(false);
         let dry_run = boolean(&var, "DEFECTDOJO_DRY_RUN", &mut problems).unwrap_or(false);
+        let generic_fallback =
+            boolean(&var, "DEFECTDOJO_GENERIC_FALLBACK", &mut problems).unwrap_or(true);
         let fail_on = var("DEFECTDOJO_FAIL_ON").and_then(|v| match dojo_severity(&v) {
             Some(s) => Some(s.to_string()),
             None => {
@@ -346,6 +351,7 @@ impl Config {
             memory_spool_mb,
             max_upload_mb,
             dry_run,
+            generic_fallback,
             fail_on,
             fail_on_reactivated,
             summary_file,

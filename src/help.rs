@@ -86,6 +86,8 @@ ENVIRONMENT:
     DEFECTDOJO_DRY_RUN                  true: GET requests only; check the report, the scan
                                         type (against the server's own list) and the names,
                                         print the plan; exit 0, or 2 when a real run would fail
+    DEFECTDOJO_GENERIC_FALLBACK         when DefectDojo's native parser crashes (HTTP 500), import
+                                        FINDINGS as Generic Findings Import instead [default: true]
     DEFECTDOJO_MAX_UPLOAD_MB            largest report sent [default: 100, DefectDojo's
                                         DD_SCAN_FILE_MAX_SIZE]; a larger JSON report is
                                         minified when that is enough, else exit 2

@@ -153,9 +153,38 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         file_name,
         extra,
     };
+    let mut form = form;
+    let mut fallback = None;
     let answer = match import::import(&dojo, &form, &mut report, cfg.timeouts.import) {
         Ok(answer) => answer,
-        Err(err) => return Err(after_failed_import(&dojo, &ctx, &cfg, &before, err)),
+        Err(err) => {
+            let err = after_failed_import(&dojo, &ctx, &cfg, &before, err);
+            if !can_fall_back(&cfg, &err) {
+                return Err(err);
+            }
+            // DefectDojo's native parser crashed on a report secureCodeBox
+            // parsed fine: import the parsed findings instead of losing them.
+            log::warn!(
+                "{err}; falling back to the Generic Findings Import of {}",
+                findings.display()
+            );
+            drop(report);
+            let (generic, file_name) = match prepare_generic(&cfg, &agent, &spool, &findings) {
+                Ok(prepared) => prepared,
+                Err(second) => {
+                    return Err(with_note(
+                        err,
+                        format!("the generic fallback failed too: {second}"),
+                    ));
+                }
+            };
+            report = generic;
+            form.scan_type = crate::scantype::GENERIC.to_string();
+            form.file_name = file_name;
+            form.reimport_test = None;
+            fallback = Some("generic");
+            import::import(&dojo, &form, &mut report, cfg.timeouts.import)?
+        }
     };
     let test_id = answer.test_id().ok_or_else(|| {
         Error::protocol("the import's answer", "has no test id (`test` / `test_id`)")
@@ -200,6 +229,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         duplicates: duplicates(&answer),
         synced: None,
         body: report.mode().to_string(),
+        fallback,
         dojo_requests: 0,
     };
     drop(report);
@@ -441,27 +471,35 @@ fn prepare_report<'a>(
             );
             Ok((minified, name))
         }
-        Plan::Generic => {
-            let what = format!("findings {}", findings.display());
-            let open_what = what.clone();
-            let prepared = body::prepare(&what, spool, Mode::Input, move || {
-                let opened = source::open(agent, findings, &open_what)?;
-                let reader = GenericReader::new(
-                    BufReader::with_capacity(64 * 1024, opened.reader),
-                    MAX_FINDING_BYTES,
-                );
-                Ok(Opened::stream(reader))
-            })?;
-            if prepared.len() > limit {
-                return Err(too_large(
-                    &format!("{what}, converted to Generic Findings Import JSON,"),
-                    prepared.len(),
-                    cfg.max_upload_mb,
-                ));
-            }
-            Ok((prepared, "findings.json".to_string()))
-        }
+        Plan::Generic => prepare_generic(cfg, agent, spool, findings),
     }
+}
+
+/// findings.json converted to Generic Findings Import JSON.
+fn prepare_generic<'a>(
+    cfg: &Config,
+    agent: &'a ureq::Agent,
+    spool: &Spool,
+    findings: &'a Location,
+) -> Result<(Prepared<'a>, String), Error> {
+    let what = format!("findings {}", findings.display());
+    let open_what = what.clone();
+    let prepared = body::prepare(&what, spool, Mode::Input, move || {
+        let opened = source::open(agent, findings, &open_what)?;
+        let reader = GenericReader::new(
+            BufReader::with_capacity(64 * 1024, opened.reader),
+            MAX_FINDING_BYTES,
+        );
+        Ok(Opened::stream(reader))
+    })?;
+    if prepared.len() > cfg.max_upload_mb * 1024 * 1024 {
+        return Err(too_large(
+            &format!("{what}, converted to Generic Findings Import JSON,"),
+            prepared.len(),
+            cfg.max_upload_mb,
+        ));
+    }
+    Ok((prepared, "findings.json".to_string()))
 }
 
 fn too_large(what: &str, len: u64, max_mb: u64) -> Error {
@@ -508,6 +546,32 @@ fn tests_titled(dojo: &Dojo, ctx: &Context, title: &str) -> Result<Vec<u64>, Err
         |t: &Test| t.title.as_deref() == Some(title),
     )?;
     Ok(tests.iter().map(|t| t.id).collect())
+}
+
+/// Adds a note to an HTTP error's detail (other errors are returned as they are).
+fn with_note(err: Error, note: String) -> Error {
+    match err {
+        Error::Http {
+            what,
+            status,
+            detail,
+        } => Error::Http {
+            what,
+            status,
+            detail: format!("{detail}; {note}"),
+        },
+        other => other,
+    }
+}
+
+/// True when a failed native import may be retried as a generic import:
+/// DefectDojo's parser crashed (500), findings.json was given, and the
+/// fallback was not switched off.
+fn can_fall_back(cfg: &Config, err: &Error) -> bool {
+    cfg.generic_fallback
+        && matches!(cfg.import.plan, Plan::Raw { .. })
+        && !cfg.args.findings.trim().is_empty()
+        && matches!(err, Error::Http { status: 500, .. })
 }
 
 /// A parser crash (HTTP 500) leaves an empty test behind: delete it where

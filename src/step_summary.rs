@@ -128,6 +128,7 @@ mod tests {
             gate: None,
             synced: None,
             body: "streamed".into(),
+            fallback: None,
             dojo_requests: 0,
         }
     }

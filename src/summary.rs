@@ -168,8 +168,12 @@ pub struct Summary {
     /// Findings written back (sync back only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synced: Option<u64>,
-    /// How the upload body got its length: `length-known`, `spool`, `memory`, `two-pass`.
+    /// How the upload body got its length: `streamed`, `spooled`, `in memory`, `two passes`.
     pub body: String,
+    /// `generic` when DefectDojo's native parser crashed and findings.json
+    /// was imported as Generic Findings Import instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<&'static str>,
     /// HTTP requests sent to DefectDojo.
     pub dojo_requests: u64,
 }

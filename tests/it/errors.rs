@@ -237,3 +237,30 @@ fn a_scan_file_that_is_not_json() {
     assert!(out.error_line().contains("SCAN_FILE"), "{out}");
     let _ = json!(null);
 }
+
+#[test]
+fn a_parser_crash_falls_back_to_the_generic_import() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("fallback");
+    let xml = std::fs::read_to_string(fixture("samples/nmap/nmap-results.xml")).unwrap();
+    let truncated = tmp.file("nmap-results.xml", &xml[..xml.len() / 2]);
+    let findings = fixture("samples/nmap/findings.json");
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmap")
+        .args(&[truncated.to_str().unwrap(), findings.as_str()])
+        .run();
+    out.expect(0);
+    let s = out.summary();
+    assert_eq!(s["fallback"], "generic");
+    assert_eq!(s["scan_type"], "Generic Findings Import");
+    assert_eq!(s["findings"]["total"], 8, "nothing lost");
+    assert!(out.stderr.contains("falling back to the Generic Findings Import"), "{out}");
+    assert_eq!(dojo.state().deleted_tests.len(), 1, "the empty test is gone");
+
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmap")
+        .env("DEFECTDOJO_GENERIC_FALLBACK", "false")
+        .args(&[truncated.to_str().unwrap(), findings.as_str()])
+        .run();
+    out.expect(1);
+}

@@ -28,7 +28,7 @@ pub type Getter<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub struct Config {
     /// `DEFECTDOJO_URL` without trailing slashes.
     pub dojo_url: String,
-    /// `DEFECTDOJO_APIKEY`.
+    /// `DEFECTDOJO_APIKEY`, or the contents of `DEFECTDOJO_APIKEY_FILE`.
     pub api_key: Secret,
     /// `DEFECTDOJO_USER_ID`: skips the user lookup.
     pub user_id: Option<u64>,
@@ -127,13 +127,7 @@ impl Config {
                 url
             }
         };
-        let api_key = match var("DEFECTDOJO_APIKEY") {
-            None => {
-                problems.push("DEFECTDOJO_APIKEY is not set: set it to a DefectDojo API v2 key (DefectDojo → API v2 Key)".to_string());
-                Secret::default()
-            }
-            Some(key) => Secret::new(key),
-        };
+        let api_key = crate::credentials::api_key(&var, &mut problems);
 
         let mut num = |name: &str, default: Option<u64>, min: u64| -> Option<u64> {
             match var(name) {

@@ -12,6 +12,7 @@ pub mod body;
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod credentials;
 pub mod describe;
 pub mod dojo;
 pub mod error;

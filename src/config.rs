@@ -52,6 +52,8 @@ pub struct Config {
     pub tmpdir: String,
     /// `DEFECTDOJO_MEMORY_SPOOL_MB`: in-memory spool limit without a temp dir.
     pub memory_spool_mb: u64,
+    /// Trust (CA files), proxies and DefectDojo's extra headers.
+    pub network: crate::net::Network,
 }
 
 /// Product type, product, engagement and test names.
@@ -221,6 +223,8 @@ impl Config {
             }
         }
 
+        let network = crate::net::Network::from_env(&var, &mut problems);
+
         if !problems.is_empty() {
             return Err(Error::Config(problems));
         }
@@ -246,6 +250,7 @@ impl Config {
             args,
             tmpdir: var("TMPDIR").unwrap_or_else(|| "/tmp".to_string()),
             memory_spool_mb,
+            network,
         })
     }
 }

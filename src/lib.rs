@@ -21,7 +21,9 @@ pub mod http;
 pub mod json_array;
 pub mod logging;
 pub mod multipart;
+pub mod net;
 pub mod pipeline;
+pub mod proxy;
 pub mod redact;
 pub mod scan;
 pub mod scantype;
@@ -29,6 +31,7 @@ pub mod scb;
 pub mod source;
 pub mod summary;
 pub mod time;
+pub mod tls;
 pub mod uuid;
 
 pub use error::Error;

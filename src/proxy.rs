@@ -215,9 +215,11 @@ impl ProxyFailure {
         let var = route.variable;
         let detail = match err {
             ureq::Error::ConnectProxyFailed(reason) => {
+                // ureq says "proxy server responded 407/407" (code and code).
                 let status = reason
                     .split_whitespace()
                     .find_map(|w| w.split('/').next()?.parse::<u16>().ok());
+                let reason = status.map_or(reason.clone(), |s| format!("HTTP {s}"));
                 match status {
                     Some(407) => format!(
                         "{proxy} wants credentials ({reason}): check the user and password in {var} \

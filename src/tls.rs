@@ -133,7 +133,7 @@ impl Trust {
     /// certificate from DEFECTDOJO_CA_FILE (/etc/ca.pem)`.
     pub fn describe(&self) -> String {
         if self.sources.is_empty() {
-            return "the web PKI roots only (no CA file configured)".to_string();
+            return "the web PKI roots only; no CA file is configured".to_string();
         }
         let files: Vec<String> = self
             .sources
@@ -392,11 +392,15 @@ fn explain_certificate(err: &CertificateError, peer: &str, trust: Option<&Trust>
                 Trust::describe,
             );
             let fix = match trust {
-                Some(t) if !t.sources().is_empty() => {
-                    "those files do not hold the CA that issued it (the root of its chain), \
-                     or the server does not send its intermediate certificates"
-                        .to_string()
-                }
+                Some(t) if !t.sources().is_empty() => format!(
+                    "{} not hold the CA that issued it (the root of its chain), or the server \
+                     does not send its intermediate certificates",
+                    if t.sources().len() == 1 {
+                        "that file does"
+                    } else {
+                        "those files do"
+                    }
+                ),
                 _ => format!(
                     "if the server uses a private CA, put that CA's certificate (PEM) in a file \
                      and name it in {} (or {} or {})",
@@ -489,7 +493,7 @@ mod tests {
         );
         assert_eq!(
             Trust::default().describe(),
-            "the web PKI roots only (no CA file configured)"
+            "the web PKI roots only; no CA file is configured"
         );
     }
 

@@ -10,5 +10,6 @@ mod harness;
 
 mod errors;
 mod import;
+mod network;
 mod secrets;
 mod sync;

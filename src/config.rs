@@ -508,6 +508,31 @@ mod tests {
     }
 
     #[test]
+    fn network_problems_join_the_others() {
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_CA_FILE", "/nonexistent/ca.pem"));
+        env.push(("HTTPS_PROXY", "socks5://proxy:1080"));
+        env.push(("DEFECTDOJO_EXTRA_HEADERS", "Authorization: x"));
+        env.push(("DEFECTDOJO_TIMEOUT_SECONDS", "soon"));
+        let text = build(&env, Scan::default()).unwrap_err().to_string();
+        for needle in [
+            "DEFECTDOJO_CA_FILE",
+            "HTTPS_PROXY",
+            "DEFECTDOJO_EXTRA_HEADERS line 1",
+            "DEFECTDOJO_TIMEOUT_SECONDS",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in {text}");
+        }
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_EXTRA_HEADERS", "X-A: 1\nX-B: 2"));
+        env.push(("no_proxy", "localhost"));
+        let c = build(&env, Scan::default()).unwrap();
+        assert_eq!(c.network.dojo_headers.len(), 2);
+        assert!(c.network.proxies.is_empty());
+        assert!(c.network.trust.sources().is_empty());
+    }
+
+    #[test]
     fn dates_and_urls_are_checked() {
         let mut env = BASE.to_vec();
         env.push(("DEFECTDOJO_SCAN_DATE", "2024-13-01"));

@@ -42,6 +42,21 @@ fn port(url: &str) -> u16 {
 }
 
 #[test]
+fn help_names_every_network_variable() {
+    let out = Hook::bare().args(&["--help"]).run();
+    out.expect(0);
+    for var in CA_VARIABLES.iter().chain(&[
+        "DEFECTDOJO_APIKEY_FILE",
+        "DEFECTDOJO_EXTRA_HEADERS",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "NO_PROXY",
+    ]) {
+        assert!(out.stdout.contains(var), "--help lacks {var}");
+    }
+}
+
+#[test]
 fn a_private_ca_works_from_each_of_the_three_variables() {
     for var in CA_VARIABLES {
         let dojo = tls_dojo(Cert::Good);

@@ -85,7 +85,7 @@ impl<'a> Dojo<'a> {
     }
 
     /// Adds `Authorization` and the extra headers to a request.
-    pub(crate) fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+    pub fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
         let request = request.header("Authorization", self.auth());
         self.headers
             .iter()

@@ -41,13 +41,16 @@ impl Default for Timeouts {
 }
 
 /// Builds an agent with [`config_builder`]'s settings and ureq's own
-/// connections (webpki roots only; see [`crate::net::agent`] for the run's).
+/// connections: webpki roots only, and ureq's reading of the proxy variables.
+/// A run's agent for DefectDojo and storage is [`crate::net::agent`].
 pub fn agent(timeouts: &Timeouts) -> Agent {
     config_builder(timeouts).build().into()
 }
 
 /// The settings every agent of a run shares: statuses are not errors, no
-/// redirects, the timeouts.
+/// redirects, the timeouts. The proxy is left at ureq's default (ureq reads
+/// `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` itself, by its own
+/// rules); [`crate::net::agent`] replaces that with [`crate::proxy`]'s.
 pub fn config_builder(timeouts: &Timeouts) -> ConfigBuilder<AgentScope> {
     let call = Some(timeouts.call);
     Agent::config_builder()

@@ -30,7 +30,7 @@ pub type Getter<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub struct Config {
     /// `DEFECTDOJO_URL` without trailing slashes.
     pub dojo_url: String,
-    /// `DEFECTDOJO_APIKEY`.
+    /// `DEFECTDOJO_APIKEY`, or the contents of `DEFECTDOJO_APIKEY_FILE`.
     pub api_key: Secret,
     /// `DEFECTDOJO_USER_ID`: skips the user lookup.
     pub user_id: Option<u64>,
@@ -72,6 +72,8 @@ pub struct Config {
     /// Where the Markdown summary goes: (`$GITHUB_STEP_SUMMARY`, append) or
     /// (`DEFECTDOJO_SUMMARY_FILE`, overwrite).
     pub summary_file: Option<(String, bool)>,
+    /// Trust (CA files), proxies and DefectDojo's extra headers.
+    pub network: crate::net::Network,
 }
 
 /// Product type, product, engagement and test names.
@@ -173,13 +175,7 @@ impl Config {
                 url
             }
         };
-        let api_key = match var("DEFECTDOJO_APIKEY") {
-            None => {
-                problems.push("DEFECTDOJO_APIKEY is not set: set it to a DefectDojo API v2 key (DefectDojo → API v2 Key)".to_string());
-                Secret::default()
-            }
-            Some(key) => Secret::new(key),
-        };
+        let api_key = crate::credentials::api_key(&var, &mut problems);
 
         let mut num = |name: &str, default: Option<u64>, min: u64| -> Option<u64> {
             match var(name) {
@@ -321,6 +317,8 @@ impl Config {
             }
         }
 
+        let network = crate::net::Network::from_env(&var, &mut problems);
+
         if !problems.is_empty() {
             return Err(Error::Config(problems));
         }
@@ -355,6 +353,7 @@ impl Config {
             fail_on,
             fail_on_reactivated,
             summary_file,
+            network,
         })
     }
 }
@@ -663,6 +662,31 @@ mod tests {
                 .dojo_type(),
             "SARIF"
         );
+    }
+
+    #[test]
+    fn network_problems_join_the_others() {
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_CA_FILE", "/nonexistent/ca.pem"));
+        env.push(("HTTPS_PROXY", "socks5://proxy:1080"));
+        env.push(("DEFECTDOJO_EXTRA_HEADERS", "Authorization: x"));
+        env.push(("DEFECTDOJO_TIMEOUT_SECONDS", "soon"));
+        let text = build(&env, Scan::default()).unwrap_err().to_string();
+        for needle in [
+            "DEFECTDOJO_CA_FILE",
+            "HTTPS_PROXY",
+            "DEFECTDOJO_EXTRA_HEADERS line 1",
+            "DEFECTDOJO_TIMEOUT_SECONDS",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in {text}");
+        }
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_EXTRA_HEADERS", "X-A: 1\nX-B: 2"));
+        env.push(("no_proxy", "localhost"));
+        let c = build(&env, Scan::default()).unwrap();
+        assert_eq!(c.network.dojo_headers.len(), 2);
+        assert!(c.network.proxies.is_empty());
+        assert!(c.network.trust.sources().is_empty());
     }
 
     #[test]

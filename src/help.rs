@@ -34,6 +34,13 @@ PRECEDENCE (per-scan settings):
 ENVIRONMENT:
     DEFECTDOJO_URL                      DefectDojo's base URL (required; trailing / ignored)
     DEFECTDOJO_APIKEY                   API v2 key (required); sent only to DEFECTDOJO_URL
+    DEFECTDOJO_APIKEY_FILE              instead of DEFECTDOJO_APIKEY (never both): a file holding
+                                        the key, e.g. a mounted Secret; surrounding whitespace
+                                        and the trailing newline are ignored
+    DEFECTDOJO_EXTRA_HEADERS            extra headers for every DefectDojo request (never for
+                                        storage), one \"Name: value\" per line, e.g. a Cloudflare
+                                        Access service token or a proxy's token; values are
+                                        never logged; Authorization cannot be overridden
     DEFECTDOJO_LOW_PRIVILEGED_MODE      true: never create product types, skip the
                                         orchestration-engine link [default: false]
     DEFECTDOJO_USER_ID                  the lead user's id; skips the user_profile lookup
@@ -99,6 +106,15 @@ ENVIRONMENT:
                                         held in memory, larger ones produced twice [default: 8]
     TMPDIR                              where bodies are spooled [default: /tmp]; not writable
                                         (read-only root): two-pass mode, nothing written
+    DEFECTDOJO_CA_FILE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS
+                                        PEM files whose certificates are trusted in addition to
+                                        the web PKI roots, for DefectDojo and object storage
+                                        (never instead of them); no switch turns checks off
+    HTTPS_PROXY, HTTP_PROXY             proxy for https:// / http:// URLs (the lower-case form
+                                        wins): http(s)://[user:password@]host:port, tunnelled
+                                        with CONNECT; ALL_PROXY is not read
+    NO_PROXY                            hosts reached directly, as curl reads it: name (and its
+                                        subdomains, leading dot optional), IP, CIDR, host:port, *
     RUST_LOG                            log level on stderr [default: info]; secrets are never
                                         logged at any level
     DEFECTDOJO_IS_DEV, IS_DEV, DEFECTDOJO_USERNAME   accepted and ignored

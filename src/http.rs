@@ -10,7 +10,9 @@ use std::io::Read;
 use std::time::Duration;
 
 use ureq::Agent;
+use ureq::config::ConfigBuilder;
 use ureq::http::Response;
+use ureq::typestate::AgentScope;
 
 use crate::error::Error;
 
@@ -38,8 +40,18 @@ impl Default for Timeouts {
     }
 }
 
-/// Builds the agent used for every call of a run.
+/// Builds an agent with [`config_builder`]'s settings and ureq's own
+/// connections: webpki roots only, and ureq's reading of the proxy variables.
+/// A run's agent for DefectDojo and storage is [`crate::net::agent`].
 pub fn agent(timeouts: &Timeouts) -> Agent {
+    config_builder(timeouts).build().into()
+}
+
+/// The settings every agent of a run shares: statuses are not errors, no
+/// redirects, the timeouts. The proxy is left at ureq's default (ureq reads
+/// `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` itself, by its own
+/// rules); [`crate::net::agent`] replaces that with [`crate::proxy`]'s.
+pub fn config_builder(timeouts: &Timeouts) -> ConfigBuilder<AgentScope> {
     let call = Some(timeouts.call);
     Agent::config_builder()
         .http_status_as_error(false)
@@ -52,14 +64,18 @@ pub fn agent(timeouts: &Timeouts) -> Agent {
         // Bodies may be large: bound each read and write, not the whole body.
         .timeout_per_read(call)
         .timeout_per_write(call)
-        .build()
-        .into()
 }
 
 /// Turns a ureq error (no HTTP answer) into one readable line.
 ///
 /// `what` must already be redacted (e.g. `GET https://dojo/api/v2/…`).
 pub fn transport_error(what: &str, err: ureq::Error) -> Error {
+    if let Some(detail) = crate::net::detail(&err) {
+        return Error::Transport {
+            what: what.to_string(),
+            detail,
+        };
+    }
     let detail = match &err {
         ureq::Error::Timeout(kind) => format!(
             "timed out ({}); the server did not answer in time: check that it is up, \
@@ -108,7 +124,7 @@ fn io_detail(io: &std::io::Error) -> String {
         ConnectionRefused => "connection refused: check the URL's host and port".into(),
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
             "the server closed the connection without an answer (a proxy or uWSGI limit, \
-             or the server crashed)"
+             the server crashed, or http:// was used for a TLS port)"
                 .into()
         }
         TimedOut => "timed out: the server did not answer in time".into(),
@@ -151,6 +167,9 @@ pub fn status_error(what: &str, resp: &mut Response<ureq::Body>) -> Error {
 pub fn error_detail(status: u16, content_type: &str, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim();
+    if status == 400 && plain_http_to_tls_port(trimmed) {
+        return "the port speaks TLS, but the URL says http://: use https://".to_string();
+    }
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
         let detail = json_detail(&value);
         if !detail.is_empty() {
@@ -174,6 +193,16 @@ pub fn error_detail(status: u16, content_type: &str, body: &[u8]) -> String {
         };
     }
     one_line(trimmed, 300)
+}
+
+/// nginx's and Go's answers to a plain-HTTP request on a TLS port.
+fn plain_http_to_tls_port(body: &str) -> bool {
+    let lower = body
+        .get(..body.len().min(2048))
+        .unwrap_or(body)
+        .to_ascii_lowercase();
+    lower.contains("plain http request was sent to https port")
+        || lower.contains("http request to an https server")
 }
 
 fn json_detail(value: &serde_json::Value) -> String {
@@ -271,6 +300,15 @@ mod tests {
         let d = error_detail(413, "text/html", body);
         assert!(d.contains("413 Request Entity Too Large"), "{d}");
         assert!(d.contains("client_max_body_size"), "{d}");
+    }
+
+    #[test]
+    fn plain_http_on_a_tls_port_says_https() {
+        let nginx = b"<html><head><title>400 The plain HTTP request was sent to HTTPS port</title></head></html>";
+        let go = b"Client sent an HTTP request to an HTTPS server.\n";
+        for body in [&nginx[..], &go[..]] {
+            assert!(error_detail(400, "text/html", body).contains("use https://"));
+        }
     }
 
     #[test]

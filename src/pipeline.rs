@@ -26,7 +26,7 @@ use crate::scan::Scan;
 use crate::scantype::Plan;
 use crate::source::{self, Location, Opened};
 use crate::summary::{BySeverity, Delta, Gate, Summary};
-use crate::{convert, describe, dryrun, gate, http, step_summary, time};
+use crate::{convert, describe, dryrun, gate, net, step_summary, time};
 
 /// The largest single finding accepted in findings.json: a bound on memory
 /// (one finding is held at a time), far above any real finding.
@@ -101,7 +101,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         );
     }
 
-    let agent = http::agent(&cfg.timeouts);
+    let agent = net::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     let started = Instant::now();
     if cfg.dry_run {
@@ -119,7 +119,8 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
     // is created in DefectDojo: a broken input creates nothing there.
     let (mut report, file_name) = prepare_report(&cfg, &agent, &spool, &raw, &findings)?;
 
-    let dojo = Dojo::new(&agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages);
+    let dojo = Dojo::new(&agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages)
+        .with_headers(cfg.network.dojo_headers.clone());
     log::info!(
         "importing into DefectDojo at {}",
         crate::redact::url(&cfg.dojo_url)

@@ -129,7 +129,7 @@ pub fn import(
         form.scan_type
     );
     dojo.count(Method::Post);
-    let mut request = dojo
+    let request = dojo
         .agent()
         .post(&url)
         .config()
@@ -137,8 +137,9 @@ pub fn import(
         // for the answer (and each read of it) gets the import timeout.
         .timeout_recv_response(Some(timeout))
         .timeout_per_read(Some(timeout))
-        .build()
-        .header("Authorization", dojo.auth())
+        .build();
+    let mut request = dojo
+        .authorize(request)
         .header("Content-Length", len.to_string())
         .content_type(multipart.content_type());
     if len > EXPECT_CONTINUE_ABOVE {

@@ -1,6 +1,7 @@
 //! The DefectDojo API v2 client: typed calls on top of [`crate::http`].
 //!
-//! Every request carries `Authorization: Token …` and goes to the origin of
+//! Every request carries `Authorization: Token …` and the extra headers of
+//! `DEFECTDOJO_EXTRA_HEADERS` ([`Dojo::authorize`]), and goes to the origin of
 //! `DEFECTDOJO_URL` only (`next` links are rebuilt onto it). Names are
 //! compared exactly on our side, because DefectDojo's `name` filters differ
 //! by endpoint (partial and case-insensitive on products, exact elsewhere)
@@ -29,6 +30,7 @@ pub struct Dojo<'a> {
     agent: &'a Agent,
     base: String,
     key: Secret,
+    headers: Vec<(String, Secret)>,
     max_pages: Option<u64>,
     requests: Cell<u64>,
     mutations: Cell<u64>,
@@ -54,6 +56,7 @@ impl<'a> Dojo<'a> {
             agent,
             base: base.trim_end_matches('/').to_string(),
             key,
+            headers: Vec::new(),
             max_pages,
             requests: Cell::new(0),
             mutations: Cell::new(0),
@@ -70,9 +73,23 @@ impl<'a> Dojo<'a> {
         self.agent
     }
 
+    /// Extra headers sent with every request to DefectDojo (and nowhere else).
+    pub fn with_headers(mut self, headers: Vec<(String, Secret)>) -> Dojo<'a> {
+        self.headers = headers;
+        self
+    }
+
     /// The `Authorization` header value.
     pub(crate) fn auth(&self) -> String {
         format!("Token {}", self.key.expose())
+    }
+
+    /// Adds `Authorization` and the extra headers to a request.
+    pub fn authorize<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let request = request.header("Authorization", self.auth());
+        self.headers
+            .iter()
+            .fold(request, |r, (name, value)| r.header(name, value.expose()))
     }
 
     /// Requests sent so far (all methods) and the mutating ones among them.
@@ -105,24 +122,11 @@ impl<'a> Dojo<'a> {
         };
         log::debug!("{verb} {}", crate::redact::url(&url));
         self.count(method);
-        let auth = self.auth();
         let result = match (method, body) {
-            (Method::Get, _) => self.agent.get(&url).header("Authorization", &auth).call(),
-            (Method::Delete, _) => self
-                .agent
-                .delete(&url)
-                .header("Authorization", &auth)
-                .call(),
-            (Method::Post, b) => self
-                .agent
-                .post(&url)
-                .header("Authorization", &auth)
-                .send_json_value(b),
-            (Method::Patch, b) => self
-                .agent
-                .patch(&url)
-                .header("Authorization", &auth)
-                .send_json_value(b),
+            (Method::Get, _) => self.authorize(self.agent.get(&url)).call(),
+            (Method::Delete, _) => self.authorize(self.agent.delete(&url)).call(),
+            (Method::Post, b) => self.authorize(self.agent.post(&url)).send_json_value(b),
+            (Method::Patch, b) => self.authorize(self.agent.patch(&url)).send_json_value(b),
         };
         let mut resp = result.map_err(|e| http::transport_error(what, e))?;
         let status = resp.status().as_u16();

@@ -254,8 +254,16 @@ fn a_parser_crash_falls_back_to_the_generic_import() {
     assert_eq!(s["fallback"], "generic");
     assert_eq!(s["scan_type"], "Generic Findings Import");
     assert_eq!(s["findings"]["total"], 8, "nothing lost");
-    assert!(out.stderr.contains("falling back to the Generic Findings Import"), "{out}");
-    assert_eq!(dojo.state().deleted_tests.len(), 1, "the empty test is gone");
+    assert!(
+        out.stderr
+            .contains("falling back to the Generic Findings Import"),
+        "{out}"
+    );
+    assert_eq!(
+        dojo.state().deleted_tests.len(),
+        1,
+        "the empty test is gone"
+    );
 
     let out = Hook::new(&dojo)
         .env("SCAN_TYPE", "nmap")

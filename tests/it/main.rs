@@ -12,5 +12,6 @@ mod ci;
 mod errors;
 mod gate;
 mod import;
+mod network;
 mod secrets;
 mod sync;

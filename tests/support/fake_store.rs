@@ -56,7 +56,7 @@ struct StoreState {
 /// A running fake S3 object store. Dropping it without any request panics (see
 /// [`FakeStore::expect_no_calls`]).
 pub struct FakeStore {
-    /// `http://127.0.0.1:PORT`, no trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), no trailing slash.
     pub url: String,
     state: Arc<Mutex<StoreState>>,
     server: Server,
@@ -68,6 +68,15 @@ impl FakeStore {
     }
 
     pub fn start_with(opts: StoreOptions) -> FakeStore {
+        FakeStore::start_inner(opts, None)
+    }
+
+    /// Serves HTTPS with `tls` (see [`super::tls::server_config`]).
+    pub fn start_tls(opts: StoreOptions, tls: Arc<rustls::ServerConfig>) -> FakeStore {
+        FakeStore::start_inner(opts, Some(tls))
+    }
+
+    fn start_inner(opts: StoreOptions, tls: Option<Arc<rustls::ServerConfig>>) -> FakeStore {
         let port = opts.port;
         let state = Arc::new(Mutex::new(StoreState {
             objects: HashMap::new(),
@@ -75,7 +84,10 @@ impl FakeStore {
         }));
         let handler_state = state.clone();
         let handler: Handler = Arc::new(move |req| handle(&handler_state, req));
-        let server = Server::start("FakeStore", port, handler);
+        let server = match tls {
+            Some(tls) => Server::start_tls("FakeStore", port, handler, tls),
+            None => Server::start("FakeStore", port, handler),
+        };
         FakeStore {
             url: server.url.clone(),
             state,

@@ -17,6 +17,9 @@
 //!
 //! Reads and writes are buffered (64 KiB) so that large uploads and downloads do not
 //! cost a syscall per byte or per line.
+//!
+//! [`Server::start_tls`] serves HTTPS instead (rustls, [`super::tls`]); plain HTTP
+//! stays the default.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -340,6 +343,7 @@ struct Shared {
     faults: Mutex<Vec<Fault>>,
     shutdown: AtomicBool,
     no_calls_expected: AtomicBool,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A running server: the listener thread plus its connection threads.
@@ -355,6 +359,26 @@ impl Server {
     /// Binds 127.0.0.1:`port` (0 = any free port) and serves `handler` until dropped.
     /// `name` is used in panic messages ("FakeDojo was never called").
     pub fn start(name: &'static str, port: u16, handler: Handler) -> Server {
+        Server::start_with(name, port, handler, None)
+    }
+
+    /// Like [`Server::start`], but every connection speaks TLS with `tls` (see
+    /// [`super::tls::server_config`]); `url` is then `https://127.0.0.1:PORT`.
+    pub fn start_tls(
+        name: &'static str,
+        port: u16,
+        handler: Handler,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> Server {
+        Server::start_with(name, port, handler, Some(tls))
+    }
+
+    fn start_with(
+        name: &'static str,
+        port: u16,
+        handler: Handler,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Server {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .unwrap_or_else(|e| panic!("{name}: cannot bind 127.0.0.1:{port}: {e}"));
         let addr = listener
@@ -366,14 +390,20 @@ impl Server {
             faults: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
             no_calls_expected: AtomicBool::new(false),
+            tls,
         });
         let accept_shared = shared.clone();
         thread::Builder::new()
             .name(format!("{name}-accept"))
             .spawn(move || accept_loop(listener, accept_shared, handler))
             .expect("spawn accept thread");
+        let scheme = if shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         Server {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             addr,
             name,
             shared,
@@ -454,7 +484,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, handler: Handler) {
 /// A read half that retries timeouts until the server shuts down, so a connection
 /// thread blocked on an idle keep-alive connection still notices its server's Drop.
 struct Patient {
-    stream: TcpStream,
+    stream: Box<dyn Read + Send>,
     shared: Arc<Shared>,
 }
 
@@ -492,8 +522,16 @@ struct Head {
 fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(POLL));
-    let Ok(read_half) = stream.try_clone() else {
-        return;
+    // `stream` stays the socket to shut down; reads and writes go through the halves.
+    let (read_half, mut out): (Box<dyn Read + Send>, Box<dyn Write + Send>) = match &shared.tls {
+        None => match (stream.try_clone(), stream.try_clone()) {
+            (Ok(r), Ok(w)) => (Box::new(r), Box::new(w)),
+            _ => return,
+        },
+        Some(config) => match super::tls::accept(config, &stream) {
+            Some(halves) => halves,
+            None => return,
+        },
     };
     let mut reader = BufReader::with_capacity(
         IO_BUFFER,
@@ -502,19 +540,18 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
             shared: shared.clone(),
         },
     );
-    let mut out = stream;
     loop {
         let head = match read_head(&mut reader) {
             Ok(Some(head)) => head,
             Ok(None) => return, // clean EOF between requests
             Err(HeadError::TooLarge) => {
                 let resp = Response::bytes(431, "text/plain", "request header too large");
-                let _ = write_response(&mut out, "GET", resp, true);
+                let _ = write_response(&mut *out, "GET", resp, true);
                 return;
             }
             Err(HeadError::Bad) => {
                 let resp = Response::bytes(400, "text/plain", "bad request");
-                let _ = write_response(&mut out, "GET", resp, true);
+                let _ = write_response(&mut *out, "GET", resp, true);
                 return;
             }
             Err(HeadError::Io) => return,
@@ -531,20 +568,22 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
             .filter(|f| f.action == FaultAction::RespondEarly)
         {
             log_request(&shared, &head, &[], 0);
-            let _ = write_response(&mut out, &head.method, fault_response(f), true);
-            let _ = out.shutdown(Shutdown::Write);
+            let _ = write_response(&mut *out, &head.method, fault_response(f), true);
+            let _ = stream.shutdown(Shutdown::Write);
             return;
         }
         let expects_continue = find_header(&head.headers, "expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-        if expects_continue && out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+        if expects_continue
+            && (out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() || out.flush().is_err())
+        {
             return;
         }
         let body = match read_body(&mut reader, &head.headers) {
             Ok(body) => body,
             Err(_) => {
                 let resp = Response::bytes(400, "text/plain", "bad request body");
-                let _ = write_response(&mut out, &head.method, resp, true);
+                let _ = write_response(&mut *out, &head.method, resp, true);
                 return;
             }
         };
@@ -564,13 +603,13 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
         };
         match reply {
             Reply::Send(resp) => {
-                if write_response(&mut out, &head.method, resp, close).is_err() || close {
-                    let _ = out.shutdown(Shutdown::Both);
+                if write_response(&mut *out, &head.method, resp, close).is_err() || close {
+                    let _ = stream.shutdown(Shutdown::Both);
                     return;
                 }
             }
             Reply::Close => {
-                let _ = out.shutdown(Shutdown::Both);
+                let _ = stream.shutdown(Shutdown::Both);
                 return;
             }
             Reply::Hang => {
@@ -641,6 +680,11 @@ enum HeadError {
 fn read_head(reader: &mut impl BufRead) -> Result<Option<Head>, HeadError> {
     let mut total = 0usize;
     let mut line = Vec::new();
+    // A TLS ClientHello on a plain port has no line end to wait for: answer 400 at
+    // once, as nginx does (the client then sees HTTP where it expected TLS).
+    if reader.fill_buf().map_err(|_| HeadError::Io)?.first() == Some(&0x16) {
+        return Err(HeadError::Bad);
+    }
     // Request line; tolerate empty lines before it (RFC 9112 2.2).
     let request_line = loop {
         line.clear();
@@ -771,7 +815,7 @@ fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
 }
 
 fn write_response(
-    out: &mut TcpStream,
+    out: &mut dyn Write,
     method: &str,
     resp: Response,
     close: bool,

@@ -3,6 +3,8 @@
 //! - [`fake_dojo`]: a stateful fake OWASP DefectDojo (3.2.0 and 2.58.4 flavours).
 //! - [`fake_store`]: a fake S3 object store for the presigned input/output URLs.
 //! - [`http`]: the HTTP/1.1 server plumbing both share (keep-alive, request log, faults).
+//! - [`tls`]: the test PKI (`fixtures/tls/`) and HTTPS for the fakes.
+//! - [`proxy`]: a CONNECT proxy that logs what went through it.
 //!
 //! Integration tests use them with `mod support;`; `examples/fakes.rs` includes this
 //! module by path and serves both until killed, for scripts and benchmarks.
@@ -14,6 +16,8 @@
 pub mod fake_dojo;
 pub mod fake_store;
 pub mod http;
+pub mod proxy;
+pub mod tls;
 
 // Convenience re-exports; any one test binary uses only some of them.
 #[allow(unused_imports)]

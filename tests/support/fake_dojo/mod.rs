@@ -137,7 +137,7 @@ impl Ctx {
 /// A running fake DefectDojo. Dropping it without any request panics (see
 /// [`FakeDojo::expect_no_calls`]).
 pub struct FakeDojo {
-    /// `http://127.0.0.1:PORT`, no trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), no trailing slash.
     pub url: String,
     pub flavour: Flavour,
     pub opts: Options,
@@ -151,6 +151,15 @@ impl FakeDojo {
     }
 
     pub fn start_with(opts: Options) -> FakeDojo {
+        FakeDojo::start_inner(opts, None)
+    }
+
+    /// Serves HTTPS with `tls` (see [`super::tls::server_config`]).
+    pub fn start_tls(opts: Options, tls: Arc<rustls::ServerConfig>) -> FakeDojo {
+        FakeDojo::start_inner(opts, Some(tls))
+    }
+
+    fn start_inner(opts: Options, tls: Option<Arc<rustls::ServerConfig>>) -> FakeDojo {
         let state = Arc::new(Mutex::new(State::new(opts.flavour, opts.dedup)));
         let ctx = Arc::new(Ctx {
             opts: opts.clone(),
@@ -163,7 +172,10 @@ impl FakeDojo {
             Flavour::V3 => "FakeDojo(3.2.0)",
             Flavour::V2 => "FakeDojo(2.58.4)",
         };
-        let server = Server::start(name, opts.port, handler);
+        let server = match tls {
+            Some(tls) => Server::start_tls(name, opts.port, handler, tls),
+            None => Server::start(name, opts.port, handler),
+        };
         let origin = opts
             .advertised_origin
             .clone()

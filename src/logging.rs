@@ -43,7 +43,8 @@ pub fn init() {
     let logger = env_logger::Builder::new()
         .filter_level(LevelFilter::Info)
         .parse_env("RUST_LOG")
-        .format_timestamp_secs()
+        // No timestamps: the container runtime and CI logs add their own.
+        .format_timestamp(None)
         .target(env_logger::Target::Stderr)
         .build();
     let max = logger.filter();

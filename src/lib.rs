@@ -2,7 +2,7 @@
 //! DefectDojo's verdicts back.
 //!
 //! The pipeline is blocking and single-threaded:
-//! configuration ([`config`], [`cli`]) → inputs ([`source`]) → DefectDojo
+//! configuration ([`config`], [`cli`]; the Scan from a file or [`k8s`]) → inputs ([`source`]) → DefectDojo
 //! context and import ([`dojo`], [`multipart`], [`body`]) → read back and
 //! convert ([`convert`]) → write the result ([`source`]). Findings are
 //! streamed one at a time ([`json_array`]); no module holds all findings.
@@ -18,6 +18,7 @@ pub mod error;
 pub mod help;
 pub mod http;
 pub mod json_array;
+pub mod k8s;
 pub mod logging;
 pub mod multipart;
 pub mod pipeline;

@@ -23,7 +23,7 @@ use crate::scan::Scan;
 use crate::scantype::Plan;
 use crate::source::{self, Location, Opened};
 use crate::summary::{BySeverity, Summary};
-use crate::{describe, http, time};
+use crate::{describe, http, k8s, time};
 
 /// The largest single finding accepted in findings.json: a bound on memory
 /// (one finding is held at a time), far above any real finding.
@@ -71,7 +71,11 @@ fn report(err: &Error) -> u8 {
 
 /// One run with the given arguments and variables.
 pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
-    let scan = read_scan_file(get)?;
+    let mut cluster = k8s::Cluster::from_env(get, &args)?;
+    let scan = match &mut cluster {
+        Some(cluster) => cluster.read_scan()?,
+        None => read_scan_file(get)?,
+    };
     let cfg = Config::build(get, scan, args)?;
     let raw = Location::parse(&cfg.args.raw_result);
     let findings = Location::parse(&cfg.args.findings);
@@ -154,6 +158,9 @@ pub fn run(args: Args, get: Getter) -> Result<Summary, Error> {
     if let Some(output) = &output {
         wait_for_deduplication(&dojo, &cfg, &answer, test_id)?;
         let counts = sync_back(&dojo, &cfg, &agent, &spool, test_id, output)?;
+        if let Some(cluster) = &cluster {
+            cluster.update_findings(&counts)?;
+        }
         summary.synced = Some(counts.total);
         summary.duplicates = counts.duplicates;
     }

@@ -10,5 +10,6 @@ mod harness;
 
 mod errors;
 mod import;
+mod k8s;
 mod secrets;
 mod sync;

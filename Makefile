@@ -23,6 +23,7 @@ demo: release
 test: deps
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
+	$(MAKE) --no-print-directory chroot-test
 
 lint:
 	$(CARGO) fmt --check

@@ -2,7 +2,7 @@
 //! DefectDojo's verdicts back.
 //!
 //! The pipeline is blocking and single-threaded:
-//! configuration ([`config`], [`cli`]; the Scan from a file or [`k8s`]) → inputs ([`source`]) → DefectDojo
+//! configuration ([`config`], [`cli`]) → inputs ([`source`]) → DefectDojo
 //! context and import ([`dojo`], [`multipart`], [`body`]) → read back and
 //! convert ([`convert`]) → write the result ([`source`]). Findings are
 //! streamed one at a time ([`json_array`]); no module holds all findings.

@@ -146,12 +146,13 @@ impl Hook {
     }
 
     pub fn run(&self) -> Output {
-        self.run_with(|_| {})
+        self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |_| {})
     }
 
-    /// Like [`Hook::run`], with the command adjusted first (working directory, user).
-    pub fn run_with(&self, adjust: impl FnOnce(&mut Command)) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dojo-hook"));
+    /// Like [`Hook::run`], with `program` (a copy of the binary) and the
+    /// command adjusted first (working directory, user).
+    pub fn run_with(&self, program: &Path, adjust: impl FnOnce(&mut Command)) -> Output {
+        let mut cmd = Command::new(program);
         cmd.env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)

@@ -409,10 +409,13 @@ fn runs_exactly_as_the_secure_code_box_operator_does() {
         // /tmp itself is writable on this machine; the pod's is not.
         .env("TMPDIR", no_tmp.display().to_string())
         .args(&[&raw_get, &findings_get, &raw_put, &findings_put]);
-    let out = hook.run_with(|cmd: &mut Command| {
+    // As root every directory is writable: run as the image's user instead,
+    // from a copy it can reach (the checkout may be in root's home).
+    let program = root.path().join("dojo-hook");
+    std::fs::copy(env!("CARGO_BIN_EXE_dojo-hook"), &program).unwrap();
+    let out = hook.run_with(&program, |cmd: &mut Command| {
         use std::os::unix::process::CommandExt;
         cmd.current_dir(&workdir);
-        // As root every directory is writable: run as the image's user instead.
         if is_root() {
             cmd.uid(65532).gid(65532);
         }

@@ -50,9 +50,19 @@ ENVIRONMENT:
                                         spec.scanType]; none at all: generic import, warned
     SCAN_FILE                           a JSON file: a Scan resource (kubectl get scan -o json)
                                         or a flat object of annotations (short keys such as
-                                        \"product-name\" allowed)
-    SCAN_NAME                           the scan's name [default: the scan file's metadata.name]
-    NAMESPACE                           the scan's namespace
+                                        \"product-name\" allowed). Not set in a cluster: the
+                                        Scan is read from the Kubernetes API, and its
+                                        status.findings is updated after a sync back
+    SCAN_NAME                           the scan's name [default: the scan file's metadata.name];
+                                        in a cluster without SCAN_FILE, required (the operator
+                                        sets it)
+    NAMESPACE                           the scan's namespace [default: the service account's
+                                        namespace file, else default]
+    KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT
+                                        set by Kubernetes in every pod: the API server, trusted
+                                        only with the service account's ca.crt, never proxied
+    KUBERNETES_SERVICE_ACCOUNT_DIR      where the service account's token, ca.crt and namespace
+                                        are [default: /var/run/secrets/kubernetes.io/serviceaccount]
     DEFECTDOJO_MINIMUM_SEVERITY         Info|Low|Medium|High|Critical, any case; findings
                                         below are dropped by DefectDojo [default: not sent]
     DEFECTDOJO_SCAN_DATE                YYYY-MM-DD; overrides every finding's own date
@@ -138,7 +148,8 @@ ANNOTATIONS (prefix defectdojo.securecodebox.io/):
 
 EXIT CODES:
     0   success (and --help, --version)
-    1   DefectDojo, object storage or network failure, including input the server rejected
+    1   DefectDojo, object storage, Kubernetes API or network failure, including input the
+        server rejected
     2   usage, configuration or input problem found locally (nothing was imported);
         a dry run that found a problem
     3   the build gate: the import succeeded and created new findings at or above

@@ -23,6 +23,7 @@ pub mod gate;
 pub mod help;
 pub mod http;
 pub mod json_array;
+pub mod k8s;
 pub mod logging;
 pub mod minify;
 pub mod multipart;

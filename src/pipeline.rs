@@ -26,7 +26,7 @@ use crate::scan::Scan;
 use crate::scantype::Plan;
 use crate::source::{self, Location, Opened};
 use crate::summary::{BySeverity, Delta, Gate, Summary};
-use crate::{convert, describe, dryrun, gate, net, step_summary, time};
+use crate::{convert, describe, dryrun, gate, k8s, net, step_summary, time};
 
 /// The largest single finding accepted in findings.json: a bound on memory
 /// (one finding is held at a time), far above any real finding.
@@ -86,7 +86,11 @@ pub struct Outcome {
 
 /// One run with the given arguments and variables.
 pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
-    let scan = read_scan_file(get)?;
+    let mut cluster = k8s::Cluster::from_env(get, &args)?;
+    let scan = match &mut cluster {
+        Some(cluster) => cluster.read_scan()?,
+        None => read_scan_file(get)?,
+    };
     let cfg = Config::build(get, scan, args)?;
     let raw = Location::parse(&cfg.args.raw_result);
     let findings = Location::parse(&cfg.args.findings);
@@ -240,6 +244,9 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
     }
     if let Some(output) = &output {
         let counts = sync_back(&dojo, &cfg, &agent, &spool, test_id, output)?;
+        if let Some(cluster) = &cluster {
+            cluster.update_findings(&counts)?;
+        }
         summary.synced = Some(counts.total);
         summary.duplicates = counts.duplicates;
     }

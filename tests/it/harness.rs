@@ -146,13 +146,19 @@ impl Hook {
     }
 
     pub fn run(&self) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_dojo-hook"))
-            .env_clear()
+        self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |_| {})
+    }
+
+    /// Like [`Hook::run`], with `program` (a copy of the binary) and the
+    /// command adjusted first (working directory, user).
+    pub fn run_with(&self, program: &Path, adjust: impl FnOnce(&mut Command)) -> Output {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run dojo-hook");
+            .stdin(Stdio::null());
+        adjust(&mut cmd);
+        let out = cmd.output().expect("run dojo-hook");
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -12,6 +12,7 @@ mod ci;
 mod errors;
 mod gate;
 mod import;
+mod k8s;
 mod network;
 mod secrets;
 mod sync;

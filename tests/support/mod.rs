@@ -2,6 +2,7 @@
 //!
 //! - [`fake_dojo`]: a stateful fake OWASP DefectDojo (3.2.0 and 2.58.4 flavours).
 //! - [`fake_store`]: a fake S3 object store for the presigned input/output URLs.
+//! - [`fake_k8s`]: the Kubernetes API's Scan endpoints over TLS (its own CA).
 //! - [`http`]: the HTTP/1.1 server plumbing both share (keep-alive, request log, faults).
 //! - [`tls`]: the test PKI (`fixtures/tls/`) and HTTPS for the fakes.
 //! - [`proxy`]: a CONNECT proxy that logs what went through it.
@@ -14,6 +15,7 @@
 #![allow(dead_code)]
 
 pub mod fake_dojo;
+pub mod fake_k8s;
 pub mod fake_store;
 pub mod http;
 pub mod proxy;

@@ -197,6 +197,7 @@ impl Config {
         let call = num("DEFECTDOJO_TIMEOUT_SECONDS", Some(60), 1).unwrap_or(60);
         let import_timeout =
             num("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", Some(1800), 1).unwrap_or(1800);
+        let deadline = num("DEFECTDOJO_DEADLINE_SECONDS", None, 1).map(Duration::from_secs);
         let memory_spool_mb = num("DEFECTDOJO_MEMORY_SPOOL_MB", Some(8), 0).unwrap_or(8);
         let max_upload_mb = num("DEFECTDOJO_MAX_UPLOAD_MB", Some(100), 1).unwrap_or(100);
 
@@ -332,6 +333,7 @@ impl Config {
             timeouts: Timeouts {
                 call: Duration::from_secs(call),
                 import: Duration::from_secs(import_timeout),
+                deadline,
             },
             target,
             import: Import {

@@ -29,6 +29,9 @@ pub struct Timeouts {
     /// Waiting for the answer to the import call (DefectDojo parses the
     /// report before it answers, which takes minutes for large reports).
     pub import: Duration,
+    /// The whole run (`DEFECTDOJO_DEADLINE_SECONDS`), if bounded
+    /// ([`crate::retry`]).
+    pub deadline: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -36,6 +39,7 @@ impl Default for Timeouts {
         Timeouts {
             call: Duration::from_secs(60),
             import: Duration::from_secs(1800),
+            deadline: None,
         }
     }
 }

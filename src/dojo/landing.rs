@@ -1,0 +1,146 @@
+//! The import POST is never sent again blindly.
+//!
+//! Each import creates a test, so a second POST after one that DefectDojo
+//! did process leaves a duplicate test behind. [`import`] therefore sends
+//! again only when the failure proves that nothing was processed (a refused
+//! connection, a 429 or 503 answer), and the body can be read again. When
+//! the answer was lost after the request went out (a timeout, a reset, a
+//! proxy's 502 or 504), it asks DefectDojo whether a test with the import's
+//! title appeared in the engagement since the run started, and continues
+//! with that test if exactly one did.
+
+use std::time::{Duration, Instant};
+
+use super::Dojo;
+use super::import::{self, ImportForm, Landed};
+use super::model::ImportAnswer;
+use crate::body::Prepared;
+use crate::error::Error;
+use crate::retry;
+
+/// Sends the import (see the module docs). `new_tests` lists the tests of
+/// the engagement with the import's title that were not there before.
+pub fn import(
+    dojo: &Dojo,
+    form: &ImportForm,
+    report: &mut Prepared<'_>,
+    timeout: Duration,
+    new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
+) -> Result<ImportAnswer, Error> {
+    let started = Instant::now();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let (err, landed) = match import::import(dojo, form, report, timeout) {
+            Ok(answer) => return Ok(answer),
+            Err(failed) => failed,
+        };
+        match landed {
+            Landed::No => return Err(err),
+            Landed::Unknown => return check_landed(form, err, new_tests),
+            Landed::NoRetry(after) => {
+                let wait = retry::backoff(&retry::POLICY, tries, after);
+                let in_time = wait < retry::POLICY.budget.saturating_sub(started.elapsed())
+                    && retry::time_left().is_none_or(|left| wait < left);
+                if tries >= retry::POLICY.attempts || !report.rereadable() || !in_time {
+                    return Err(err);
+                }
+                log::info!(
+                    "{err}; DefectDojo did not process the import: sending it again in {:.1} s \
+                     (attempt {} of {})",
+                    wait.as_secs_f64(),
+                    tries + 1,
+                    retry::POLICY.attempts
+                );
+                std::thread::sleep(wait);
+            }
+        }
+    }
+}
+
+/// After a lost answer: continue with the test the import created, or say
+/// that it may still appear.
+fn check_landed(
+    form: &ImportForm,
+    err: Error,
+    new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
+) -> Result<ImportAnswer, Error> {
+    if let Some(test) = form.reimport_test {
+        return Err(note(
+            err,
+            format!(
+                "the reimport into test {test} may or may not have been processed; it was not \
+                 sent again: check the test in DefectDojo, or run again (a reimport of the same \
+                 report changes nothing)"
+            ),
+        ));
+    }
+    let found = match new_tests() {
+        Ok(found) => found,
+        Err(check) => {
+            return Err(note(
+                err,
+                format!(
+                    "whether DefectDojo imported it could not be checked ({check}); it was not \
+                     sent again, to avoid a duplicate test"
+                ),
+            ));
+        }
+    };
+    match found.as_slice() {
+        [test] => {
+            log::warn!(
+                "{err}; but DefectDojo did import it: test {test} \"{}\" appeared in the \
+                 engagement, continuing with it (the import's statistics are unknown)",
+                form.test_title
+            );
+            Ok(ImportAnswer {
+                test: Some(*test),
+                test_id: Some(*test),
+                engagement_id: Some(form.engagement),
+                product_id: None,
+                product_type_id: None,
+                statistics: None,
+                deduplication_complete: None,
+            })
+        }
+        [] => Err(note(
+            err,
+            "DefectDojo shows no new test with this title, but it may still be working on it; \
+             the import was not sent again, to avoid a duplicate test: check the engagement, \
+             and run again if no test appears"
+                .to_string(),
+        )),
+        many => Err(note(
+            err,
+            format!(
+                "several new tests with this title appeared ({}), from parallel runs or this \
+                 one: the import was not sent again; check the engagement",
+                many.iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// Appends a sentence to an error's detail.
+fn note(err: Error, note: String) -> Error {
+    match err {
+        Error::Http {
+            what,
+            status,
+            detail,
+        } => Error::Http {
+            what,
+            status,
+            detail: format!("{detail}; {note}"),
+        },
+        Error::Transport { what, detail } => Error::Transport {
+            what,
+            detail: format!("{detail}; {note}"),
+        },
+        other => other,
+    }
+}

@@ -163,7 +163,14 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         let now = tests_titled(&dojo, &ctx, title)?;
         Ok(now.into_iter().filter(|id| !before.contains(id)).collect())
     };
-    let answer = match landing::import(&dojo, &form, &mut report, cfg.timeouts.import, &new_tests) {
+    let mut again = || prepare_report(&cfg, &agent, &spool, &raw, &findings).map(|(p, _)| p);
+    let answer = match landing::import(
+        &dojo,
+        &form,
+        (&mut report, &mut again),
+        cfg.timeouts.import,
+        &new_tests,
+    ) {
         Ok(answer) => answer,
         Err(err) => {
             let err = after_failed_import(&dojo, &ctx, &cfg, &before, err);
@@ -191,7 +198,14 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
             form.file_name = file_name;
             form.reimport_test = None;
             fallback = Some("generic");
-            landing::import(&dojo, &form, &mut report, cfg.timeouts.import, &new_tests)?
+            let mut again = || prepare_generic(&cfg, &agent, &spool, &findings).map(|(p, _)| p);
+            landing::import(
+                &dojo,
+                &form,
+                (&mut report, &mut again),
+                cfg.timeouts.import,
+                &new_tests,
+            )?
         }
     };
     let test_id = answer.test_id().ok_or_else(|| {

@@ -3,7 +3,7 @@
 //! Each import creates a test, so a second POST after one that DefectDojo
 //! did process leaves a duplicate test behind. [`import`] therefore sends
 //! again only when the failure proves that nothing was processed (a refused
-//! connection, a 429 or 503 answer), and the body can be read again. When
+//! connection, a 429 or 503 answer); a streamed body is produced again. When
 //! the answer was lost after the request went out (a timeout, a reset, a
 //! proxy's 502 or 504), it asks DefectDojo whether a test with the import's
 //! title appeared in the engagement since the run started, and continues
@@ -18,12 +18,16 @@ use crate::body::Prepared;
 use crate::error::Error;
 use crate::retry;
 
-/// Sends the import (see the module docs). `new_tests` lists the tests of
-/// the engagement with the import's title that were not there before.
-pub fn import(
+/// Produces the report's body again, for a body that can be read only once.
+pub type Again<'r, 'a> = &'r mut dyn FnMut() -> Result<Prepared<'a>, Error>;
+
+/// Sends the import (see the module docs): `report` is the body, and how to
+/// produce it again. `new_tests` lists the tests of the engagement with the
+/// import's title that were not there before.
+pub fn import<'a>(
     dojo: &Dojo,
     form: &ImportForm,
-    report: &mut Prepared<'_>,
+    (report, again): (&mut Prepared<'a>, Again<'_, 'a>),
     timeout: Duration,
     new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
 ) -> Result<ImportAnswer, Error> {
@@ -42,7 +46,7 @@ pub fn import(
                 let wait = retry::backoff(&retry::POLICY, tries, after);
                 let in_time = wait < retry::POLICY.budget.saturating_sub(started.elapsed())
                     && retry::time_left().is_none_or(|left| wait < left);
-                if tries >= retry::POLICY.attempts || !report.rereadable() || !in_time {
+                if tries >= retry::POLICY.attempts || !in_time {
                     return Err(err);
                 }
                 log::info!(
@@ -53,6 +57,10 @@ pub fn import(
                     retry::POLICY.attempts
                 );
                 std::thread::sleep(wait);
+                if !report.rereadable() {
+                    // A streamed body was used up: open the source again.
+                    *report = again()?;
+                }
             }
         }
     }

@@ -555,6 +555,27 @@ mod tests {
     ];
 
     #[test]
+    fn debug_output_redacts_the_key_and_presigned_urls() {
+        let map: HashMap<String, String> = BASE
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([("DEFECTDOJO_APIKEY".to_string(), "key-4711".to_string())])
+            .collect();
+        let signed = "https://minio/b/f.json?X-Amz-Credential=AKIA&X-Amz-Signature=cafe";
+        let args = Args {
+            raw_result: signed.into(),
+            findings: signed.into(),
+            raw_result_upload: Some(signed.into()),
+            findings_upload: Some(signed.into()),
+        };
+        let c = Config::build(&|k| map.get(k).cloned(), Scan::default(), args).unwrap();
+        let debug = format!("{c:?}");
+        for secret in ["key-4711", "X-Amz-Signature", "X-Amz-Credential", "cafe"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
+
+    #[test]
     fn defaults_follow_the_java_hook() {
         let c = build(&BASE, Scan::default()).unwrap();
         assert_eq!(c.dojo_url, "https://dojo.example");

@@ -1,7 +1,7 @@
 //! The import POST is never sent again blindly.
 //!
 //! Each import creates a test, so a second POST after one that DefectDojo
-//! did process leaves a duplicate test behind. [`import`] therefore sends
+//! did process leaves a duplicate test behind. [`import()`] therefore sends
 //! again only when the failure proves that nothing was processed (a refused
 //! connection, a 429 or 503 answer); a streamed body is produced again. When
 //! the answer was lost after the request went out (a timeout, a reset, a

@@ -201,11 +201,10 @@ fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
 fn transport_landed(err: &ureq::Error) -> Landed {
     use std::io::ErrorKind;
     match err {
-        ureq::Error::ConnectionFailed
-        | ureq::Error::HostNotFound
-        | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+        ureq::Error::ConnectionFailed | ureq::Error::Timeout(ureq::Timeout::Connect) => {
             Landed::NoRetry(None)
         }
+        ureq::Error::HostNotFound | ureq::Error::Timeout(ureq::Timeout::Resolve) => Landed::No,
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => Landed::NoRetry(None),
         ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<Error>()) => Landed::No,
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::BadUri(_) => Landed::No,

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::harness::{Hook, KEY, Output, TempDir, fixture};
 use crate::support::fake_dojo::{FakeDojo, Flavour};
 use crate::support::fake_store::FakeStore;
-use crate::support::http::{Fault, Handler, Reply, Response, Server};
+use crate::support::http::{Body, Fault, Generator, Handler, Reply, Response, Server};
 
 const WRONG_KEY: &str = "wrong-key-5521";
 const IMPORT: &str = "/api/v2/import-scan/";
@@ -59,6 +59,7 @@ fn line(out: &Output) -> String {
 fn fails(out: &Output, code: i32, needles: &[&str]) -> String {
     out.expect(code);
     let l = line(out);
+    eprintln!("{l}");
     for n in needles {
         assert!(l.contains(n), "{n:?} missing from: {l}");
     }
@@ -273,6 +274,52 @@ fn never_answers_until_the_deadline(trace: bool) {
         started.elapsed()
     );
     assert!(dojo.mutating_requests().is_empty());
+}
+
+fn import_hangs_until_the_deadline(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.fail(Fault::hang("POST", IMPORT));
+    let started = Instant::now();
+    let out = go(nmap(&dojo).env("DEFECTDOJO_DEADLINE_SECONDS", "3"), trace);
+    fails(
+        &out,
+        1,
+        &["DEFECTDOJO_DEADLINE_SECONDS=3", "not sent again"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(import_posts(&dojo), 1);
+}
+
+fn answer_body_cut_short(trace: bool) {
+    // A server that promises 1000 bytes and closes after 17.
+    let handler: Handler = std::sync::Arc::new(|_| {
+        let cut: Generator =
+            std::sync::Arc::new(|w: &mut dyn std::io::Write| w.write_all(br#"{"user":{"id":1,"#));
+        Reply::Send(
+            Response::new(200)
+                .header("Content-Type", "application/json")
+                .body(Body::Generated(1000, cut)),
+        )
+    });
+    let cutter = Server::start("CutDojo", 0, handler);
+    let out = go(
+        Hook::bare()
+            .env("DEFECTDOJO_URL", cutter.url.clone())
+            .env("DEFECTDOJO_APIKEY", KEY)
+            .env("SCAN_NAME", "scan-1")
+            .env("SCAN_TYPE", "nmap")
+            .args(&[fixture("samples/nmap/nmap-results.xml").as_str(), "f"]),
+        trace,
+    );
+    fails(&out, 1, &["user_profile"]);
+    assert!(
+        cutter.requests().iter().all(|r| r.method == "GET"),
+        "nothing created"
+    );
 }
 
 fn answer_cut_mid_json(trace: bool) {
@@ -707,6 +754,8 @@ suite![
     import_502_of_a_proxy,
     import_timeout,
     never_answers_until_the_deadline,
+    import_hangs_until_the_deadline,
+    answer_body_cut_short,
     answer_cut_mid_json,
     malformed_json_answer,
     html_instead_of_json,

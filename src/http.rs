@@ -193,6 +193,10 @@ pub fn error_detail(status: u16, content_type: &str, body: &[u8]) -> String {
                  (nginx client_max_body_size, or the ingress annotation \
                  nginx.ingress.kubernetes.io/proxy-body-size)"
             ),
+            502..=504 => format!(
+                "{what} from a proxy: DefectDojo behind it did not answer (down, restarting, \
+                 or slower than the proxy's timeout)"
+            ),
             _ => format!("{what} instead of a JSON answer (is DEFECTDOJO_URL the API's base URL?)"),
         };
     }
@@ -304,6 +308,14 @@ mod tests {
         let d = error_detail(413, "text/html", body);
         assert!(d.contains("413 Request Entity Too Large"), "{d}");
         assert!(d.contains("client_max_body_size"), "{d}");
+    }
+
+    #[test]
+    fn html_gateway_errors_blame_the_proxys_upstream() {
+        let body = b"<html><head><title>504 Gateway Time-out</title></head></html>";
+        let d = error_detail(504, "text/html", body);
+        assert!(d.contains("504 Gateway Time-out\" from a proxy"), "{d}");
+        assert!(!d.contains("base URL"), "{d}");
     }
 
     #[test]

@@ -83,6 +83,14 @@ fn check_landed(
             ),
         ));
     }
+    if retry::check("").is_err() {
+        return Err(note(
+            err,
+            "there was no time left to check whether DefectDojo imported it; it was not sent \
+             again, to avoid a duplicate test: check the engagement"
+                .to_string(),
+        ));
+    }
     let found = match new_tests() {
         Ok(found) => found,
         Err(check) => {

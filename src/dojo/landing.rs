@@ -32,6 +32,8 @@ pub fn import<'a>(
     new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
 ) -> Result<ImportAnswer, Error> {
     let started = Instant::now();
+    // A reimport creates no test: its trace is a new row of test_imports.
+    let imports_before = form.reimport_test.and_then(|test| import_count(dojo, test));
     let mut tries = 0;
     loop {
         tries += 1;
@@ -41,7 +43,12 @@ pub fn import<'a>(
         };
         match landed {
             Landed::No => return Err(err),
-            Landed::Unknown => return check_landed(form, err, new_tests),
+            Landed::Unknown => {
+                return match (form.reimport_test, imports_before) {
+                    (Some(test), before) => check_reimported(dojo, test, before, err),
+                    (None, _) => check_landed(form, err, new_tests),
+                };
+            }
             Landed::NoRetry(after) => {
                 let wait = retry::backoff(&retry::POLICY, tries, after);
                 let in_time = wait < retry::POLICY.budget.saturating_sub(started.elapsed())
@@ -73,16 +80,6 @@ fn check_landed(
     err: Error,
     new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
 ) -> Result<ImportAnswer, Error> {
-    if let Some(test) = form.reimport_test {
-        return Err(note(
-            err,
-            format!(
-                "the reimport into test {test} may or may not have been processed; it was not \
-                 sent again: check the test in DefectDojo, or run again (a reimport of the same \
-                 report changes nothing)"
-            ),
-        ));
-    }
     if retry::check("").is_err() {
         return Err(note(
             err,
@@ -136,6 +133,60 @@ fn check_landed(
                     .map(u64::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The number of imports and reimports DefectDojo recorded for `test`;
+/// `None` if it cannot tell (the check is then skipped).
+fn import_count(dojo: &Dojo, test: u64) -> Option<u64> {
+    let page: Result<super::model::Page<serde::de::IgnoredAny>, Error> = dojo.get(
+        &format!("/api/v2/test_imports/?test={test}&limit=1"),
+        "counting the test's imports",
+    );
+    match page {
+        Ok(page) => page.count,
+        Err(e) => {
+            log::debug!("cannot count the imports of test {test}: {e}");
+            None
+        }
+    }
+}
+
+/// After a lost reimport answer: continue if DefectDojo recorded one more
+/// import of the test than before.
+fn check_reimported(
+    dojo: &Dojo,
+    test: u64,
+    before: Option<u64>,
+    err: Error,
+) -> Result<ImportAnswer, Error> {
+    let now = match before {
+        Some(_) if retry::check("").is_ok() => import_count(dojo, test),
+        _ => None,
+    };
+    match (before, now) {
+        (Some(b), Some(n)) if n > b => {
+            log::warn!(
+                "{err}; but DefectDojo did reimport it: test {test} has a new import record, \
+                 continuing with it (the reimport's statistics are unknown)"
+            );
+            Ok(ImportAnswer {
+                test: Some(test),
+                test_id: Some(test),
+                engagement_id: None,
+                product_id: None,
+                product_type_id: None,
+                statistics: None,
+                deduplication_complete: None,
+            })
+        }
+        _ => Err(note(
+            err,
+            format!(
+                "DefectDojo shows no new import of test {test}, but it may still be working on \
+                 it; the reimport was not sent again: check the test, and run again if needed"
             ),
         )),
     }

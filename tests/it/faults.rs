@@ -236,6 +236,39 @@ fn import_answer_lost_not_landed(trace: bool) {
     assert!(dojo.state().tests.is_empty());
 }
 
+/// A DefectDojo with an earlier nmap test "scan-1", reimported into.
+fn reimport(trace: bool, fault: Fault) -> (FakeDojo, u64, Output) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let pt = dojo.seed_product_type("P");
+    let product = dojo.seed_product("scan-1", pt);
+    let engagement = dojo.seed_engagement("scan-1", product, None);
+    let test = dojo.seed_test(engagement, Some("scan-1"), "Nmap Scan");
+    dojo.fail(fault);
+    let out = go(nmap(&dojo).env("DEFECTDOJO_IMPORT_MODE", "reimport"), trace);
+    (dojo, test, out)
+}
+
+fn reimport_answer_lost_but_landed(trace: bool) {
+    let (dojo, test, out) = reimport(
+        trace,
+        Fault::handle_then_close("POST", "/api/v2/reimport-scan/"),
+    );
+    out.expect(0);
+    assert_eq!(
+        dojo.requests_to("/api/v2/reimport-scan/").len(),
+        1,
+        "never sent twice"
+    );
+    assert_eq!(out.summary()["test_id"], test);
+    assert!(out.stderr.contains("DefectDojo did reimport it"), "{out}");
+}
+
+fn reimport_answer_lost_not_landed(trace: bool) {
+    let (dojo, _, out) = reimport(trace, Fault::close("POST", "/api/v2/reimport-scan/"));
+    fails(&out, 1, &["no new import of test", "not sent again"]);
+    assert_eq!(dojo.requests_to("/api/v2/reimport-scan/").len(), 1);
+}
+
 fn import_502_of_a_proxy(trace: bool) {
     let dojo = FakeDojo::start(Flavour::V3);
     dojo.fail(
@@ -752,6 +785,8 @@ suite![
     import_answer_lost_but_landed,
     import_answer_lost_not_landed,
     import_502_of_a_proxy,
+    reimport_answer_lost_but_landed,
+    reimport_answer_lost_not_landed,
     import_timeout,
     never_answers_until_the_deadline,
     import_hangs_until_the_deadline,

@@ -459,43 +459,67 @@ fn pagination_count_disagrees(trace: bool) {
     assert!(store.puts().is_empty(), "no PUT");
 }
 
+/// Runs `hook` while "another job" creates the same object: our create to
+/// `path` is held back until `seed` has run. Returns the output and what
+/// `seed` returned.
+fn race<T: Send>(
+    dojo: &FakeDojo,
+    hook: Hook,
+    trace: bool,
+    path: &str,
+    seed: impl FnOnce() -> T + Send,
+) -> (Output, T) {
+    dojo.fail(Fault::delay("POST", path, Duration::from_millis(800)));
+    std::thread::scope(|s| {
+        let run = s.spawn(|| go(hook, trace));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while dojo.requests_to(path).iter().all(|r| r.method != "POST") {
+            assert!(Instant::now() < deadline, "no POST to {path}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let seeded = seed();
+        (run.join().unwrap(), seeded)
+    })
+}
+
 fn parallel_engagement_creation_settles_on_the_oldest(trace: bool) {
     let dojo = FakeDojo::start(Flavour::V3);
     let pt = dojo.seed_product_type("P");
     let product = dojo.seed_product("scan-1", pt);
-    // Our create waits; meanwhile "another job" creates the same engagement.
-    dojo.fail(Fault::delay(
-        "POST",
-        "/api/v2/engagements/",
-        Duration::from_millis(800),
-    ));
-    let hook = nmap(&dojo);
-    let seeded = std::thread::scope(|s| {
-        let run = s.spawn(|| go(hook, trace));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while dojo
-            .requests_to("/api/v2/engagements/")
-            .iter()
-            .all(|r| r.method != "POST")
-        {
-            assert!(Instant::now() < deadline, "no engagement POST");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let seeded = dojo.seed_engagement("scan-1", product, None);
-        let out = run.join().unwrap();
-        out.expect(0);
-        assert!(
-            out.stderr.contains("a parallel run created engagement"),
-            "{out}"
-        );
-        seeded
+    let (out, seeded) = race(&dojo, nmap(&dojo), trace, "/api/v2/engagements/", || {
+        dojo.seed_engagement("scan-1", product, None)
     });
+    out.expect(0);
+    assert!(
+        out.stderr.contains("a parallel run created engagement"),
+        "{out}"
+    );
     let st = dojo.state();
     let test = st.tests.last().expect("a test");
     assert_eq!(
         test.engagement, seeded,
         "imported into the oldest engagement"
     );
+}
+
+fn parallel_product_creation_uses_the_winner(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let (out, seeded) = race(&dojo, nmap(&dojo), trace, "/api/v2/products/", || {
+        dojo.seed_product("scan-1", 1)
+    });
+    out.expect(0);
+    assert_eq!(dojo.state().products.len(), 1, "no second product");
+    assert_eq!(out.summary()["product_id"], seeded);
+}
+
+fn parallel_product_type_creation_uses_the_winner(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let hook = nmap(&dojo).env("DEFECTDOJO_PRODUCT_TYPE_NAME", "Team A");
+    let (out, seeded) = race(&dojo, hook, trace, "/api/v2/product_types/", || {
+        dojo.seed_product_type("Team A")
+    });
+    out.expect(0);
+    assert_eq!(out.summary()["product_type_id"], seeded);
 }
 
 // ---- Object storage ----------------------------------------------------------------
@@ -799,6 +823,8 @@ suite![
     pagination_next_loops,
     pagination_count_disagrees,
     parallel_engagement_creation_settles_on_the_oldest,
+    parallel_product_creation_uses_the_winner,
+    parallel_product_type_creation_uses_the_winner,
     storage_403_expired,
     storage_404,
     storage_500,

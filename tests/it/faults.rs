@@ -206,6 +206,59 @@ fn dojo_502_exhausted(trace: bool) {
     assert!(dojo.mutating_requests().is_empty());
 }
 
+fn dojo_429_honours_retry_after(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.fail(
+        Fault::status(
+            "GET",
+            "/api/v2/engagements/",
+            429,
+            r#"{"detail":"Request was throttled."}"#,
+        )
+        .header("Retry-After", "1"),
+    );
+    let out = go(nmap(&dojo), trace);
+    out.expect(0);
+    assert!(out.stderr.contains("HTTP 429; retrying in 1.0 s"), "{out}");
+}
+
+fn retry_after_beyond_the_deadline_gives_up_at_once(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.fail(
+        Fault::status(
+            "GET",
+            PROFILE,
+            429,
+            r#"{"detail":"Request was throttled."}"#,
+        )
+        .header("Retry-After", "3600")
+        .always(),
+    );
+    let started = Instant::now();
+    let out = go(nmap(&dojo).env("DEFECTDOJO_DEADLINE_SECONDS", "20"), trace);
+    fails(&out, 1, &["HTTP 429", "throttled"]);
+    assert_eq!(
+        gets(&dojo, PROFILE),
+        1,
+        "a wait past the deadline is not started"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+fn description_patch_503_is_retried(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.fail(Fault::status("PATCH", "/api/v2/tests/", 503, "busy"));
+    let out = go(nmap(&dojo), trace);
+    out.expect(0);
+    let patches = dojo.requests_to("/api/v2/tests/");
+    assert_eq!(patches.iter().filter(|r| r.method == "PATCH").count(), 2);
+    assert!(dojo.state().tests[0].description.is_some());
+}
+
 fn import_503_is_sent_again(trace: bool) {
     let dojo = FakeDojo::start(Flavour::V3);
     dojo.fail(Fault::status("POST", IMPORT, 503, "overloaded").header("Retry-After", "1"));
@@ -805,6 +858,9 @@ suite![
     dojo_500_parser_error,
     dojo_503_retry_after_then_success,
     dojo_502_exhausted,
+    dojo_429_honours_retry_after,
+    retry_after_beyond_the_deadline_gives_up_at_once,
+    description_patch_503_is_retried,
     import_503_is_sent_again,
     import_answer_lost_but_landed,
     import_answer_lost_not_landed,

@@ -58,11 +58,17 @@ pub fn time_left() -> Option<Duration> {
         .map(|(at, _)| at.saturating_duration_since(Instant::now()))
 }
 
+/// True once the deadline has passed.
+pub fn expired() -> bool {
+    time_left().is_some_and(|left| left.is_zero())
+}
+
 /// An error if the deadline has passed: `what` must not start.
 pub fn check(what: &str) -> Result<(), Error> {
-    match time_left() {
-        Some(left) if left.is_zero() => Err(deadline_error(what)),
-        _ => Ok(()),
+    if expired() {
+        Err(deadline_error(what))
+    } else {
+        Ok(())
     }
 }
 
@@ -145,7 +151,7 @@ fn transient_reason(err: &ureq::Error) -> String {
 
 /// True when `err` is a timeout that the deadline's cap caused.
 pub fn deadline_hit(err: &ureq::Error) -> bool {
-    matches!(err, ureq::Error::Timeout(_)) && time_left().is_some_and(|l| l.is_zero())
+    matches!(err, ureq::Error::Timeout(_)) && expired()
 }
 
 /// The wait before retry number `retry` (1 for the first): `base·2^(retry-1)`
@@ -248,6 +254,21 @@ mod tests {
             POLICY.max_wait
         );
         assert!(backoff(&POLICY, 40, None) <= POLICY.max_wait);
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        use std::io;
+        assert!(transient(&ureq::Error::ConnectionFailed));
+        assert!(transient(&ureq::Error::Timeout(
+            ureq::Timeout::RecvResponse
+        )));
+        let reset = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+        assert!(transient(&ureq::Error::Io(reset)));
+        assert!(!transient(&ureq::Error::HostNotFound));
+        // A failure of our own body (e.g. a second pass that differed).
+        let ours = io::Error::new(io::ErrorKind::BrokenPipe, Error::input("body", "changed"));
+        assert!(!transient(&ureq::Error::Io(ours)));
     }
 
     #[test]

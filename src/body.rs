@@ -155,6 +155,12 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// True when [`Prepared::reader`] can be called again (every body but a
+    /// streamed one), so a failed request may be sent again.
+    pub fn rereadable(&self) -> bool {
+        !matches!(self.kind, Kind::Streamed(_))
+    }
+
     /// A reader over the body, to be sent with `Content-Length: len()`.
     ///
     /// It yields exactly `len()` bytes or fails with an [`Error`] carried

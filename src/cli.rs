@@ -21,8 +21,9 @@ pub enum Command {
     Run(Args),
 }
 
-/// The positional arguments of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The positional arguments of a run. Its `Debug` shows URLs redacted
+/// (presigned URLs carry their signature in the query string).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Args {
     /// The raw scanner report: URL or local path.
     pub raw_result: String,
@@ -32,6 +33,18 @@ pub struct Args {
     pub raw_result_upload: Option<String>,
     /// Where to write DefectDojo's verdicts: URL (PUT), path, or `-`.
     pub findings_upload: Option<String>,
+}
+
+impl std::fmt::Debug for Args {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &Option<String>| s.as_deref().map(crate::redact::url);
+        f.debug_struct("Args")
+            .field("raw_result", &crate::redact::url(&self.raw_result))
+            .field("findings", &crate::redact::url(&self.findings))
+            .field("raw_result_upload", &shown(&self.raw_result_upload))
+            .field("findings_upload", &shown(&self.findings_upload))
+            .finish()
+    }
 }
 
 /// The usage line printed with usage errors and in `--help`.

@@ -197,6 +197,7 @@ impl Config {
         let call = num("DEFECTDOJO_TIMEOUT_SECONDS", Some(60), 1).unwrap_or(60);
         let import_timeout =
             num("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", Some(1800), 1).unwrap_or(1800);
+        let deadline = num("DEFECTDOJO_DEADLINE_SECONDS", None, 1).map(Duration::from_secs);
         let memory_spool_mb = num("DEFECTDOJO_MEMORY_SPOOL_MB", Some(8), 0).unwrap_or(8);
         let max_upload_mb = num("DEFECTDOJO_MAX_UPLOAD_MB", Some(100), 1).unwrap_or(100);
 
@@ -332,6 +333,7 @@ impl Config {
             timeouts: Timeouts {
                 call: Duration::from_secs(call),
                 import: Duration::from_secs(import_timeout),
+                deadline,
             },
             target,
             import: Import {
@@ -551,6 +553,27 @@ mod tests {
         ("DEFECTDOJO_APIKEY", "k"),
         ("SCAN_NAME", "nmap-1"),
     ];
+
+    #[test]
+    fn debug_output_redacts_the_key_and_presigned_urls() {
+        let map: HashMap<String, String> = BASE
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([("DEFECTDOJO_APIKEY".to_string(), "key-4711".to_string())])
+            .collect();
+        let signed = "https://minio/b/f.json?X-Amz-Credential=AKIA&X-Amz-Signature=cafe";
+        let args = Args {
+            raw_result: signed.into(),
+            findings: signed.into(),
+            raw_result_upload: Some(signed.into()),
+            findings_upload: Some(signed.into()),
+        };
+        let c = Config::build(&|k| map.get(k).cloned(), Scan::default(), args).unwrap();
+        let debug = format!("{c:?}");
+        for secret in ["key-4711", "X-Amz-Signature", "X-Amz-Credential", "cafe"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
 
     #[test]
     fn defaults_follow_the_java_hook() {

@@ -110,6 +110,9 @@ ENVIRONMENT:
                                         minified when that is enough, else exit 2
     DEFECTDOJO_TIMEOUT_SECONDS          connect and read timeout of ordinary calls [default: 60]
     DEFECTDOJO_IMPORT_TIMEOUT_SECONDS   wait for the import's answer [default: 1800]
+    DEFECTDOJO_DEADLINE_SECONDS         deadline of the whole run: no request or retry starts
+                                        after it, each request's timeout is capped by the time
+                                        left; reached: exit 1 [default: none]
     DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS  safety limit on pages read per list [default: unlimited]
     DEFECTDOJO_REFETCH_WAIT_SECONDS     (deprecated) extra wait before reading back [default: 0]
     DEFECTDOJO_MEMORY_SPOOL_MB          without a writable TMPDIR, results up to this size are
@@ -154,6 +157,12 @@ EXIT CODES:
         a dry run that found a problem
     3   the build gate: the import succeeded and created new findings at or above
         DEFECTDOJO_FAIL_ON
+
+LIMITS:
+    findings.json: at most 16 MiB per finding and 128 levels of nesting; beyond: exit 2.
+    Reads, the storage PUT and the description PATCH are retried (4 attempts, backoff with
+    jitter, Retry-After honoured up to 30 s, within 60 s) on connection errors, timeouts, 429,
+    502, 503, 504; the import is sent again only when it certainly did not land.
 
 OUTPUT:
     logs on stderr; one JSON summary line on stdout (on stderr when FINDINGS_UPLOAD is -)

@@ -29,6 +29,9 @@ pub struct Timeouts {
     /// Waiting for the answer to the import call (DefectDojo parses the
     /// report before it answers, which takes minutes for large reports).
     pub import: Duration,
+    /// The whole run (`DEFECTDOJO_DEADLINE_SECONDS`), if bounded
+    /// ([`crate::retry`]).
+    pub deadline: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -36,6 +39,7 @@ impl Default for Timeouts {
         Timeouts {
             call: Duration::from_secs(60),
             import: Duration::from_secs(1800),
+            deadline: None,
         }
     }
 }
@@ -189,6 +193,10 @@ pub fn error_detail(status: u16, content_type: &str, body: &[u8]) -> String {
                  (nginx client_max_body_size, or the ingress annotation \
                  nginx.ingress.kubernetes.io/proxy-body-size)"
             ),
+            502..=504 => format!(
+                "{what} from a proxy: DefectDojo behind it did not answer (down, restarting, \
+                 or slower than the proxy's timeout)"
+            ),
             _ => format!("{what} instead of a JSON answer (is DEFECTDOJO_URL the API's base URL?)"),
         };
     }
@@ -300,6 +308,14 @@ mod tests {
         let d = error_detail(413, "text/html", body);
         assert!(d.contains("413 Request Entity Too Large"), "{d}");
         assert!(d.contains("client_max_body_size"), "{d}");
+    }
+
+    #[test]
+    fn html_gateway_errors_blame_the_proxys_upstream() {
+        let body = b"<html><head><title>504 Gateway Time-out</title></head></html>";
+        let d = error_detail(504, "text/html", body);
+        assert!(d.contains("504 Gateway Time-out\" from a proxy"), "{d}");
+        assert!(!d.contains("base URL"), "{d}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod net;
 pub mod pipeline;
 pub mod proxy;
 pub mod redact;
+pub mod retry;
 pub mod scan;
 pub mod scantype;
 pub mod scb;

@@ -15,7 +15,8 @@ use crate::config::{Config, Getter};
 use crate::convert::generic::GenericReader;
 use crate::convert::sync;
 use crate::dojo::context::{self, Context};
-use crate::dojo::import::{self, ImportForm};
+use crate::dojo::import::ImportForm;
+use crate::dojo::landing;
 use crate::dojo::model::{ImportAnswer, Page, Test};
 use crate::dojo::{Dojo, Method};
 use crate::error::EXIT_GATE;
@@ -105,6 +106,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         );
     }
 
+    crate::retry::start_deadline(cfg.timeouts.deadline);
     let agent = net::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     let started = Instant::now();
@@ -160,7 +162,19 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
     };
     let mut form = form;
     let mut fallback = None;
-    let answer = match import::import(&dojo, &form, &mut report, cfg.timeouts.import) {
+    let title = cfg.target.test_title.as_str();
+    let new_tests = || -> Result<Vec<u64>, Error> {
+        let now = tests_titled(&dojo, &ctx, title)?;
+        Ok(now.into_iter().filter(|id| !before.contains(id)).collect())
+    };
+    let mut again = || prepare_report(&cfg, &agent, &spool, &raw, &findings).map(|(p, _)| p);
+    let answer = match landing::import(
+        &dojo,
+        &form,
+        (&mut report, &mut again),
+        cfg.timeouts.import,
+        &new_tests,
+    ) {
         Ok(answer) => answer,
         Err(err) => {
             let err = after_failed_import(&dojo, &ctx, &cfg, &before, err);
@@ -188,7 +202,14 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
             form.file_name = file_name;
             form.reimport_test = None;
             fallback = Some("generic");
-            import::import(&dojo, &form, &mut report, cfg.timeouts.import)?
+            let mut again = || prepare_generic(&cfg, &agent, &spool, &findings).map(|(p, _)| p);
+            landing::import(
+                &dojo,
+                &form,
+                (&mut report, &mut again),
+                cfg.timeouts.import,
+                &new_tests,
+            )?
         }
     };
     let test_id = answer.test_id().ok_or_else(|| {

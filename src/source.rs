@@ -21,6 +21,7 @@ use crate::body::{self, Prepared};
 use crate::error::Error;
 use crate::http;
 use crate::redact;
+use crate::retry;
 
 /// Where an input is read from or an output written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,11 +189,10 @@ fn open_file(path: &Path, what: &str) -> Result<Opened<'static>, Error> {
 
 fn open_url(agent: &Agent, url: &str, what: &str) -> Result<Opened<'static>, Error> {
     let request = format!("{what}: GET {}", redact::url(url));
-    debug!("GET {}", redact::url(url));
-    let mut resp = agent
-        .get(url)
-        .call()
-        .map_err(|e| http::transport_error(&request, e))?;
+    let mut resp = retry::run(&request, &retry::POLICY, || {
+        debug!("GET {}", redact::url(url));
+        retry::cap(agent.get(url)).call()
+    })?;
     if !resp.status().is_success() {
         return Err(storage_error(&request, url, &mut resp));
     }
@@ -235,13 +235,23 @@ pub fn put(agent: &Agent, url: &str, body: &mut Prepared<'_>, what: &str) -> Res
     let request = format!("{what}: PUT {shown}");
     debug!("PUT {shown} ({} bytes, {})", body.len(), body.mode());
     let len = body.len();
-    let mut reader = body.reader()?;
-    let sent = agent
-        .put(url)
-        .header("Content-Length", len.to_string())
-        .header("Expect", "100-continue")
-        .send(ureq::SendBody::from_reader(&mut reader));
-    let mut resp = sent.map_err(|e| send_error(&request, e))?;
+    // Each attempt reads the body again; a streamed body can be read once
+    // only, so it gets one attempt.
+    let policy = if body.rereadable() {
+        retry::POLICY
+    } else {
+        retry::Policy {
+            attempts: 1,
+            ..retry::POLICY
+        }
+    };
+    let mut resp = retry::run(&request, &policy, || {
+        let mut reader = body.reader().map_err(|e| ureq::Error::Io(e.into_io()))?;
+        retry::cap(agent.put(url))
+            .header("Content-Length", len.to_string())
+            .header("Expect", "100-continue")
+            .send(ureq::SendBody::from_reader(&mut reader))
+    })?;
     if !resp.status().is_success() {
         return Err(storage_error(&request, url, &mut resp));
     }

@@ -255,6 +255,19 @@ fn engagement(
         t.engagement_name,
         created.id
     );
+    // Engagement names are not unique: a parallel job may have created one
+    // between our lookup and our create. All such jobs settle on the oldest.
+    let again = find()?;
+    let oldest = again.iter().map(|e| e.id).min().unwrap_or(created.id);
+    if oldest < created.id {
+        log::warn!(
+            "a parallel run created engagement \"{}\" too (id {oldest}); using that one, \
+             ours (id {}) stays empty",
+            t.engagement_name,
+            created.id
+        );
+        return Ok((oldest, false));
+    }
     if !cfg.low_privileged {
         // Metadata only: a failure here must not fail the import.
         if let Err(err) = link_engine(dojo, &created) {

@@ -96,13 +96,27 @@ pub fn content_type_for(file_name: &str) -> &'static str {
     }
 }
 
-/// Sends the import. `timeout` bounds the wait for DefectDojo's answer.
+/// Whether a failed import may have been processed by DefectDojo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landed {
+    /// It certainly was not: it may be sent again after `Retry-After` (if
+    /// given).
+    NoRetry(Option<Duration>),
+    /// It certainly was not, and sending it again would fail the same way.
+    No,
+    /// The request went out and its answer was lost (a timeout, a reset, a
+    /// 502 or 504 of a proxy): DefectDojo may have imported it.
+    Unknown,
+}
+
+/// Sends the import once. `timeout` bounds the wait for DefectDojo's
+/// answer. [`crate::dojo::landing::import`] decides what a failure means.
 pub fn import(
     dojo: &Dojo,
     form: &ImportForm,
     report: &mut Prepared<'_>,
     timeout: Duration,
-) -> Result<ImportAnswer, Error> {
+) -> Result<ImportAnswer, (Error, Landed)> {
     let url = format!("{}/api/v2/{}/", dojo.base(), form.endpoint());
     let what = format!(
         "{} {} as \"{}\" (POST /api/v2/{}/)",
@@ -129,9 +143,8 @@ pub fn import(
         form.scan_type
     );
     dojo.count(Method::Post);
-    let request = dojo
-        .agent()
-        .post(&url)
+    crate::retry::check(&what).map_err(|e| (e, Landed::No))?;
+    let request = crate::retry::cap(dojo.agent().post(&url))
         .config()
         // DefectDojo parses the whole report before it answers: the wait
         // for the answer (and each read of it) gets the import timeout.
@@ -145,15 +158,58 @@ pub fn import(
     if len > EXPECT_CONTINUE_ABOVE {
         request = request.header("Expect", "100-continue");
     }
-    let mut body = multipart.reader(report.reader()?);
+    let mut body = multipart.reader(report.reader().map_err(|e| (e, Landed::No))?);
     let sent = request.send(ureq::SendBody::from_reader(&mut body));
-    let mut resp = sent.map_err(|e| crate::source::send_error(&what, e))?;
+    let mut resp = sent.map_err(|e| {
+        let landed = transport_landed(&e);
+        if crate::retry::deadline_hit(&e) {
+            (crate::retry::deadline_error(&what), landed)
+        } else {
+            (crate::source::send_error(&what, e), landed)
+        }
+    })?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
-        return Err(explain_too_large(http::status_error(&what, &mut resp)));
+        let landed = match status {
+            // Overloaded or rate-limited: refused before the import ran.
+            429 | 503 => Landed::NoRetry(retry_after(&resp)),
+            // A proxy gave up waiting; DefectDojo may have finished.
+            502 | 504 => Landed::Unknown,
+            _ => Landed::No,
+        };
+        return Err((
+            explain_too_large(http::status_error(&what, &mut resp)),
+            landed,
+        ));
     }
     let bytes = http::read_prefix(&mut resp, super::BODY_LIMIT);
-    super::parse(&bytes, &what)
+    super::parse(&bytes, &what).map_err(|e| (e, Landed::No))
+}
+
+fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+    resp.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// What a failure without an answer says about the import: a refused or
+/// failed connection never reached DefectDojo, a failure of our own body
+/// never completed it; anything else (a timeout waiting for the answer, a
+/// reset) may have come after DefectDojo got it all.
+fn transport_landed(err: &ureq::Error) -> Landed {
+    use std::io::ErrorKind;
+    match err {
+        ureq::Error::ConnectionFailed | ureq::Error::Timeout(ureq::Timeout::Connect) => {
+            Landed::NoRetry(None)
+        }
+        ureq::Error::HostNotFound | ureq::Error::Timeout(ureq::Timeout::Resolve) => Landed::No,
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => Landed::NoRetry(None),
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<Error>()) => Landed::No,
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::BadUri(_) => Landed::No,
+        _ => Landed::Unknown,
+    }
 }
 
 /// DefectDojo's own size check (a 400) names its setting.

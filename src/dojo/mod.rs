@@ -9,6 +9,7 @@
 
 pub mod context;
 pub mod import;
+pub mod landing;
 pub mod model;
 
 use std::cell::Cell;
@@ -20,6 +21,7 @@ use ureq::Agent;
 use crate::error::Error;
 use crate::http;
 use crate::redact::Secret;
+use crate::retry;
 
 /// Largest JSON answer we read from DefectDojo (a page of 500 findings with
 /// prefetched originals is a few MB).
@@ -120,15 +122,37 @@ impl<'a> Dojo<'a> {
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         };
-        log::debug!("{verb} {}", crate::redact::url(&url));
-        self.count(method);
-        let result = match (method, body) {
-            (Method::Get, _) => self.authorize(self.agent.get(&url)).call(),
-            (Method::Delete, _) => self.authorize(self.agent.delete(&url)).call(),
-            (Method::Post, b) => self.authorize(self.agent.post(&url)).send_json_value(b),
-            (Method::Patch, b) => self.authorize(self.agent.patch(&url)).send_json_value(b),
+        let shown = format!("{what} ({verb} {})", crate::redact::url(&url));
+        let attempt = || {
+            log::debug!("{verb} {}", crate::redact::url(&url));
+            self.count(method);
+            match (method, body) {
+                (Method::Get, _) => retry::cap(self.authorize(self.agent.get(&url))).call(),
+                (Method::Delete, _) => retry::cap(self.authorize(self.agent.delete(&url))).call(),
+                (Method::Post, b) => {
+                    retry::cap(self.authorize(self.agent.post(&url))).send_json_value(b)
+                }
+                (Method::Patch, b) => {
+                    retry::cap(self.authorize(self.agent.patch(&url))).send_json_value(b)
+                }
+            }
         };
-        let mut resp = result.map_err(|e| http::transport_error(what, e))?;
+        // Reads and the PATCH of a description may be sent again; a POST
+        // creating an object, or a DELETE, is sent once.
+        let policy = match method {
+            Method::Get | Method::Patch => retry::POLICY,
+            Method::Post | Method::Delete => retry::Policy {
+                attempts: 1,
+                ..retry::POLICY
+            },
+        };
+        let mut resp = retry::run(&shown, &policy, attempt).map_err(|e| match e {
+            Error::Transport { detail, .. } => Error::Transport {
+                what: what.to_string(),
+                detail,
+            },
+            other => other,
+        })?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(self.explain(what, http::status_error(what, &mut resp)));

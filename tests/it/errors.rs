@@ -180,7 +180,7 @@ fn a_parser_crash_removes_the_empty_test_it_left() {
 #[test]
 fn timeouts_and_refused_connections_are_one_line() {
     let dojo = FakeDojo::start(Flavour::V3);
-    dojo.fail(Fault::hang("GET", "/api/v2/user_profile/"));
+    dojo.fail(Fault::hang("GET", "/api/v2/user_profile/").always());
     let raw = fixture("samples/nmap/nmap-results.xml");
     let out = Hook::new(&dojo)
         .env("SCAN_TYPE", "nmap")

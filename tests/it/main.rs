@@ -10,6 +10,7 @@ mod harness;
 
 mod ci;
 mod errors;
+mod faults;
 mod gate;
 mod import;
 mod k8s;

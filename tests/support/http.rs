@@ -236,6 +236,9 @@ pub enum FaultAction {
     Hang,
     /// Read the request and close the connection without any response.
     Close,
+    /// Read the request, let the normal handler process it, then close the
+    /// connection without its response (it landed, but the answer was lost).
+    HandleThenClose,
 }
 
 /// A failure injected for requests whose method and path match.
@@ -251,6 +254,8 @@ pub struct Fault {
     pub status: u16,
     pub body: String,
     pub content_type: String,
+    /// Extra headers of the fault's answer (`Retry-After`, `Location`).
+    pub headers: Vec<(String, String)>,
     pub times: usize,
     pub action: FaultAction,
 }
@@ -263,6 +268,7 @@ impl Default for Fault {
             status: 500,
             body: String::new(),
             content_type: "application/json".to_string(),
+            headers: Vec::new(),
             times: 1,
             action: FaultAction::Respond,
         }
@@ -316,6 +322,14 @@ impl Fault {
         }
     }
 
+    /// Process the request normally, then close without answering.
+    pub fn handle_then_close(method: &str, path_prefix: &str) -> Fault {
+        Fault {
+            action: FaultAction::HandleThenClose,
+            ..Fault::status(method, path_prefix, 0, "")
+        }
+    }
+
     pub fn times(mut self, times: usize) -> Fault {
         self.times = times;
         self
@@ -323,6 +337,12 @@ impl Fault {
 
     pub fn always(self) -> Fault {
         self.times(Fault::ALWAYS)
+    }
+
+    /// Adds a header to the fault's answer.
+    pub fn header(mut self, name: &str, value: &str) -> Fault {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
     }
 
     pub fn content_type(mut self, content_type: &str) -> Fault {
@@ -594,6 +614,10 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
                 FaultAction::Respond | FaultAction::RespondEarly => Reply::Send(fault_response(&f)),
                 FaultAction::Hang => Reply::Hang,
                 FaultAction::Close => Reply::Close,
+                FaultAction::HandleThenClose => {
+                    drop(handler(to_request(head.method.clone(), &head, body)));
+                    Reply::Close
+                }
                 FaultAction::Delay(d) => {
                     sleep_unless_shutdown(&shared, d);
                     handler(to_request(head.method.clone(), &head, body))
@@ -655,7 +679,10 @@ fn take_fault(shared: &Shared, method: &str, path: &str) -> Option<Fault> {
 }
 
 fn fault_response(f: &Fault) -> Response {
-    Response::bytes(f.status, &f.content_type, f.body.clone())
+    f.headers.iter().fold(
+        Response::bytes(f.status, &f.content_type, f.body.clone()),
+        |r, (k, v)| r.header(k, v.clone()),
+    )
 }
 
 fn log_request(shared: &Shared, head: &Head, body: &[u8], body_len: usize) {

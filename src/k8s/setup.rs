@@ -132,6 +132,7 @@ fn problems_before_scan(get: Getter, args: &Args) -> Vec<String> {
         "DEFECTDOJO_IMPORT_TIMEOUT_SECONDS",
         "DEFECTDOJO_MEMORY_SPOOL_MB",
         "DEFECTDOJO_MAX_UPLOAD_MB",
+        "DEFECTDOJO_DEADLINE_SECONDS",
         "DEFECTDOJO_DRY_RUN",
         "DEFECTDOJO_GENERIC_FALLBACK",
         "DEFECTDOJO_FAIL_ON",

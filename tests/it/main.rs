@@ -13,5 +13,6 @@ mod errors;
 mod gate;
 mod import;
 mod network;
+mod s3;
 mod secrets;
 mod sync;

@@ -17,6 +17,7 @@ pub mod fake_dojo;
 pub mod fake_store;
 pub mod http;
 pub mod proxy;
+pub mod sigv4;
 pub mod tls;
 
 // Convenience re-exports; any one test binary uses only some of them.

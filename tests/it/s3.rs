@@ -145,19 +145,27 @@ impl Relay {
                     continue;
                 };
                 let log = Arc::clone(&log);
+                // This connection's slot, filled before the bytes go on: what
+                // s3s-fs received is logged by the time it answers.
+                let slot = {
+                    let mut sent = log.lock().unwrap();
+                    sent.push(Vec::new());
+                    sent.len() - 1
+                };
                 let (mut c_read, mut s_write) =
                     (client.try_clone().unwrap(), server.try_clone().unwrap());
                 thread::spawn(move || {
-                    let mut seen = Vec::new();
                     let mut buf = [0u8; 16 * 1024];
                     while let Ok(n) = c_read.read(&mut buf) {
-                        if n == 0 || s_write.write_all(&buf[..n]).is_err() {
+                        if n == 0 {
                             break;
                         }
-                        seen.extend_from_slice(&buf[..n]);
+                        log.lock().unwrap()[slot].extend_from_slice(&buf[..n]);
+                        if s_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
                     }
                     let _ = s_write.shutdown(Shutdown::Write);
-                    log.lock().unwrap().push(seen);
                 });
                 let (mut s_read, mut c_write) = (server, client);
                 thread::spawn(move || {
@@ -190,19 +198,16 @@ impl Relay {
                     .lines()
                     .find_map(|l| l.strip_prefix("content-length:"))
                     .map_or(0, |v| v.trim().parse::<usize>().expect("content-length"));
-                let body = rest[end + 4..end + 4 + len].to_vec();
-                rest = &rest[end + 4 + len..];
+                // A body cut short (the server refused it early) ends the stream.
+                let stop = (end + 4 + len).min(rest.len());
+                let body = rest[end + 4..stop].to_vec();
+                rest = &rest[stop..];
                 if head.starts_with(&format!("{method} ")) {
                     out.push((head, body));
                 }
             }
         }
         out
-    }
-
-    /// Waits for the relay threads to log connections that are closed.
-    fn settle(&self) {
-        thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -297,7 +302,6 @@ fn presigned_get_and_put_against_a_sigv4_server() {
         }
 
         let stored = s3.object("scan-1/findings.json");
-        relay.settle();
         let puts = relay.requests("PUT");
         assert_eq!(puts.len(), puts_before + 1, "{scan_type}: one PUT");
         puts_before = puts.len();

@@ -6,8 +6,8 @@ BIN := target/release/dojo-hook
 .PHONY: all build release demo test lint deps fmt
 
 # s3s-fs: a real S3-compatible server (SigV4 checked) for the object-storage
-# tests (tests/it/s3.rs). Installed from crates.io on first use; 0.14.1 is the
-# last release that builds with our toolchain.
+# tests (tests/it/s3.rs), `cargo install`ed on first use; the version is
+# pinned (and --locked) so that every machine builds the same server.
 S3S_FS_VERSION := 0.14.1
 TOOLS := $(CURDIR)/target/tools
 S3S_FS ?= $(TOOLS)/bin/s3s-fs

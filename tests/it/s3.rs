@@ -1,5 +1,5 @@
 //! Presigned URLs against a real S3-compatible server that checks SigV4:
-//! `s3s-fs` (crates.io), started on loopback for each test.
+//! `s3s-fs` (a Rust crate), started on loopback for each test.
 //!
 //! The fake object store (`support::fake_store`) checks what S3 rejects but
 //! signs nothing; here the URLs are signed by `support::sigv4` and verified

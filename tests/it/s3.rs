@@ -506,3 +506,35 @@ fn rejected_urls_fail_clearly_and_leave_findings_untouched() {
         );
     }
 }
+
+#[test]
+fn several_pages_of_findings_are_stored_whole() {
+    const SEVERITIES: [&str; 3] = ["LOW", "MEDIUM", "HIGH"];
+    let Some(s3) = S3s::start() else { return };
+    let items: Vec<Value> = (0..600)
+        .map(|i| {
+            serde_json::json!({"id": format!("id-{i}"), "name": format!("Finding {i} ✓"),
+                "category": "Test", "severity": SEVERITIES[i % 3],
+                "location": format!("https://host-{i}.example.com/path"),
+                "parsed_at": "2024-01-01T00:00:00Z", "attributes": {"n": i}})
+        })
+        .collect();
+    s3.put("scan-1/findings.json", &serde_json::to_vec(&items).unwrap());
+    let relay = Relay::start(s3.addr);
+    let dojo = FakeDojo::start(Flavour::V3);
+    let u = urls(&s3.signer(&relay.url, SECRET_KEY), SystemTime::now(), HOUR);
+    run(&dojo, "custom", &u).expect(0);
+
+    let stored = s3.object("scan-1/findings.json");
+    let puts = relay.requests("PUT");
+    assert_eq!(puts.len(), 1);
+    assert!(
+        puts[0]
+            .0
+            .to_ascii_lowercase()
+            .contains("expect: 100-continue")
+    );
+    assert_eq!(puts[0].1, stored, "stored exactly what dojo-hook sent");
+    let synced: Vec<Value> = serde_json::from_slice(&stored).expect("a JSON array");
+    assert_eq!(synced.len(), 600, "{} bytes", stored.len());
+}

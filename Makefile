@@ -5,6 +5,14 @@ BIN := target/release/dojo-hook
 
 .PHONY: all build release demo test lint deps fmt
 
+# s3s-fs: a real S3-compatible server (SigV4 checked) for the object-storage
+# tests (tests/it/s3.rs), `cargo install`ed on first use; the version is
+# pinned (and --locked) so that every machine builds the same server.
+S3S_FS_VERSION := 0.14.1
+TOOLS := $(CURDIR)/target/tools
+S3S_FS ?= $(TOOLS)/bin/s3s-fs
+export S3S_FS
+
 all: build
 
 build:
@@ -32,11 +40,15 @@ lint:
 fmt:
 	$(CARGO) fmt
 
-# /usr/bin/time (Debian package `time`) measures peak memory in the tests.
+# /usr/bin/time (Debian package `time`) measures peak memory in the tests;
+# s3s-fs takes about 2.5 minutes to build on 2 cores, once.
 deps:
 	@command -v /usr/bin/time >/dev/null 2>&1 || { \
 		echo "installing the Debian package 'time' (peak-memory checks)"; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends time; }
+	@test -x "$(S3S_FS)" || { \
+		echo "installing s3s-fs $(S3S_FS_VERSION) into $(TOOLS) (real-S3 tests; first time only)"; \
+		$(CARGO) install s3s-fs@$(S3S_FS_VERSION) --locked --features binary --root "$(TOOLS)"; }
 
 # ---- container image (see Dockerfile) ----
 .PHONY: static image chroot-test

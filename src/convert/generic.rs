@@ -325,14 +325,16 @@ struct Title<'a> {
 /// whitespace goes, and it is cut to [`TITLE_MAX_CHARS`] characters at a
 /// character boundary, ending in `…`. No name gives [`UNTITLED`].
 fn title_of(name: &str) -> Title<'_> {
-    let trimmed = name.trim();
+    let has_control = name.trim().chars().any(char::is_control);
+    // Control characters at the ends would become blanks at the ends, and a
+    // name of only those a blank title.
+    let trimmed = name.trim_matches(|c: char| c.is_whitespace() || c.is_control());
     if trimmed.is_empty() {
         return Title {
             text: Cow::Borrowed(UNTITLED),
-            changed: false,
+            changed: has_control,
         };
     }
-    let has_control = trimmed.chars().any(char::is_control);
     let text: Cow<'_, str> = if has_control {
         Cow::Owned(
             trimmed
@@ -1526,6 +1528,16 @@ mod tests {
         // one more: cut
         let f = one(&format!(r#"{{"name": "{name}x"}}"#));
         assert_eq!(s(&f, "title").chars().count(), TITLE_MAX_CHARS);
+    }
+
+    #[test]
+    fn control_characters_at_the_ends_of_a_name_leave_no_blank_title() {
+        // Found by tests/properties.rs: "\u007f" gave the title " ".
+        let f = one(r#"{"name": "\u007f"}"#);
+        assert_eq!(s(&f, "title"), UNTITLED);
+        assert!(s(&f, "description").contains("**Name:**"));
+        let f = one(r#"{"name": " \u0001Open\u0007Port\u001b "}"#);
+        assert_eq!(s(&f, "title"), "Open Port");
     }
 
     #[test]

@@ -15,5 +15,6 @@ mod gate;
 mod import;
 mod k8s;
 mod network;
+mod s3;
 mod secrets;
 mod sync;

@@ -19,6 +19,7 @@ pub mod fake_k8s;
 pub mod fake_store;
 pub mod http;
 pub mod proxy;
+pub mod sigv4;
 pub mod tls;
 
 // Convenience re-exports; any one test binary uses only some of them.

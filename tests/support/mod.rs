@@ -3,6 +3,7 @@
 //! - [`fake_dojo`]: a stateful fake OWASP DefectDojo (3.2.0 and 2.58.4 flavours).
 //! - [`fake_store`]: a fake S3 object store for the presigned input/output URLs.
 //! - [`http`]: the HTTP/1.1 server plumbing both share (keep-alive, request log, faults).
+//! - [`count`]: body sinks that count uploads instead of keeping them (benchmark mode).
 //!
 //! Integration tests use them with `mod support;`; `examples/fakes.rs` includes this
 //! module by path and serves both until killed, for scripts and benchmarks.
@@ -11,6 +12,7 @@
 // unused rest would otherwise warn as dead code in every one of them.
 #![allow(dead_code)]
 
+pub mod count;
 pub mod fake_dojo;
 pub mod fake_store;
 pub mod http;

@@ -146,7 +146,36 @@ impl Hook {
     }
 
     pub fn run(&self) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_dojo-hook"))
+        self.run_command(Command::new(env!("CARGO_BIN_EXE_dojo-hook")))
+    }
+
+    /// Runs under `/usr/bin/time -f %M`: the output and the peak resident set size in
+    /// KiB; `None` when `/usr/bin/time` is not installed (`make deps` installs it).
+    pub fn run_measured(&self) -> Option<(Output, u64)> {
+        let time = Path::new("/usr/bin/time");
+        if !time.exists() {
+            return None;
+        }
+        let report = self.tmp.path().join("peak-rss");
+        let mut command = Command::new(time);
+        command
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&report)
+            .arg(env!("CARGO_BIN_EXE_dojo-hook"));
+        let out = self.run_command(command);
+        let text = std::fs::read_to_string(&report).expect("/usr/bin/time's report");
+        let kib = text
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or_else(|| panic!("/usr/bin/time wrote {text:?}"));
+        Some((out, kib))
+    }
+
+    fn run_command(&self, mut command: Command) -> Output {
+        let out = command
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)

@@ -10,5 +10,6 @@ mod harness;
 
 mod errors;
 mod import;
+mod scale;
 mod secrets;
 mod sync;

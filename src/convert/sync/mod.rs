@@ -488,7 +488,14 @@ pub(crate) fn parse<'a, T: Deserialize<'a>>(
     what: &str,
     expected: &str,
 ) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| {
+    // One UTF-8 check of the whole body is far cheaper than serde_json's
+    // check of every string and key in `from_slice`; invalid UTF-8 goes to
+    // `from_slice` for its error message.
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    parsed.map_err(|e| {
         let start = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
         Error::protocol(
             what,

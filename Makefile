@@ -3,7 +3,7 @@
 CARGO ?= cargo
 BIN := target/release/dojo-hook
 
-.PHONY: all build release demo test lint deps fmt
+.PHONY: all build release demo test lint deps fmt bench
 
 # s3s-fs: a real S3-compatible server (SigV4 checked) for the object-storage
 # tests (tests/it/s3.rs), `cargo install`ed on first use; the version is
@@ -26,6 +26,16 @@ release:
 demo: release
 	$(CARGO) build --release --example fakes
 	bash scripts/demo.sh
+
+# Measures dojo-hook against the fakes (N = 10,000 / 100,000 / 1,000,000 findings, about
+# 10 minutes; BENCH_SIZES=10000,100000 is quicker) and writes the table into README.md's
+# "## Performance" section. Needs python3; installs curl (the raw-upload baseline).
+bench: deps release
+	$(CARGO) build --release --example fakes --example convert --example ignored_any
+	@command -v curl >/dev/null 2>&1 || { \
+		echo "installing curl (the raw-upload baseline)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends curl; }
+	python3 scripts/bench.py
 
 # Installs what the tests need when it is missing, then runs the whole suite.
 test: deps

@@ -5,7 +5,8 @@
 //! cargo run --example fakes -- --flavour v3|v2 --dojo-port 0 --store-port 0 \
 //!     [--store-dir DIR] [--api-key KEY] [--lowpriv-key KEY] [--no-dedup] \
 //!     [--dedup-delay-gets N] [--max-file-mb N] [--max-uri-len N] \
-//!     [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature]
+//!     [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature] \
+//!     [--count-imports] [--bench-findings N] [--bench-lean] [--count-puts] [--log FILE]
 //! ```
 //!
 //! Prints one line per service, flushed, so a script can read the ports:
@@ -17,6 +18,15 @@
 //!
 //! With `--store-dir`, GETs fall back to files under DIR (`/bucket/key` = `DIR/bucket/key`)
 //! and every PUT is also written there.
+//!
+//! Benchmark options: `--count-imports` streams import uploads through a counter instead
+//! of storing and parsing them; `--bench-findings N` (implies it) makes every imported
+//! test serve N findings generated per request (see `tests/support/fake_dojo/bench.rs`),
+//! with only the keys a sync-back reads under `--bench-lean`;
+//! `--count-puts` makes the store count PUT bodies (bytes and top-level array elements)
+//! instead of keeping them; `--log FILE` appends one line per request of either fake
+//! (`FakeDojo(3.2.0)|FakeDojo(2.58.4)|FakeStore METHOD PATH BODY_BYTES QUERY_BYTES QUERY`,
+//! the query cut to 120 bytes).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -29,7 +39,8 @@ use support::{FakeDojo, FakeStore, Flavour, Options, StoreOptions};
 
 const USAGE: &str = "usage: fakes [--flavour v3|v2] [--dojo-port N] [--store-port N] [--store-dir DIR] \
 [--api-key KEY] [--lowpriv-key KEY] [--no-dedup] [--dedup-delay-gets N] [--max-file-mb N] \
-[--max-uri-len N] [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature]";
+[--max-uri-len N] [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature] \
+[--count-imports] [--bench-findings N] [--bench-lean] [--count-puts] [--log FILE]";
 
 fn main() -> ExitCode {
     match run() {
@@ -77,12 +88,19 @@ fn run() -> Result<(), String> {
         opts.native_findings = n;
     }
     opts.advertised_origin = args.opt_value_from_str("--advertised-origin").map_err(e)?;
+    opts.count_imports = args.contains("--count-imports");
+    opts.bench_findings = args.opt_value_from_str("--bench-findings").map_err(e)?;
+    opts.bench_lean = args.contains("--bench-lean");
+    let log: Option<PathBuf> = args
+        .opt_value_from_os_str("--log", |s| Ok::<_, String>(PathBuf::from(s)))
+        .map_err(e)?;
     let store_opts = StoreOptions {
         port: args
             .opt_value_from_str("--store-port")
             .map_err(e)?
             .unwrap_or(0),
         require_signature: args.contains("--require-signature"),
+        count_puts: args.contains("--count-puts"),
         chunked_gets: args.contains("--chunked-gets"),
         dir: args
             .opt_value_from_os_str("--store-dir", |s| Ok::<_, String>(PathBuf::from(s)))
@@ -99,6 +117,17 @@ fn run() -> Result<(), String> {
 
     let dojo = FakeDojo::start_with(opts);
     let store = FakeStore::start_with(store_opts);
+    if let Some(path) = &log {
+        let open = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|err| format!("--log {}: {err}", path.display()))
+        };
+        dojo.log_to(open()?);
+        store.log_to(open()?);
+    }
     // Served until the process is killed, so the "never called" check on drop never runs;
     // say so anyway in case that changes.
     dojo.expect_no_calls();

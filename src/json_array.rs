@@ -11,6 +11,9 @@
 //!
 //! Bytes are taken from the reader in bulk through `fill_buf`/`consume`;
 //! string contents, the bulk of a finding, are skipped eight bytes at a time.
+//! An element that lies whole in the reader's buffer (nearly all of them with
+//! a 64 KiB buffer) is handed out from there, without a copy; only one that
+//! spans a refill is copied together.
 
 use std::io::{self, BufRead};
 
@@ -72,6 +75,20 @@ pub struct ArrayElements<R> {
     offset: u64,
     /// Byte offset where the last returned element starts.
     element_offset: u64,
+    /// Where the last returned element is.
+    current: Current,
+    /// Bytes of the reader's buffer handed out but not yet consumed (the
+    /// element borrowed from it); consumed at the next call.
+    deferred: usize,
+}
+
+/// Where the current element's bytes are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Current {
+    /// In `buf` (it spanned a refill of the reader's buffer).
+    Copied,
+    /// The first `n` bytes of the reader's buffer.
+    InReader(usize),
 }
 
 impl<R: BufRead> ArrayElements<R> {
@@ -88,6 +105,8 @@ impl<R: BufRead> ArrayElements<R> {
             index: 0,
             offset: 0,
             element_offset: 0,
+            current: Current::Copied,
+            deferred: 0,
         }
     }
 
@@ -130,12 +149,33 @@ impl<R: BufRead> ArrayElements<R> {
 
     /// Like [`Self::next_raw`], with the element's index and offset.
     pub fn next_element(&mut self) -> Result<Option<Element<'_>>, Error> {
+        if self.deferred > 0 {
+            self.reader.consume(self.deferred);
+            self.deferred = 0;
+        }
         match self.advance() {
-            Ok(true) => Ok(Some(Element {
-                raw: &self.buf,
-                index: self.index,
-                offset: self.element_offset,
-            })),
+            Ok(true) => {
+                let raw = match self.current {
+                    Current::Copied => &self.buf[..],
+                    Current::InReader(n) => {
+                        self.deferred = n;
+                        // The buffer still holds the element: `fill_buf` on a
+                        // buffer that was not consumed returns it unchanged.
+                        match fill_buf(&mut self.reader, &self.name) {
+                            Ok(chunk) => &chunk[..n],
+                            Err(e) => {
+                                self.state = State::Failed;
+                                return Err(e);
+                            }
+                        }
+                    }
+                };
+                Ok(Some(Element {
+                    raw,
+                    index: self.index,
+                    offset: self.element_offset,
+                }))
+            }
             Ok(false) => Ok(None),
             Err(e) => {
                 self.state = State::Failed;
@@ -268,6 +308,8 @@ impl<R: BufRead> ArrayElements<R> {
         let number = self.index + 1;
         self.element_offset = self.offset;
         let mut scan = Scanner::default();
+        self.current = Current::Copied;
+        let mut first = true;
         loop {
             let chunk = fill_buf(&mut self.reader, &self.name)?;
             if chunk.is_empty() {
@@ -280,6 +322,14 @@ impl<R: BufRead> ArrayElements<R> {
                 ));
             }
             let (used, done) = scan.scan(chunk);
+            if first && done && used <= self.max_element_bytes {
+                // Whole in the reader's buffer: lend it from there; it is
+                // consumed when the next element is asked for.
+                self.offset += used as u64;
+                self.current = Current::InReader(used);
+                break;
+            }
+            first = false;
             if self.buf.len() + used > self.max_element_bytes {
                 return Err(Error::input(
                     format!("{} finding #{number}", self.name),

@@ -15,38 +15,92 @@ use std::io::{self, ErrorKind, Read};
 
 use crate::error::Error;
 
-/// Length and FNV-1a 64-bit hash of the bytes seen so far.
+/// Length and a 64-bit hash of the bytes seen so far.
 ///
-/// FNV-1a is not a cryptographic hash. It detects a source that changed
-/// between two passes (a re-generated report, a replaced object), which is
-/// all it is for: whoever controls the source controls the body anyway.
+/// The hash takes 32 bytes per step, in four independent lanes of eight
+/// (xor the word in, multiply, fold the high half down), so that the
+/// multiplies overlap: it runs at memory speed, where FNV-1a (one multiply per
+/// byte) cost a tenth of a second of CPU per 100 MB spooled. It is not a
+/// cryptographic hash. It detects a source that changed between two passes (a
+/// re-generated report, a replaced object), which is all it is for: whoever
+/// controls the source controls the body anyway. Every step is a bijection of
+/// its lane, so a change within one 8-byte word always changes the lane; the
+/// fold keeps a one-bit change from surviving as one bit into the next step
+/// (where a change of the next word could cancel it, FxHash's weakness).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Digest {
     /// Bytes seen.
     pub len: u64,
-    /// FNV-1a over those bytes.
-    pub hash: u64,
+    lanes: [u64; 4],
+    /// The bytes of an unfinished block (`len % 32` of them), zero-padded, so
+    /// that equal content gives equal digests however it was split.
+    tail: [u8; 32],
 }
 
 impl Digest {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    const SEEDS: [u64; 4] = [
+        0xcbf2_9ce4_8422_2325,
+        0x9e37_79b9_7f4a_7c15,
+        0xc2b2_ae3d_27d4_eb4f,
+        0x1656_67b1_9e37_79f9,
+    ];
 
     pub fn new() -> Digest {
         Digest {
             len: 0,
-            hash: Digest::OFFSET_BASIS,
+            lanes: Digest::SEEDS,
+            tail: [0; 32],
+        }
+    }
+
+    fn mix(&mut self, block: &[u8]) {
+        for (lane, word) in self.lanes.iter_mut().zip(block.chunks_exact(8)) {
+            // chunks_exact(8) yields 8-byte slices
+            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            let x = (*lane ^ w).wrapping_mul(Digest::K);
+            *lane = x ^ (x >> 32);
         }
     }
 
     pub fn update(&mut self, bytes: &[u8]) {
-        let mut hash = self.hash;
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(Digest::PRIME);
-        }
-        self.hash = hash;
+        let pending = (self.len % 32) as usize;
         self.len += bytes.len() as u64;
+        let mut rest = bytes;
+        if pending > 0 {
+            let take = rest.len().min(32 - pending);
+            self.tail[pending..pending + take].copy_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if pending + take < 32 {
+                return;
+            }
+            let block = self.tail;
+            self.mix(&block);
+            self.tail = [0; 32];
+        }
+        let mut blocks = rest.chunks_exact(32);
+        for block in &mut blocks {
+            self.mix(block);
+        }
+        let left = blocks.remainder();
+        self.tail[..left.len()].copy_from_slice(left);
+    }
+
+    /// The hash of everything seen (and its length).
+    pub fn value(&self) -> u64 {
+        let mut last = *self;
+        let tail = self.tail;
+        last.mix(&tail);
+        let mut h = self.len.wrapping_mul(Digest::K);
+        for lane in last.lanes {
+            h = (h.rotate_left(29) ^ lane).wrapping_mul(Digest::K);
+        }
+        // murmur3's finaliser, so that every input bit reaches every output bit
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -121,7 +175,7 @@ impl<R: Read> Verified<R> {
             }
         }
         if let Expect::SecondPass(first) = self.expect {
-            if first.hash != self.seen.hash {
+            if first.value() != self.seen.value() {
                 return Err(self.fail(Mismatch::Different));
             }
         }
@@ -198,7 +252,12 @@ impl<R: Read> Read for Verified<R> {
         if n == 0 {
             return Err(self.fail(Mismatch::Shorter(self.seen.len)));
         }
-        self.seen.update(&buf[..n]);
+        match self.expect {
+            // Only a second pass is compared by content; an announced length
+            // needs no hash (it would cost a tenth of the upload's CPU).
+            Expect::SecondPass(_) => self.seen.update(&buf[..n]),
+            Expect::Announced(_) => self.seen.len += n as u64,
+        }
         if self.seen.len == self.expect.len() {
             // These n bytes complete the body: withhold them unless the
             // whole stream checks out.
@@ -233,14 +292,45 @@ mod tests {
     }
 
     #[test]
-    fn fnv1a_matches_reference_values() {
-        assert_eq!(Digest::new().hash, 0xcbf2_9ce4_8422_2325);
-        assert_eq!(digest_of(b"a").hash, 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(digest_of(b"foobar").hash, 0x8594_4171_f739_67e8);
-        let mut split = Digest::new();
-        split.update(b"foo");
-        split.update(b"bar");
-        assert_eq!(split, digest_of(b"foobar"));
+    fn digest_does_not_depend_on_how_the_bytes_are_split() {
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8).collect();
+        let whole = digest_of(&data);
+        for a in 0..data.len() {
+            for b in [a, a + 1, a + 31, a + 32, a + 33, data.len()] {
+                let b = b.min(data.len());
+                let mut split = Digest::new();
+                split.update(&data[..a]);
+                split.update(&data[a..b]);
+                split.update(&data[b..]);
+                assert_eq!(split, whole, "split at {a} and {b}");
+                assert_eq!(split.value(), whole.value());
+            }
+        }
+        assert_eq!(whole.len, 200);
+    }
+
+    #[test]
+    fn digest_tells_different_content_apart() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let base = digest_of(&data).value();
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..data.len() {
+            for bit in 0..8 {
+                let mut changed = data.clone();
+                changed[i] ^= 1 << bit;
+                let v = digest_of(&changed).value();
+                assert_ne!(v, base, "byte {i} bit {bit}");
+                assert!(seen.insert(v), "byte {i} bit {bit} collides");
+            }
+        }
+        // length counts, also for trailing zeros and for swapped words
+        assert_ne!(digest_of(b"abc").value(), digest_of(b"abc\0").value());
+        assert_ne!(digest_of(b"").value(), digest_of(b"\0").value());
+        let (x, y) = ([1u8; 32], [2u8; 32]);
+        assert_ne!(
+            digest_of(&[x, y].concat()).value(),
+            digest_of(&[y, x].concat()).value()
+        );
     }
 
     #[test]

@@ -1133,7 +1133,14 @@ impl<R: BufRead> GenericReader<R> {
                 format!("is not a JSON object (it starts at byte {start})"),
             ));
         }
-        let finding: scb::Finding<'_> = serde_json::from_slice(raw).map_err(|e| {
+        // One UTF-8 check of the whole element is far cheaper than
+        // serde_json's check of every string in `from_slice`; invalid UTF-8
+        // goes to `from_slice` for its error message.
+        let parsed = match std::str::from_utf8(raw) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(raw),
+        };
+        let finding: scb::Finding<'_> = parsed.map_err(|e| {
             Error::input(
                 self.ctx.what(),
                 format!("is not a valid secureCodeBox finding (it starts at byte {start}): {e}"),

@@ -143,6 +143,29 @@ pub fn inline_code<W: Sink>(w: &mut W, s: &str, plain: bool) -> fmt::Result {
     fence(w, longest + 1)
 }
 
+/// The decimal digits of `n`, written at the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+/// `` `{sign}{digits}` ``
+fn code_number<W: Sink>(w: &mut W, sign: &str, digits: &str) -> fmt::Result {
+    w.write_plain("`")?;
+    w.write_plain(sign)?;
+    w.write_plain(digits)?;
+    w.write_plain("`")
+}
+
 fn fence<W: Sink>(w: &mut W, n: usize) -> fmt::Result {
     for _ in 0..n {
         w.write_plain("`")?;
@@ -293,10 +316,23 @@ impl<'a, W: Sink> Render<'_, '_, 'a, W> {
         Ok(true)
     }
 
-    /// A number or boolean, written with `Display`.
-    fn scalar<E: de::Error>(mut self, v: impl fmt::Display, s: Scalar<'a>) -> Result<bool, E> {
+    /// A number or boolean as a code span. Integers and booleans skip
+    /// `fmt` (most attributes are ports, counts and flags).
+    fn scalar<E: de::Error>(mut self, s: Scalar<'a>) -> Result<bool, E> {
         wr(self.before_inline())?;
-        wr(write!(Plain(&mut *self.w), "`{v}`"))?;
+        let mut digits = [0u8; 20];
+        let w = &mut *self.w;
+        wr(match &s {
+            Scalar::Bool(true) => w.write_plain("`true`"),
+            Scalar::Bool(false) => w.write_plain("`false`"),
+            Scalar::U64(n) => code_number(w, "", decimal(*n, &mut digits)),
+            Scalar::I64(n) if *n < 0 => code_number(w, "-", decimal(n.unsigned_abs(), &mut digits)),
+            Scalar::I64(n) => code_number(w, "", decimal(n.unsigned_abs(), &mut digits)),
+            // Debug keeps a short exponent form for big and small numbers
+            // (`1e300`), where Display would print all the digits.
+            Scalar::F64(v) => write!(Plain(&mut *w), "`{v:?}`"),
+            Scalar::Str(v) => inline_code(w, v, false),
+        })?;
         self.captured(s);
         Ok(true)
     }
@@ -368,21 +404,19 @@ impl<'de, W: Sink> Visitor<'de> for Render<'_, '_, 'de, W> {
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
-        self.scalar(v, Scalar::Bool(v))
+        self.scalar(Scalar::Bool(v))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
-        self.scalar(v, Scalar::I64(v))
+        self.scalar(Scalar::I64(v))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
-        self.scalar(v, Scalar::U64(v))
+        self.scalar(Scalar::U64(v))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
-        // Debug keeps a short exponent form for big and small numbers
-        // (`1e300`), where Display would print all the digits.
-        self.scalar(format_args!("{v:?}"), Scalar::F64(v))
+        self.scalar(Scalar::F64(v))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
@@ -590,6 +624,24 @@ mod tests {
             render(r#"["a", {"k": "v"}]"#),
             "PREFIX**Attributes:**\n\n- `a`\n- **#2**\n    - **k:** `v`"
         );
+    }
+
+    #[test]
+    fn numbers_and_booleans_as_fmt_would_write_them() {
+        let json = format!(
+            r#"{{"a": 0, "b": {}, "c": {}, "d": -7, "e": true, "f": false, "g": 1.5, "h": 1e300}}"#,
+            u64::MAX,
+            i64::MIN
+        );
+        let mut md = String::new();
+        render_section(&mut md, "", "A", &json, &mut |_, _| {}).unwrap();
+        let want = format!(
+            "**A:**\n\n- **a:** `0`\n- **b:** `{}`\n- **c:** `{}`\n- **d:** `-7`\n- **e:** `true`\
+             \n- **f:** `false`\n- **g:** `1.5`\n- **h:** `1e300`",
+            u64::MAX,
+            i64::MIN
+        );
+        assert_eq!(md, want);
     }
 
     #[test]

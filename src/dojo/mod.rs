@@ -157,7 +157,10 @@ impl<'a> Dojo<'a> {
         if !(200..300).contains(&status) {
             return Err(self.explain(what, http::status_error(what, &mut resp)));
         }
-        let mut buf = Vec::new();
+        // Sized from Content-Length (bounded): a growing vector copied a page
+        // of findings several times over.
+        let announced = resp.body().content_length().unwrap_or(0).min(BODY_LIMIT);
+        let mut buf = Vec::with_capacity(announced as usize);
         resp.body_mut()
             .as_reader()
             .take(BODY_LIMIT + 1)

@@ -152,7 +152,35 @@ impl Hook {
     /// Like [`Hook::run`], with `program` (a copy of the binary) and the
     /// command adjusted first (working directory, user).
     pub fn run_with(&self, program: &Path, adjust: impl FnOnce(&mut Command)) -> Output {
-        let mut cmd = Command::new(program);
+        self.run_command(Command::new(program), adjust)
+    }
+
+    /// Runs under `/usr/bin/time -f %M`: the output and the peak resident set size in
+    /// KiB; `None` when `/usr/bin/time` is not installed (`make deps` installs it).
+    pub fn run_measured(&self) -> Option<(Output, u64)> {
+        let time = Path::new("/usr/bin/time");
+        if !time.exists() {
+            return None;
+        }
+        let report = self.tmp.path().join("peak-rss");
+        let mut command = Command::new(time);
+        command
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&report)
+            .arg(env!("CARGO_BIN_EXE_dojo-hook"));
+        let out = self.run_command(command, |_| {});
+        let text = std::fs::read_to_string(&report).expect("/usr/bin/time's report");
+        let kib = text
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or_else(|| panic!("/usr/bin/time wrote {text:?}"));
+        Some((out, kib))
+    }
+
+    fn run_command(&self, mut cmd: Command, adjust: impl FnOnce(&mut Command)) -> Output {
         cmd.env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)

@@ -16,5 +16,6 @@ mod import;
 mod k8s;
 mod network;
 mod s3;
+mod scale;
 mod secrets;
 mod sync;

@@ -14,6 +14,10 @@
 //! - `GET` answers with `Content-Length`, or chunked without a length when
 //!   `chunked_gets` is set (for clients that must cope with unknown lengths).
 //!
+//! With `count_puts` (benchmarks), PUT bodies stream through a [`JsonCount`] instead of
+//! being kept: the object then holds `{"counted":true,"bytes":…,"objects":…}` (objects =
+//! the elements of a top-level JSON array of objects, e.g. synced findings).
+//!
 //! Errors are S3's XML bodies (`application/xml`). Faults (expired URLs, 500s, slow or
 //! hanging answers) are injected with [`FakeStore::fail`]; [`FakeStore::expired`] builds
 //! the 403 "Request has expired" one. ETags are a cheap FNV hash, not MD5.
@@ -23,8 +27,10 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::count::JsonCount;
 use super::http::{
-    Body, Fault, Handler, Reply, Request, Response, Seen, Server, lock, parse_query, percent_decode,
+    Body, BodySink, Fault, Handler, Reply, Request, Response, Seen, Server, lock, parse_query,
+    percent_decode,
 };
 
 /// How to start a [`FakeStore`].
@@ -40,6 +46,8 @@ pub struct StoreOptions {
     /// write every PUT there too. Lets scripts using `examples/fakes.rs` prepare inputs and
     /// inspect outputs as plain files.
     pub dir: Option<PathBuf>,
+    /// Count PUT bodies instead of keeping them (see the module docs).
+    pub count_puts: bool,
 }
 
 #[derive(Clone)]
@@ -78,6 +86,7 @@ impl FakeStore {
 
     fn start_inner(opts: StoreOptions, tls: Option<Arc<rustls::ServerConfig>>) -> FakeStore {
         let port = opts.port;
+        let count_puts = opts.count_puts;
         let state = Arc::new(Mutex::new(StoreState {
             objects: HashMap::new(),
             opts,
@@ -88,6 +97,11 @@ impl FakeStore {
             Some(tls) => Server::start_tls("FakeStore", port, handler, tls),
             None => Server::start("FakeStore", port, handler),
         };
+        if count_puts {
+            server.count_bodies(Arc::new(|req: &Request| {
+                (req.method == "PUT").then(|| Box::new(JsonCount::new(1)) as Box<dyn BodySink>)
+            }));
+        }
         FakeStore {
             url: server.url.clone(),
             state,
@@ -214,6 +228,11 @@ impl FakeStore {
         self.server.expect_no_calls();
     }
 
+    /// Appends a line per request to `file` (see [`Server::log_to`]).
+    pub fn log_to(&self, file: std::fs::File) {
+        self.server.log_to(file);
+    }
+
     /// The 403 an expired presigned URL gets from S3.
     pub fn expired(method: &str, path_prefix: &str) -> Fault {
         Fault::status(
@@ -250,7 +269,7 @@ pub fn s3_error(code: &str, message: &str, key: Option<&str>) -> String {
     )
 }
 
-fn handle(state: &Mutex<StoreState>, req: Request) -> Reply {
+fn handle(state: &Mutex<StoreState>, mut req: Request) -> Reply {
     let key = normalise(&percent_decode(&req.path, false));
     let mut st = lock(state);
     let signed = parse_query(&req.query)
@@ -287,6 +306,17 @@ fn handle(state: &Mutex<StoreState>, req: Request) -> Reply {
                     "You must provide the Content-Length HTTP header.",
                     None,
                 );
+            }
+            if let Some(count) = req
+                .counted
+                .take()
+                .and_then(|c| c.downcast::<JsonCount>().ok())
+            {
+                req.body = format!(
+                    "{{\"counted\":true,\"bytes\":{},\"objects\":{}}}",
+                    count.bytes, count.objects
+                )
+                .into_bytes();
             }
             let etag = format!("\"{:016x}{:016x}\"", fnv(&req.body), req.body.len());
             if let Some(dir) = &st.opts.dir {

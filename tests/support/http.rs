@@ -20,13 +20,19 @@
 //!
 //! [`Server::start_tls`] serves HTTPS instead (rustls, [`super::tls`]); plain HTTP
 //! stays the default.
+//! Benchmarks upload gigabytes, so two hooks keep the plumbing out of their way: a
+//! [`BodyCounter`] ([`Server::count_bodies`]) lets a request body stream through a
+//! [`BodySink`] instead of being collected (the handler gets the sink's summary in
+//! [`Request::counted`]), and [`Server::log_to`] appends one line per request to a file,
+//! for scripts that run the fakes as a separate program.
 
+use std::any::Any;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -99,7 +105,10 @@ pub struct Request {
     pub path: String,
     pub query: String,
     pub headers: Vec<(String, String)>,
+    /// The whole body; empty when it was streamed into a [`BodySink`].
     pub body: Vec<u8>,
+    /// What the [`BodySink`] made of a streamed body ([`BodySink::finish`]).
+    pub counted: Option<Box<dyn Any + Send>>,
 }
 
 impl Request {
@@ -221,6 +230,16 @@ impl From<Response> for Reply {
 
 /// The request handler of a server; called on the connection's thread.
 pub type Handler = Arc<dyn Fn(Request) -> Reply + Send + Sync>;
+
+/// Takes a request body as it arrives, instead of the plumbing collecting it.
+pub trait BodySink: Write + Send {
+    /// Called after the last byte; the result reaches the handler as [`Request::counted`].
+    fn finish(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// Decides, from a request's head (its `body` is still empty), whether the body is
+/// streamed into a [`BodySink`] (`Some`) or collected as usual (`None`).
+pub type BodyCounter = Arc<dyn Fn(&Request) -> Option<Box<dyn BodySink>> + Send + Sync>;
 
 /// What an injected [`Fault`] does to a matching request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -364,6 +383,9 @@ struct Shared {
     shutdown: AtomicBool,
     no_calls_expected: AtomicBool,
     tls: Option<Arc<rustls::ServerConfig>>,
+    counter: OnceLock<BodyCounter>,
+    log_file: OnceLock<Mutex<File>>,
+    name: &'static str,
 }
 
 /// A running server: the listener thread plus its connection threads.
@@ -411,6 +433,9 @@ impl Server {
             shutdown: AtomicBool::new(false),
             no_calls_expected: AtomicBool::new(false),
             tls,
+            counter: OnceLock::new(),
+            log_file: OnceLock::new(),
+            name,
         });
         let accept_shared = shared.clone();
         thread::Builder::new()
@@ -461,6 +486,19 @@ impl Server {
     /// without one is not an error.
     pub fn expect_no_calls(&self) {
         self.shared.no_calls_expected.store(true, Ordering::SeqCst);
+    }
+
+    /// Streams the bodies `counter` picks into its sinks instead of collecting them
+    /// (set once; later calls are ignored).
+    pub fn count_bodies(&self, counter: BodyCounter) {
+        let _ = self.shared.counter.set(counter);
+    }
+
+    /// Appends one line per request to `file`: `NAME METHOD PATH BODY_BYTES QUERY_BYTES
+    /// QUERY` (`NAME` as given to [`Server::start`]; `QUERY` cut to 120 bytes, `-` when
+    /// empty), written when the request has been read (set once; later calls are ignored).
+    pub fn log_to(&self, file: File) {
+        let _ = self.shared.log_file.set(Mutex::new(file));
     }
 }
 
@@ -599,15 +637,31 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
         {
             return;
         }
-        let body = match read_body(&mut reader, &head.headers) {
-            Ok(body) => body,
+        let sink = shared
+            .counter
+            .get()
+            .and_then(|counter| counter(&to_request(head.method.clone(), &head, Vec::new())));
+        let read = match sink {
+            Some(mut sink) => read_body_into(&mut reader, &head.headers, &mut *sink)
+                .map(|len| (Vec::new(), len as usize, Some(sink.finish()))),
+            None => read_body(&mut reader, &head.headers).map(|body| {
+                let len = body.len();
+                (body, len, None)
+            }),
+        };
+        let (body, body_len, counted) = match read {
+            Ok(read) => read,
             Err(_) => {
                 let resp = Response::bytes(400, "text/plain", "bad request body");
                 let _ = write_response(&mut *out, &head.method, resp, true);
                 return;
             }
         };
-        log_request(&shared, &head, &body, body.len());
+        log_request(&shared, &head, &body, body_len);
+        let request = |body| Request {
+            counted,
+            ..to_request(head.method.clone(), &head, body)
+        };
 
         let reply = match fault {
             Some(f) => match f.action {
@@ -620,10 +674,10 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
                 }
                 FaultAction::Delay(d) => {
                     sleep_unless_shutdown(&shared, d);
-                    handler(to_request(head.method.clone(), &head, body))
+                    handler(request(body))
                 }
             },
-            None => handler(to_request(head.method.clone(), &head, body)),
+            None => handler(request(body)),
         };
         match reply {
             Reply::Send(resp) => {
@@ -653,6 +707,7 @@ fn to_request(method: String, head: &Head, body: Vec<u8>) -> Request {
         query: head.query.clone(),
         headers: head.headers.clone(),
         body,
+        counted: None,
     }
 }
 
@@ -694,6 +749,23 @@ fn log_request(shared: &Shared, head: &Head, body: &[u8], body_len: usize) {
         body: body[..body.len().min(LOGGED_BODY_LIMIT)].to_vec(),
         body_len,
     };
+    if let Some(file) = shared.log_file.get() {
+        let query = match head.query.char_indices().nth(120) {
+            Some((cut, _)) => &head.query[..cut],
+            None if head.query.is_empty() => "-",
+            None => &head.query,
+        };
+        let line = format!(
+            "{} {} {} {} {} {query}\n",
+            shared.name,
+            head.method,
+            head.path,
+            body_len,
+            head.query.len()
+        );
+        // One write per line, so lines of concurrent connections do not interleave.
+        let _ = lock(file).write_all(line.as_bytes());
+    }
     lock(&shared.seen).push(seen);
     shared.count.fetch_add(1, Ordering::SeqCst);
 }
@@ -779,34 +851,57 @@ fn read_head(reader: &mut impl BufRead) -> Result<Option<Head>, HeadError> {
     }))
 }
 
-fn read_body(reader: &mut impl BufRead, headers: &[(String, String)]) -> io::Result<Vec<u8>> {
-    let chunked = headers
+fn is_chunked(headers: &[(String, String)]) -> bool {
+    headers
         .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        return read_chunked(reader);
+        .any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"))
+}
+
+fn content_length(headers: &[(String, String)]) -> io::Result<Option<u64>> {
+    find_header(headers, "content-length")
+        .map(|len| {
+            len.parse()
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad Content-Length"))
+        })
+        .transpose()
+}
+
+fn read_body(reader: &mut impl BufRead, headers: &[(String, String)]) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    if !is_chunked(headers) {
+        // Cap the up-front allocation; the vector grows if the length was honest.
+        let len = content_length(headers)?.unwrap_or(0);
+        body.reserve_exact(len.min(256 << 20) as usize);
     }
-    let Some(len) = find_header(headers, "content-length") else {
-        return Ok(Vec::new());
+    read_body_into(reader, headers, &mut body)?;
+    Ok(body)
+}
+
+/// Copies the body (by `Content-Length`, or de-chunked) into `sink`; returns its length.
+fn read_body_into(
+    reader: &mut impl BufRead,
+    headers: &[(String, String)],
+    sink: &mut dyn Write,
+) -> io::Result<u64> {
+    if is_chunked(headers) {
+        return read_chunked(reader, sink);
+    }
+    let Some(len) = content_length(headers)? else {
+        return Ok(0);
     };
-    let len: u64 = len
-        .parse()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad Content-Length"))?;
-    // Cap the up-front allocation; read_to_end grows the vector if the length was honest.
-    let mut body = Vec::with_capacity(len.min(256 << 20) as usize);
-    reader.take(len).read_to_end(&mut body)?;
-    if (body.len() as u64) < len {
+    let copied = io::copy(&mut reader.take(len), sink)?;
+    if copied < len {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "body shorter than Content-Length",
         ));
     }
-    Ok(body)
+    Ok(copied)
 }
 
-fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
+fn read_chunked(reader: &mut impl BufRead, sink: &mut dyn Write) -> io::Result<u64> {
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-    let mut body = Vec::new();
+    let mut total = 0u64;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -827,15 +922,14 @@ fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
             loop {
                 line.clear();
                 if reader.read_until(b'\n', &mut line)? == 0 || line.trim_ascii().is_empty() {
-                    return Ok(body);
+                    return Ok(total);
                 }
             }
         }
-        let before = body.len() as u64;
-        reader.take(size).read_to_end(&mut body)?;
-        if body.len() as u64 - before < size {
+        if io::copy(&mut reader.take(size), sink)? < size {
             return Err(bad("EOF in chunk"));
         }
+        total += size;
         let mut crlf = [0u8; 2];
         reader.read_exact(&mut crlf)?;
     }

@@ -6,6 +6,7 @@
 //! - [`http`]: the HTTP/1.1 server plumbing both share (keep-alive, request log, faults).
 //! - [`tls`]: the test PKI (`fixtures/tls/`) and HTTPS for the fakes.
 //! - [`proxy`]: a CONNECT proxy that logs what went through it.
+//! - [`count`]: body sinks that count uploads instead of keeping them (benchmark mode).
 //!
 //! Integration tests use them with `mod support;`; `examples/fakes.rs` includes this
 //! module by path and serves both until killed, for scripts and benchmarks.
@@ -14,6 +15,7 @@
 // unused rest would otherwise warn as dead code in every one of them.
 #![allow(dead_code)]
 
+pub mod count;
 pub mod fake_dojo;
 pub mod fake_k8s;
 pub mod fake_store;

@@ -30,6 +30,7 @@
 //! result is still the best picture available; a finding listed twice is
 //! written once (its id would otherwise appear twice in findings.json).
 
+mod ids;
 mod instant;
 mod locations;
 mod map;
@@ -46,6 +47,7 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+use ids::IdSet;
 use locations::{UNKNOWN, resolve_v2, resolve_v3};
 use model::{Finding, FindingsPage, PrefetchedEndpoint, Shape};
 use pager::{Client, Visited, origin, rebuild_next};
@@ -93,8 +95,8 @@ pub struct SyncReader<F: Fetch> {
     flavour: Option<Shape>,
     announced: Option<u64>,
     /// Ids written so far: DefectDojo may list a finding twice while its
-    /// offsets shift. 8 bytes a finding, not the findings themselves.
-    seen: HashSet<u64>,
+    /// offsets shift. Bits per finding, not the findings themselves.
+    seen: IdSet,
     counts: Counts,
     warned_flavour: bool,
     warned_origin: bool,
@@ -119,7 +121,7 @@ impl<F: Fetch> SyncReader<F> {
             pages: 0,
             flavour: None,
             announced: None,
-            seen: HashSet::new(),
+            seen: IdSet::default(),
             counts: Counts::default(),
             warned_flavour: false,
             warned_origin: false,
@@ -486,7 +488,14 @@ pub(crate) fn parse<'a, T: Deserialize<'a>>(
     what: &str,
     expected: &str,
 ) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| {
+    // One UTF-8 check of the whole body is far cheaper than serde_json's
+    // check of every string and key in `from_slice`; invalid UTF-8 goes to
+    // `from_slice` for its error message.
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    parsed.map_err(|e| {
         let start = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
         Error::protocol(
             what,

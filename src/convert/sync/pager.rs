@@ -8,6 +8,7 @@
 //! back to a page already read is a loop and stops the run.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 
 use crate::error::Error;
 
@@ -65,14 +66,19 @@ pub(crate) fn origin(url: &str) -> Option<&str> {
 /// Pages are compared by their sorted, percent-decoded parameters: our first
 /// request writes `prefetch=endpoints,duplicate_finding` and DefectDojo's
 /// `next` writes `prefetch=endpoints%2Cduplicate_finding&…` in another order,
-/// and both name the same page.
+/// and both name the same page. Only a 64-bit hash of each is kept (a million
+/// findings are 4,000 pages: 32 KiB instead of half a megabyte of keys); two
+/// different pages would have to collide to be taken for a loop, a chance of
+/// about 10⁻¹² at that size.
 #[derive(Default)]
-pub(crate) struct Visited(HashSet<String>);
+pub(crate) struct Visited(HashSet<u64>);
 
 impl Visited {
     /// Records `path_and_query`; false if it was requested before.
     pub fn insert(&mut self, path_and_query: &str) -> bool {
-        self.0.insert(page_key(path_and_query))
+        let mut hasher = std::hash::DefaultHasher::new();
+        page_key(path_and_query).hash(&mut hasher);
+        self.0.insert(hasher.finish())
     }
 }
 

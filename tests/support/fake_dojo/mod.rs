@@ -22,6 +22,7 @@
 //! assert_eq!(dojo.last_import().unwrap().field("scan_type"), Some("Nmap Scan"));
 //! ```
 
+pub mod bench;
 mod common;
 mod engagements;
 mod findings;
@@ -49,7 +50,8 @@ pub use model::{
 
 pub use state::State;
 
-use super::http::{Fault, Handler, Seen, Server, lock};
+use super::count::MultipartCount;
+use super::http::{BodySink, Fault, Handler, Request, Seen, Server, lock};
 
 /// Which recorded server to imitate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +99,15 @@ pub struct Options {
     pub advertised_origin: Option<String>,
     /// Canned findings per native (non-generic) report.
     pub native_findings: usize,
+    /// Benchmark mode: import bodies are streamed and counted, never stored, and each
+    /// import's test serves generated findings ([`bench`]). Implied by `bench_findings`.
+    pub count_imports: bool,
+    /// Benchmark mode: every import's test serves this many generated findings (default:
+    /// as many as the upload had).
+    pub bench_findings: Option<u64>,
+    /// Benchmark mode: generated findings carry only the keys a sync-back reads (a fifth
+    /// of the bytes), for tests that push many findings through a debug build.
+    pub bench_lean: bool,
 }
 
 impl Options {
@@ -112,6 +123,9 @@ impl Options {
             max_uri_len: 3880,
             advertised_origin: None,
             native_findings: 3,
+            count_imports: false,
+            bench_findings: None,
+            bench_lean: false,
         }
     }
 }
@@ -126,6 +140,8 @@ impl Default for Options {
 pub struct Ctx {
     pub opts: Options,
     origin: OnceLock<String>,
+    /// Benchmark mode's virtual tests.
+    pub bench: bench::Bench,
 }
 
 impl Ctx {
@@ -164,6 +180,7 @@ impl FakeDojo {
         let ctx = Arc::new(Ctx {
             opts: opts.clone(),
             origin: OnceLock::new(),
+            bench: bench::Bench::default(),
         });
         let (handler_ctx, handler_state) = (ctx.clone(), state.clone());
         let handler: Handler =
@@ -176,6 +193,18 @@ impl FakeDojo {
             Some(tls) => Server::start_tls(name, opts.port, handler, tls),
             None => Server::start(name, opts.port, handler),
         };
+        if opts.count_imports || opts.bench_findings.is_some() {
+            server.count_bodies(Arc::new(|req: &Request| {
+                let import =
+                    req.path.ends_with("/import-scan/") || req.path.ends_with("/reimport-scan/");
+                let content_type = req.header("content-type").unwrap_or("");
+                let multipart = content_type
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/form-data");
+                (req.method == "POST" && import && multipart)
+                    .then(|| Box::new(MultipartCount::new(content_type)) as Box<dyn BodySink>)
+            }));
+        }
         let origin = opts
             .advertised_origin
             .clone()
@@ -239,6 +268,11 @@ impl FakeDojo {
 
     pub fn expect_no_calls(&self) {
         self.server.expect_no_calls();
+    }
+
+    /// Appends a line per request to `file` (see [`Server::log_to`]).
+    pub fn log_to(&self, file: std::fs::File) {
+        self.server.log_to(file);
     }
 
     /// Makes pending async duplicate flags visible now (as if Celery had finished).

@@ -371,7 +371,8 @@ fn dry_run(
         }
         Err(err) => report.problems.push(err.to_string()),
     }
-    let dojo = Dojo::new(agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages);
+    let dojo = Dojo::new(agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages)
+        .with_headers(cfg.network.dojo_headers.clone());
     if let Err(err) = dryrun::check_scan_type(&dojo, plan.dojo_type(), &mut report.problems) {
         report.problems.push(err.to_string());
     }

@@ -147,7 +147,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         // Verdicts read back must be final.
         extra.push(("deduplication_execution_mode".into(), "async_wait".into()));
     }
-    let form = ImportForm {
+    let mut form = ImportForm {
         scan_type: cfg.import.plan.dojo_type().to_string(),
         engagement: ctx.engagement_id,
         reimport_test,
@@ -160,7 +160,6 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         file_name,
         extra,
     };
-    let mut form = form;
     let mut fallback = None;
     let title = cfg.target.test_title.as_str();
     let new_tests = || -> Result<Vec<u64>, Error> {

@@ -5,7 +5,7 @@
 //! cargo run --example fakes -- --flavour v3|v2 --dojo-port 0 --store-port 0 \
 //!     [--store-dir DIR] [--api-key KEY] [--lowpriv-key KEY] [--no-dedup] \
 //!     [--dedup-delay-gets N] [--max-file-mb N] [--max-uri-len N] \
-//!     [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature] \
+//!     [--advertised-origin URL] [--native-findings N] [--crash-after N] [--chunked-gets] [--require-signature] \
 //!     [--count-imports] [--bench-findings N] [--bench-lean] [--count-puts] [--log FILE]
 //! ```
 //!
@@ -15,6 +15,9 @@
 //! dojo http://127.0.0.1:PORT
 //! store http://127.0.0.1:PORT
 //! ```
+//!
+//! `--crash-after N` makes every native import save N findings, then answer the recorded
+//! 500 (a half import, as a real `trivy k8s` report causes on 3.2.0).
 //!
 //! With `--store-dir`, GETs fall back to files under DIR (`/bucket/key` = `DIR/bucket/key`)
 //! and every PUT is also written there.
@@ -39,7 +42,7 @@ use support::{FakeDojo, FakeStore, Flavour, Options, StoreOptions};
 
 const USAGE: &str = "usage: fakes [--flavour v3|v2] [--dojo-port N] [--store-port N] [--store-dir DIR] \
 [--api-key KEY] [--lowpriv-key KEY] [--no-dedup] [--dedup-delay-gets N] [--max-file-mb N] \
-[--max-uri-len N] [--advertised-origin URL] [--native-findings N] [--chunked-gets] [--require-signature] \
+[--max-uri-len N] [--advertised-origin URL] [--native-findings N] [--crash-after N] [--chunked-gets] [--require-signature] \
 [--count-imports] [--bench-findings N] [--bench-lean] [--count-puts] [--log FILE]";
 
 fn main() -> ExitCode {
@@ -87,6 +90,7 @@ fn run() -> Result<(), String> {
     if let Some(n) = args.opt_value_from_str("--native-findings").map_err(e)? {
         opts.native_findings = n;
     }
+    opts.crash_after_findings = args.opt_value_from_str("--crash-after").map_err(e)?;
     opts.advertised_origin = args.opt_value_from_str("--advertised-origin").map_err(e)?;
     opts.count_imports = args.contains("--count-imports");
     opts.bench_findings = args.opt_value_from_str("--bench-findings").map_err(e)?;

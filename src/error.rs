@@ -102,6 +102,36 @@ impl Error {
         }
     }
 
+    /// Appends a sentence to the detail of a server's error (HTTP, transport
+    /// or protocol); local errors are returned as they are.
+    pub fn note(self, note: impl AsRef<str>) -> Error {
+        let note = note.as_ref();
+        match self {
+            Error::Http {
+                what,
+                status,
+                detail,
+            } => Error::Http {
+                what,
+                status,
+                detail: if detail.is_empty() {
+                    note.to_string()
+                } else {
+                    format!("{detail}; {note}")
+                },
+            },
+            Error::Transport { what, detail } => Error::Transport {
+                what,
+                detail: format!("{detail}; {note}"),
+            },
+            Error::Protocol { what, detail } => Error::Protocol {
+                what,
+                detail: format!("{detail}; {note}"),
+            },
+            other => other,
+        }
+    }
+
     /// Wraps this error in an `io::Error`, so it can travel through a `Read`
     /// implementation; [`Error::from_io`] gets it back.
     pub fn into_io(self) -> io::Error {
@@ -169,6 +199,24 @@ mod tests {
             detail: String::new(),
         };
         assert_eq!(http.exit_code(), EXIT_REMOTE);
+    }
+
+    #[test]
+    fn a_note_extends_server_errors_only() {
+        let http = Error::Http {
+            what: "importing".into(),
+            status: 500,
+            detail: "Internal server error".into(),
+        };
+        assert_eq!(
+            http.note("test 3 was removed").to_string(),
+            "importing: HTTP 500: Internal server error; test 3 was removed"
+        );
+        let local = Error::input("findings.json", "not an array");
+        assert_eq!(
+            local.note("ignored").to_string(),
+            "findings.json: not an array"
+        );
     }
 
     #[test]

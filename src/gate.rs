@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dojo::model::Page;
+use crate::dojo::model::{Page, TestImport};
 use crate::dojo::{Dojo, rebuild_next};
 use crate::error::Error;
 
@@ -66,19 +66,6 @@ struct Finding {
     title: Option<String>,
     #[serde(default)]
     severity: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct TestImport {
-    id: u64,
-    #[serde(default)]
-    test_import_finding_action_set: Vec<Action>,
-}
-
-#[derive(Deserialize)]
-struct Action {
-    action: String,
-    finding: u64,
 }
 
 /// Reads the test's new findings. `reimport` limits them to what this

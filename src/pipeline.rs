@@ -14,6 +14,7 @@ use crate::cli::{self, Args, Command};
 use crate::config::{Config, Getter};
 use crate::convert::generic::GenericReader;
 use crate::convert::sync;
+use crate::dojo::cleanup;
 use crate::dojo::context::{self, Context};
 use crate::dojo::import::ImportForm;
 use crate::dojo::landing;
@@ -131,17 +132,24 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         "importing into DefectDojo at {}",
         crate::redact::url(&cfg.dojo_url)
     );
+    let run_started = time::now_utc_parts().unix_seconds();
     let ctx = context::resolve(&dojo, &cfg, &time::today_utc())?;
-    let before = if ctx.engagement_created {
-        Vec::new()
-    } else {
-        tests_titled(&dojo, &ctx, &cfg.target.test_title)?
+    let before = cleanup::Before {
+        tests: if ctx.engagement_created {
+            Vec::new()
+        } else {
+            tests_titled(&dojo, &ctx, &cfg.target.test_title)?
+        },
+        started: run_started,
     };
 
     let reimport_test = match cfg.import.mode {
         form::Mode::Import => None,
         form::Mode::Reimport => latest_test(&dojo, &ctx, &cfg)?,
     };
+    let reimport_before = reimport_test
+        .map(|test| cleanup::before_reimport(&dojo, test))
+        .unwrap_or_default();
     let mut extra = cfg.import.fields.clone();
     if cfg.needs_final_verdicts() && cfg.import.field("deduplication_execution_mode").is_none() {
         // Verdicts read back must be final.
@@ -161,22 +169,33 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         extra,
     };
     let mut fallback = None;
+    let mut removed = Vec::new();
     let title = cfg.target.test_title.as_str();
-    let new_tests = || -> Result<Vec<u64>, Error> {
-        let now = tests_titled(&dojo, &ctx, title)?;
-        Ok(now.into_iter().filter(|id| !before.contains(id)).collect())
-    };
+    let own_tests =
+        |scan_type: &str| cleanup::own_tests(&dojo, ctx.engagement_id, title, scan_type, &before);
+    let native_type = form.scan_type.clone();
+    let new_tests = || own_tests(&native_type);
     let mut again = || prepare_report(&cfg, &agent, &spool, &raw, &findings).map(|(p, _)| p);
     let answer = match landing::import(
         &dojo,
         &form,
         (&mut report, &mut again),
         cfg.timeouts.import,
-        &new_tests,
+        (&new_tests, reimport_before.imports),
     ) {
         Ok(answer) => answer,
         Err(err) => {
-            let err = after_failed_import(&dojo, &ctx, &cfg, &before, err);
+            let err = explain_parser_crash(&cfg, err);
+            if let Some(test) = reimport_test {
+                // A reimport cannot be rolled back, and no fallback goes anywhere else.
+                return Err(if may_have_left_something(&err) {
+                    err.note(cleanup::reimport_damage(&dojo, test, &reimport_before))
+                } else {
+                    err
+                });
+            }
+            let (gone, err) = remove_leftovers(&dojo, &ctx, title, &form.scan_type, &before, err)?;
+            removed = gone;
             if !can_fall_back(&cfg, &err) {
                 return Err(err);
             }
@@ -190,25 +209,33 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
             let (generic, file_name) = match prepare_generic(&cfg, &agent, &spool, &findings) {
                 Ok(prepared) => prepared,
                 Err(second) => {
-                    return Err(with_note(
-                        err,
-                        format!("the generic fallback failed too: {second}"),
-                    ));
+                    return Err(err.note(format!("the generic fallback failed too: {second}")));
                 }
             };
             report = generic;
             form.scan_type = crate::scantype::GENERIC.to_string();
             form.file_name = file_name;
-            form.reimport_test = None;
             fallback = Some("generic");
+            let generic_tests = || own_tests(crate::scantype::GENERIC);
             let mut again = || prepare_generic(&cfg, &agent, &spool, &findings).map(|(p, _)| p);
-            landing::import(
+            match landing::import(
                 &dojo,
                 &form,
                 (&mut report, &mut again),
                 cfg.timeouts.import,
-                &new_tests,
-            )?
+                (&generic_tests, None),
+            ) {
+                Ok(answer) => answer,
+                Err(second) => {
+                    let (_, second) =
+                        remove_leftovers(&dojo, &ctx, title, &form.scan_type, &before, second)?;
+                    return Err(second.note(format!(
+                        "this was the Generic Findings Import after DefectDojo's native parser \
+                         failed ({})",
+                        removed_sentence(&removed)
+                    )));
+                }
+            }
         }
     };
     let test_id = answer.test_id().ok_or_else(|| {
@@ -255,6 +282,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         synced: None,
         body: report.mode().to_string(),
         fallback,
+        removed_tests: removed,
         dojo_requests: 0,
     };
     drop(report);
@@ -577,22 +605,6 @@ fn tests_titled(dojo: &Dojo, ctx: &Context, title: &str) -> Result<Vec<u64>, Err
     Ok(tests.iter().map(|t| t.id).collect())
 }
 
-/// Adds a note to an HTTP error's detail (other errors are returned as they are).
-fn with_note(err: Error, note: String) -> Error {
-    match err {
-        Error::Http {
-            what,
-            status,
-            detail,
-        } => Error::Http {
-            what,
-            status,
-            detail: format!("{detail}; {note}"),
-        },
-        other => other,
-    }
-}
-
 /// True when a failed native import may be retried as a generic import:
 /// DefectDojo's parser crashed (500), findings.json was given, and the
 /// fallback was not switched off.
@@ -603,75 +615,64 @@ fn can_fall_back(cfg: &Config, err: &Error) -> bool {
         && matches!(err, Error::Http { status: 500, .. })
 }
 
-/// A parser crash (HTTP 500) leaves an empty test behind: delete it where
-/// the token may, otherwise name it in the error.
-fn after_failed_import(
-    dojo: &Dojo,
-    ctx: &Context,
-    cfg: &Config,
-    before: &[u64],
-    err: Error,
-) -> Error {
-    let Error::Http {
-        what,
-        status: 500,
-        detail,
-    } = err
-    else {
-        return err;
-    };
-    let parser = cfg.import.plan.dojo_type();
-    let mut detail = format!(
-        "{detail}: DefectDojo's \"{parser}\" parser failed on this report (malformed, truncated, \
-         or a variant the parser does not support)"
-    );
-    match leftover_tests(dojo, ctx, &cfg.target.test_title, before) {
-        Ok(left) if left.is_empty() => {}
-        Ok(left) => {
-            for id in left {
-                match dojo.call(
-                    Method::Delete,
-                    &format!("/api/v2/tests/{id}/"),
-                    None,
-                    "deleting the empty test left behind",
-                ) {
-                    Ok(_) => detail.push_str(&format!("; the empty test {id} it left behind was deleted")),
-                    Err(e) => detail.push_str(&format!(
-                        "; it left the empty test {id} behind ({}/test/{id}), which could not be deleted ({e})",
-                        cfg.dojo_url
-                    )),
-                }
-            }
-        }
-        Err(e) => log::warn!("could not look for an empty test left behind: {e}"),
-    }
-    Error::Http {
-        what,
-        status: 500,
-        detail,
-    }
+/// True when a failed import may have left a test or findings behind:
+/// DefectDojo failed (any 5xx) or its answer was lost. A 4xx is DefectDojo
+/// refusing the request before it imported anything.
+fn may_have_left_something(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Http { status: 500.., .. } | Error::Transport { .. }
+    )
 }
 
-fn leftover_tests(
+/// A parser crash (HTTP 500) is said to be one.
+fn explain_parser_crash(cfg: &Config, err: Error) -> Error {
+    if !matches!(err, Error::Http { status: 500, .. }) {
+        return err;
+    }
+    let parser = cfg.import.plan.dojo_type();
+    err.note(format!(
+        "DefectDojo's \"{parser}\" parser failed on this report (malformed, truncated, a \
+         variant the parser does not support, or a finding DefectDojo could not save)"
+    ))
+}
+
+/// Removes the tests a failed import of `scan_type` left behind, whatever
+/// they hold ([`cleanup`]). `Ok` has what was removed and the error saying
+/// so; `Err` is the error when a test stays behind, and nothing else may be
+/// imported then.
+fn remove_leftovers(
     dojo: &Dojo,
     ctx: &Context,
     title: &str,
-    before: &[u64],
-) -> Result<Vec<u64>, Error> {
-    let mut left = Vec::new();
-    for id in tests_titled(dojo, ctx, title)? {
-        if before.contains(&id) {
-            continue;
-        }
-        let page: Page<serde::de::IgnoredAny> = dojo.get(
-            &format!("/api/v2/findings/?test={id}&limit=1"),
-            "counting the findings of a test left behind",
-        )?;
-        if page.count == Some(0) {
-            left.push(id);
-        }
+    scan_type: &str,
+    before: &cleanup::Before,
+    err: Error,
+) -> Result<(Vec<cleanup::Removed>, Error), Error> {
+    if !may_have_left_something(&err) {
+        return Ok((Vec::new(), err));
     }
-    Ok(left)
+    match cleanup::remove_own_tests(dojo, ctx.engagement_id, title, scan_type, before) {
+        Ok(removed) if removed.is_empty() => Ok((removed, err)),
+        Ok(removed) => {
+            let err = err.note(removed_sentence(&removed));
+            Ok((removed, err))
+        }
+        Err(stuck) => Err(err.note(stuck)),
+    }
+}
+
+/// `the test 12 it left behind (619 findings) was removed`.
+fn removed_sentence(removed: &[cleanup::Removed]) -> String {
+    let tests: Vec<String> = removed
+        .iter()
+        .map(|r| format!("test {} with {} finding(s)", r.id, r.findings))
+        .collect();
+    if tests.is_empty() {
+        "it left no test behind".to_string()
+    } else {
+        format!("what it left behind was removed: {}", tests.join(", "))
+    }
 }
 
 /// The Java hook's scan summary as the test's description; a failure here

@@ -129,6 +129,7 @@ mod tests {
             synced: None,
             body: "streamed".into(),
             fallback: None,
+            removed_tests: Vec::new(),
             dojo_requests: 0,
         }
     }

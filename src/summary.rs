@@ -174,6 +174,9 @@ pub struct Summary {
     /// was imported as Generic Findings Import instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<&'static str>,
+    /// Tests a failed import left behind, removed before the fallback import.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed_tests: Vec<crate::dojo::cleanup::Removed>,
     /// HTTP requests sent to DefectDojo.
     pub dojo_requests: u64,
 }

@@ -11,9 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::Dojo;
 use super::import::{self, ImportForm, Landed};
 use super::model::ImportAnswer;
+use super::{Dojo, cleanup};
 use crate::body::Prepared;
 use crate::error::Error;
 use crate::retry;
@@ -23,17 +23,17 @@ pub type Again<'r, 'a> = &'r mut dyn FnMut() -> Result<Prepared<'a>, Error>;
 
 /// Sends the import (see the module docs): `report` is the body, and how to
 /// produce it again. `new_tests` lists the tests of the engagement with the
-/// import's title that were not there before.
+/// import's title that were not there before; `imports_before` counts a
+/// reimport's test's import history before it was sent (a reimport creates
+/// no test: its trace is a new row of test_imports).
 pub fn import<'a>(
     dojo: &Dojo,
     form: &ImportForm,
     (report, again): (&mut Prepared<'a>, Again<'_, 'a>),
     timeout: Duration,
-    new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
+    (new_tests, imports_before): (&dyn Fn() -> Result<Vec<u64>, Error>, Option<u64>),
 ) -> Result<ImportAnswer, Error> {
     let started = Instant::now();
-    // A reimport creates no test: its trace is a new row of test_imports.
-    let imports_before = form.reimport_test.and_then(|test| import_count(dojo, test));
     let mut tries = 0;
     loop {
         tries += 1;
@@ -81,23 +81,18 @@ fn check_landed(
     new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
 ) -> Result<ImportAnswer, Error> {
     if retry::expired() {
-        return Err(note(
-            err,
+        return Err(err.note(
             "there was no time left to check whether DefectDojo imported it; it was not sent \
-             again, to avoid a duplicate test: check the engagement"
-                .to_string(),
+             again, to avoid a duplicate test: check the engagement",
         ));
     }
     let found = match new_tests() {
         Ok(found) => found,
         Err(check) => {
-            return Err(note(
-                err,
-                format!(
-                    "whether DefectDojo imported it could not be checked ({check}); it was not \
+            return Err(err.note(format!(
+                "whether DefectDojo imported it could not be checked ({check}); it was not \
                      sent again, to avoid a duplicate test"
-                ),
-            ));
+            )));
         }
     };
     match found.as_slice() {
@@ -117,40 +112,19 @@ fn check_landed(
                 deduplication_complete: None,
             })
         }
-        [] => Err(note(
-            err,
+        [] => Err(err.note(
             "DefectDojo shows no new test with this title, but it may still be working on it; \
              the import was not sent again, to avoid a duplicate test: check the engagement, \
-             and run again if no test appears"
-                .to_string(),
+             and run again if no test appears",
         )),
-        many => Err(note(
-            err,
-            format!(
-                "several new tests with this title appeared ({}), from parallel runs or this \
+        many => Err(err.note(format!(
+            "several new tests with this title appeared ({}), from parallel runs or this \
                  one: the import was not sent again; check the engagement",
-                many.iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
-    }
-}
-
-/// The number of imports and reimports DefectDojo recorded for `test`;
-/// `None` if it cannot tell (the check is then skipped).
-fn import_count(dojo: &Dojo, test: u64) -> Option<u64> {
-    let page: Result<super::model::Page<serde::de::IgnoredAny>, Error> = dojo.get(
-        &format!("/api/v2/test_imports/?test={test}&limit=1"),
-        "counting the test's imports",
-    );
-    match page {
-        Ok(page) => page.count,
-        Err(e) => {
-            log::debug!("cannot count the imports of test {test}: {e}");
-            None
-        }
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 
@@ -163,7 +137,7 @@ fn check_reimported(
     err: Error,
 ) -> Result<ImportAnswer, Error> {
     let now = match before {
-        Some(_) if !retry::expired() => import_count(dojo, test),
+        Some(_) if !retry::expired() => cleanup::import_count(dojo, test),
         _ => None,
     };
     match (before, now) {
@@ -182,32 +156,9 @@ fn check_reimported(
                 deduplication_complete: None,
             })
         }
-        _ => Err(note(
-            err,
-            format!(
-                "DefectDojo shows no new import of test {test}, but it may still be working on \
+        _ => Err(err.note(format!(
+            "DefectDojo shows no new import of test {test}, but it may still be working on \
                  it; the reimport was not sent again: check the test, and run again if needed"
-            ),
-        )),
-    }
-}
-
-/// Appends a sentence to an error's detail.
-fn note(err: Error, note: String) -> Error {
-    match err {
-        Error::Http {
-            what,
-            status,
-            detail,
-        } => Error::Http {
-            what,
-            status,
-            detail: format!("{detail}; {note}"),
-        },
-        Error::Transport { what, detail } => Error::Transport {
-            what,
-            detail: format!("{detail}; {note}"),
-        },
-        other => other,
+        ))),
     }
 }

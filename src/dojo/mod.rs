@@ -7,6 +7,7 @@
 //! by endpoint (partial and case-insensitive on products, exact elsewhere)
 //! and unknown filters are silently ignored.
 
+pub mod cleanup;
 pub mod context;
 pub mod import;
 pub mod landing;
@@ -137,11 +138,12 @@ impl<'a> Dojo<'a> {
                 }
             }
         };
-        // Reads and the PATCH of a description may be sent again; a POST
-        // creating an object, or a DELETE, is sent once.
+        // Reads, the PATCH of a description and a DELETE (a repeat finds the
+        // object gone: 404) may be sent again; a POST creating an object is
+        // sent once.
         let policy = match method {
-            Method::Get | Method::Patch => retry::POLICY,
-            Method::Post | Method::Delete => retry::Policy {
+            Method::Get | Method::Patch | Method::Delete => retry::POLICY,
+            Method::Post => retry::Policy {
                 attempts: 1,
                 ..retry::POLICY
             },

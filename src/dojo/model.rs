@@ -93,6 +93,30 @@ pub struct Test {
     /// Its scan type.
     #[serde(default)]
     pub scan_type: Option<String>,
+    /// When DefectDojo created it (RFC 3339, the server's clock).
+    #[serde(default)]
+    pub created: Option<String>,
+}
+
+/// A row of a test's import history (`/api/v2/test_imports/`), written by
+/// DefectDojo after an import or reimport has handled every finding.
+#[derive(Debug, Deserialize)]
+pub struct TestImport {
+    /// Its id (later imports have larger ids).
+    pub id: u64,
+    /// What the import did to each finding.
+    #[serde(default)]
+    pub test_import_finding_action_set: Vec<ImportAction>,
+}
+
+/// One finding's action in an import: `N` created, `C` closed, `R`
+/// reactivated, `U` untouched.
+#[derive(Debug, Deserialize)]
+pub struct ImportAction {
+    /// The action code.
+    pub action: String,
+    /// The finding's id.
+    pub finding: u64,
 }
 
 /// The answer of `import-scan` / `reimport-scan`.

@@ -167,7 +167,7 @@ fn a_parser_crash_removes_the_empty_test_it_left() {
             line.contains("500") && line.contains("\"Nmap Scan\" parser"),
             "{line}"
         );
-        assert!(line.contains("was deleted"), "{line}");
+        assert!(line.contains("was removed: test"), "{line}");
         let st = dojo.state();
         assert_eq!(st.deleted_tests.len(), 1, "exactly the leftover is deleted");
         assert!(

@@ -15,6 +15,7 @@ mod gate;
 mod import;
 mod k8s;
 mod network;
+mod partial;
 mod s3;
 mod scale;
 mod secrets;

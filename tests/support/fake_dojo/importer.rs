@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use super::import::{Form, Outcome, Valid, fail};
+use super::import::{Form, GENERIC, Outcome, Valid, fail};
 use super::parsers::{Parsed, canned_findings, is_malformed};
 use super::render::{User, internal_error};
 use super::state::{Engagement, ImportAction, State, TestImport, severity_rank};
@@ -203,6 +203,23 @@ pub(super) fn create_finding(
     Some(id)
 }
 
+/// Where a native import fails halfway ([`super::Options::crash_after_findings`]); the
+/// generic parser validates the whole report before anything is saved.
+fn crash_after(ctx: &Ctx, v: &Valid) -> Option<usize> {
+    ctx.opts
+        .crash_after_findings
+        .filter(|_| v.scan_type != GENERIC)
+}
+
+/// The recorded 500 of an import that failed after its test existed (145).
+fn crashed(test: u64) -> Outcome {
+    Outcome {
+        status: 500,
+        body: internal_error(),
+        test: Some(test),
+    }
+}
+
 pub(super) fn action(st: &mut State, action: char, finding: u64) -> ImportAction {
     ImportAction {
         id: st.next_id("test_import_finding_action"),
@@ -249,18 +266,19 @@ pub(super) fn import_into(
         Some(p) => p,
         None if is_malformed(&v.scan_type, file_name, bytes) => {
             // The parser crashed after the test was created: it stays, empty (recorded 146).
-            return Outcome {
-                status: 500,
-                body: internal_error(),
-                test: Some(test),
-            };
+            return crashed(test);
         }
         None => canned_findings(&v.scan_type, bytes.len(), ctx.opts.native_findings),
     };
     let product = st.engagement(engagement).map_or(0, |e| e.product);
     let mut dedup = Dedup::new(ctx, st, v, engagement);
     let mut actions = Vec::new();
-    for p in parsed {
+    let crash = crash_after(ctx, v);
+    for (i, p) in parsed.into_iter().enumerate() {
+        if crash == Some(i) {
+            // Saving this finding failed: what was saved stays, at 50 %, with no history.
+            return crashed(test);
+        }
         if let Some(id) = create_finding(st, v, test, product, p, user) {
             dedup.add(st, id);
             actions.push(action(st, 'N', id));
@@ -349,13 +367,7 @@ pub(super) fn reimport_into(
 ) -> Outcome {
     let parsed = match parsed {
         Some(p) => p,
-        None if is_malformed(&v.scan_type, file_name, bytes) => {
-            return Outcome {
-                status: 500,
-                body: internal_error(),
-                test: Some(test),
-            };
-        }
+        None if is_malformed(&v.scan_type, file_name, bytes) => return crashed(test),
         None => canned_findings(&v.scan_type, bytes.len(), ctx.opts.native_findings),
     };
     let Some((engagement, product, _)) = st.lineage(test) else {
@@ -378,7 +390,13 @@ pub(super) fn reimport_into(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let do_not_reactivate = v.flag("do_not_reactivate", false);
     let mut dedup = Dedup::new(ctx, st, v, engagement);
-    for p in parsed {
+    let crash = crash_after(ctx, v);
+    for (i, p) in parsed.into_iter().enumerate() {
+        if crash == Some(i) {
+            // Findings handled so far stay created or reactivated; nothing is closed and
+            // no import is recorded (the history is written last).
+            return crashed(test);
+        }
         if severity_rank(&p.finding.severity) < severity_rank(&v.minimum_severity) {
             continue;
         }

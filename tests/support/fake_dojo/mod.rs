@@ -99,6 +99,11 @@ pub struct Options {
     pub advertised_origin: Option<String>,
     /// Canned findings per native (non-generic) report.
     pub native_findings: usize,
+    /// A native import saves this many findings (a reimport handles this many), then
+    /// fails saving the next one and answers the recorded 500 (145): the test keeps what
+    /// was saved, at 50 % complete, with no import history. A real `trivy k8s` report whose
+    /// cluster-scoped resources build a `service` over 200 characters does this on 3.2.0.
+    pub crash_after_findings: Option<usize>,
     /// Benchmark mode: import bodies are streamed and counted, never stored, and each
     /// import's test serves generated findings ([`bench`]). Implied by `bench_findings`.
     pub count_imports: bool,
@@ -123,6 +128,7 @@ impl Options {
             max_uri_len: 3880,
             advertised_origin: None,
             native_findings: 3,
+            crash_after_findings: None,
             count_imports: false,
             bench_findings: None,
             bench_lean: false,

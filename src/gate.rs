@@ -12,8 +12,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dojo::model::{Page, TestImport};
-use crate::dojo::{Dojo, rebuild_next};
+use crate::dojo::Dojo;
+use crate::dojo::model::TestImport;
 use crate::error::Error;
 
 /// Findings listed in the summary and the gate's reason.
@@ -83,43 +83,49 @@ pub fn new_findings(
     } else {
         None
     };
-    let base = "/api/v2/findings/";
-    let mut next = Some(format!(
-        "{base}?test={test_id}&active=true&duplicate=false&false_p=false&limit=250"
-    ));
-    let mut seen_pages = HashSet::new();
+    let test = test_id.to_string();
+    let params = [
+        ("test", test.as_str()),
+        ("active", "true"),
+        ("duplicate", "false"),
+        ("false_p", "false"),
+    ];
     let mut out = NewFindings::default();
-    while let Some(path) = next.take() {
-        if !seen_pages.insert(path.clone()) {
-            return Err(Error::protocol(
-                "reading the new findings",
-                "the `next` links loop",
-            ));
-        }
-        let page: Page<Finding> = dojo.get(&path, "reading this run's new findings")?;
-        for f in page.results {
-            if touched.as_ref().is_some_and(|t| !t.contains(&f.id)) {
-                continue;
+    let base = dojo.base().to_string();
+    dojo.each_page(
+        "/api/v2/findings/",
+        &params,
+        250,
+        "reading this run's new findings",
+        |page: Vec<Finding>| {
+            for f in page {
+                if touched.as_ref().is_some_and(|t| !t.contains(&f.id)) {
+                    continue;
+                }
+                count(&mut out, f, &base, threshold);
             }
-            let severity = f.severity.unwrap_or_else(|| "Info".to_string());
-            let r = rank(&severity);
-            out.by_severity[r] += 1;
-            out.total += 1;
-            let shown = Shown {
-                id: f.id,
-                title: f.title.unwrap_or_default(),
-                severity,
-                url: format!("{}/finding/{}", dojo.base(), f.id),
-            };
-            if threshold.is_some_and(|t| r <= t) {
-                out.failing_count += 1;
-                keep_most_severe(&mut out.failing, shown.clone());
-            }
-            keep_most_severe(&mut out.top, shown);
-        }
-        next = page.next.as_deref().map(|n| rebuild_next(base, n));
-    }
+        },
+    )?;
     Ok(out)
+}
+
+/// Counts one new finding and keeps it where it is among the most severe.
+fn count(out: &mut NewFindings, f: Finding, base: &str, threshold: Option<usize>) {
+    let severity = f.severity.unwrap_or_else(|| "Info".to_string());
+    let r = rank(&severity);
+    out.by_severity[r] += 1;
+    out.total += 1;
+    let shown = Shown {
+        id: f.id,
+        title: f.title.unwrap_or_default(),
+        severity,
+        url: format!("{base}/finding/{}", f.id),
+    };
+    if threshold.is_some_and(|t| r <= t) {
+        out.failing_count += 1;
+        keep_most_severe(&mut out.failing, shown.clone());
+    }
+    keep_most_severe(&mut out.top, shown);
 }
 
 /// Keeps the [`SHOWN`] most severe (then oldest) findings, sorted.

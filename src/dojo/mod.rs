@@ -235,8 +235,8 @@ impl<'a> Dojo<'a> {
         parse(&answer, what)
     }
 
-    /// Lists every object of `path` with the query `params`, following
-    /// `next` (rebuilt onto our base URL), and keeps those `keep` accepts.
+    /// Lists every object of `path` with the query `params` (see
+    /// [`Dojo::each_page`]) and keeps those `keep` accepts.
     pub fn list<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -244,14 +244,33 @@ impl<'a> Dojo<'a> {
         what: &str,
         keep: impl Fn(&T) -> bool,
     ) -> Result<Vec<T>, Error> {
+        let mut kept = Vec::new();
+        self.each_page(path, params, 100, what, |page: Vec<T>| {
+            kept.extend(page.into_iter().filter(|t| keep(t)));
+        })?;
+        Ok(kept)
+    }
+
+    /// Reads every page of `path` with the query `params` and `limit`,
+    /// following `next` (rebuilt onto our base URL), and hands each page's
+    /// objects to `each`, so a caller that counts holds one page at a time.
+    /// A loop of `next` links, or more pages than
+    /// `DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS` allows, is an error.
+    pub fn each_page<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        limit: u32,
+        what: &str,
+        mut each: impl FnMut(Vec<T>),
+    ) -> Result<(), Error> {
         let mut query: Vec<String> = params
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect();
-        query.push("limit=100".to_string());
+        query.push(format!("limit={limit}"));
         let mut next = Some(format!("{path}?{}", query.join("&")));
         let mut seen = std::collections::HashSet::new();
-        let mut kept = Vec::new();
         let mut pages = 0u64;
         while let Some(page_path) = next.take() {
             if !seen.insert(page_path.clone()) {
@@ -268,10 +287,10 @@ impl<'a> Dojo<'a> {
                 ));
             }
             let page: model::Page<T> = self.get(&page_path, what)?;
-            kept.extend(page.results.into_iter().filter(|t| keep(t)));
             next = page.next.as_deref().map(|n| rebuild_next(path, n));
+            each(page.results);
         }
-        Ok(kept)
+        Ok(())
     }
 }
 

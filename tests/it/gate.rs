@@ -321,3 +321,31 @@ fn oversized_reports_stop_before_anything_is_created_unless_minifying_helps() {
     );
     assert_eq!(dojo.mutating_requests().len(), before, "nothing created");
 }
+
+#[test]
+fn the_gate_reads_no_more_pages_than_allowed() {
+    // 260 new findings are two pages of 250: the gate pages through the one
+    // list path, so DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS bounds it as it does every list.
+    let titles: Vec<String> = (0..260).map(|i| format!("Finding {i}")).collect();
+    let findings: Vec<(&str, &str)> = titles.iter().map(|t| (t.as_str(), "High")).collect();
+    let tmp = TempDir::new("gate-pages");
+    let path = tmp.file("r.json", report(&findings));
+    for (max, code) in [("1", 1), ("2", 3)] {
+        let dojo = FakeDojo::start(Flavour::V3);
+        let out = hook(&dojo)
+            .env("DEFECTDOJO_FAIL_ON", "High")
+            .env("DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS", max)
+            .args(&[path.to_str().unwrap()])
+            .run();
+        out.expect(code);
+        if code == 1 {
+            assert!(
+                out.error_line()
+                    .contains("more pages than DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS allows"),
+                "{out}"
+            );
+        } else {
+            assert_eq!(out.summary()["gate"]["findings"], 260);
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! One secureCodeBox finding as one DefectDojo generic finding: the
+//! fields, their limits, the title and the picks from the attributes.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use super::description::{parse_cwe, vulnerability_ids, write_description, write_references};
+use super::json::{JsonStr, is_plain, push_json_str, push_num_field, push_str_field, push_text};
+use super::location::{Location, classify_location};
+use super::{TITLE_MAX_CHARS, UNTITLED};
+use crate::convert::markdown::{self, Scalar};
+use crate::error::Error;
+use crate::scb::{self, Severity};
+use crate::time;
+
+/// Field limits of DefectDojo's `Finding` (characters); longer values would
+/// fail the database insert, so they are left out (they stay in the
+/// description).
+const UNIQUE_ID_MAX_CHARS: usize = 500;
+const VULN_ID_FROM_TOOL_MAX_CHARS: usize = 500;
+const FILE_PATH_MAX_CHARS: usize = 4000;
+const COMPONENT_NAME_MAX_CHARS: usize = 200;
+const COMPONENT_VERSION_MAX_CHARS: usize = 100;
+/// `Vulnerability_Id.vulnerability_id` is declared with `max_length=50`.
+pub(super) const VULNERABILITY_ID_MAX_CHARS: usize = 50;
+
+/// At most this many conversion warnings are logged per run.
+const MAX_WARNINGS: u32 = 20;
+
+/// What the converter needs to know besides the finding: which finding it
+/// is (for messages), and how many warnings were logged so far.
+#[derive(Debug)]
+pub struct Context {
+    source: String,
+    index: usize,
+    warnings: Cell<u32>,
+}
+
+impl Context {
+    /// A context for findings read from `source` (e.g. `findings.json`).
+    pub fn new(source: impl Into<String>) -> Context {
+        Context {
+            source: source.into(),
+            index: 0,
+            warnings: Cell::new(0),
+        }
+    }
+
+    /// Sets the 1-based index of the finding being converted.
+    pub fn set_index(&mut self, index: usize) {
+        self.index = index;
+    }
+
+    /// The 1-based index of the finding being converted.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// `findings.json finding #7`, for messages.
+    pub fn what(&self) -> String {
+        format!("{} finding #{}", self.source, self.index)
+    }
+
+    /// Logs a warning about the current finding, at most [`MAX_WARNINGS`]
+    /// per run (a million bad dates must not flood the log).
+    fn warn(&self, args: fmt::Arguments<'_>) {
+        let n = self.warnings.get();
+        self.warnings.set(n.saturating_add(1));
+        if n < MAX_WARNINGS {
+            log::warn!("{}: {args}", self.what());
+        } else if n == MAX_WARNINGS {
+            log::warn!("{}: further conversion warnings are not shown", self.source);
+        }
+    }
+}
+
+/// DefectDojo's name for a severity.
+pub fn dojo_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Informational => "Info",
+        Severity::Low => "Low",
+        Severity::Medium => "Medium",
+        Severity::High => "High",
+        Severity::Critical => "Critical",
+    }
+}
+
+/// The severity of `f`: absent, null or blank is informational; anything
+/// unknown is an input error naming the finding.
+pub fn severity_of(f: &scb::Finding<'_>, ctx: &Context) -> Result<Severity, Error> {
+    match f.severity.as_deref() {
+        None => Ok(Severity::Informational),
+        Some(s) if s.trim().is_empty() => Ok(Severity::Informational),
+        Some(s) => Severity::parse(s).map_err(|e| Error::input(ctx.what(), e.to_string())),
+    }
+}
+
+/// Appends `f` as one DefectDojo generic finding (a compact JSON object) to
+/// `out`. On error, `out` is left as it was.
+pub fn write_generic(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
+    let start = out.len();
+    let result = write_finding(f, out, ctx);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
+    let severity = severity_of(f, ctx)?;
+    let name = f.name.as_deref().unwrap_or("");
+    let title = title_of(name);
+
+    out.extend_from_slice(b"{\"title\":");
+    push_json_str(out, &title.text);
+    out.extend_from_slice(b",\"severity\":\"");
+    out.extend_from_slice(dojo_severity(severity).as_bytes());
+    out.push(b'"');
+
+    // Surrounding whitespace is not part of a location (and would make an
+    // endpoint unparseable).
+    let location = nonblank(&f.location).map(str::trim);
+    let mut picks = Picks::default();
+    out.extend_from_slice(b",\"description\":\"");
+    write_description(f, &title, location, &mut picks, &mut JsonStr(out))
+        .map_err(|e| Error::input(ctx.what(), e))?;
+    out.push(b'"');
+
+    if let Some(date) = date_of(f, ctx) {
+        push_str_field(out, "date", &date);
+    }
+    if let Some(m) = nonblank(&f.mitigation) {
+        out.extend_from_slice(b",\"mitigation\":");
+        push_text(out, m, is_plain(f.mitigation.as_ref()));
+    }
+
+    let refs = f.references.as_deref().unwrap_or(&[]);
+    if refs.iter().any(|r| nonblank(&r.value).is_some()) {
+        out.extend_from_slice(b",\"references\":\"");
+        // Writing into a Vec cannot fail.
+        let _ = write_references(refs, &mut JsonStr(out));
+        out.push(b'"');
+    }
+    let ids = vulnerability_ids(refs);
+    if !ids.is_empty() {
+        out.extend_from_slice(b",\"vulnerability_ids\":[");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_json_str(out, id);
+        }
+        out.push(b']');
+    }
+    let cwe = refs
+        .iter()
+        .filter(|r| {
+            r.kind
+                .as_deref()
+                .is_some_and(|k| k.trim().eq_ignore_ascii_case("CWE"))
+        })
+        .find_map(|r| r.value.as_deref().and_then(parse_cwe))
+        .or(picks.cwe);
+    if let Some(cwe) = cwe {
+        push_num_field(out, "cwe", u64::from(cwe));
+    }
+
+    let kind = location.map_or(Location::Other, classify_location);
+    if let (Location::Endpoint, Some(loc)) = (&kind, location) {
+        out.extend_from_slice(b",\"endpoints\":[");
+        push_json_str(out, loc);
+        out.push(b']');
+    }
+    let (file, line) = match kind {
+        Location::File { path, line } => (Some(Cow::Borrowed(path)), line.or(picks.line)),
+        _ => (picks.file.take(), picks.line),
+    };
+    if let Some(file) = file.filter(|p| fits(p, FILE_PATH_MAX_CHARS)) {
+        push_str_field(out, "file_path", &file);
+        if let Some(line) = line {
+            push_num_field(out, "line", line);
+        }
+    }
+
+    if let Some(rule) = picks.rule.filter(|r| fits(r, VULN_ID_FROM_TOOL_MAX_CHARS)) {
+        push_str_field(out, "vuln_id_from_tool", &rule);
+    }
+    if let Some(pkg) = picks.package.filter(|p| fits(p, COMPONENT_NAME_MAX_CHARS)) {
+        push_str_field(out, "component_name", &pkg);
+        if let Some(v) = picks
+            .version
+            .filter(|v| fits(v, COMPONENT_VERSION_MAX_CHARS))
+        {
+            push_str_field(out, "component_version", &v);
+        }
+    }
+    if let Some(id) = nonblank(&f.id) {
+        if fits(id, UNIQUE_ID_MAX_CHARS) {
+            out.extend_from_slice(b",\"unique_id_from_tool\":");
+            push_text(out, id, is_plain(f.id.as_ref()));
+        } else {
+            ctx.warn(format_args!(
+                "id is longer than {UNIQUE_ID_MAX_CHARS} characters; not sent as unique_id_from_tool"
+            ));
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// A DefectDojo title made from a secureCodeBox name.
+pub(super) struct Title<'a> {
+    pub(super) text: Cow<'a, str>,
+    /// The title is not the name (cut short or control characters
+    /// replaced), so the description must carry the full name.
+    pub(super) changed: bool,
+}
+
+/// `name` as a title: control characters become spaces, surrounding
+/// whitespace goes, and it is cut to [`TITLE_MAX_CHARS`] characters at a
+/// character boundary, ending in `…`. No name gives [`UNTITLED`].
+fn title_of(name: &str) -> Title<'_> {
+    let has_control = name.trim().chars().any(char::is_control);
+    // Control characters at the ends would become blanks at the ends, and a
+    // name of only those a blank title.
+    let trimmed = name.trim_matches(|c: char| c.is_whitespace() || c.is_control());
+    if trimmed.is_empty() {
+        return Title {
+            text: Cow::Borrowed(UNTITLED),
+            changed: has_control,
+        };
+    }
+    let text: Cow<'_, str> = if has_control {
+        Cow::Owned(
+            trimmed
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(trimmed)
+    };
+    if text.len() <= TITLE_MAX_CHARS || text.chars().count() <= TITLE_MAX_CHARS {
+        return Title {
+            text,
+            changed: has_control,
+        };
+    }
+    // Keep TITLE_MAX_CHARS - 1 characters and add the ellipsis.
+    let cut = text
+        .char_indices()
+        .nth(TITLE_MAX_CHARS - 1)
+        .map_or(text.len(), |(i, _)| i);
+    let mut short = text[..cut].trim_end().to_owned();
+    short.push('…');
+    Title {
+        text: Cow::Owned(short),
+        changed: true,
+    }
+}
+
+/// Values picked from the top-level attributes while they are rendered.
+#[derive(Default)]
+pub(super) struct Picks<'a> {
+    pub(super) file: Option<Cow<'a, str>>,
+    pub(super) line: Option<u64>,
+    pub(super) rule: Option<Cow<'a, str>>,
+    pub(super) cwe: Option<u32>,
+    pub(super) package: Option<Cow<'a, str>>,
+    pub(super) version: Option<Cow<'a, str>>,
+}
+
+impl<'a> Picks<'a> {
+    /// Takes the first usable value of each kind (keys as secureCodeBox
+    /// parsers write them: gitleaks `file`/`line_number`, trivy
+    /// `foundIn`/`packageName`/`installedVersion`, ZAP `zap_pluginid`/
+    /// `zap_cweid`, nikto `niktoId`, semgrep `cwe`, …).
+    pub(super) fn take(&mut self, key: &str, v: Scalar<'a>) {
+        match key {
+            "file" | "file_path" | "filePath" | "filename" | "foundIn" if self.file.is_none() => {
+                self.file = one_line(v);
+            }
+            // gitleaks' `line` is the matched text, not a number; DefectDojo
+            // stores the line in an IntegerField (i32).
+            "line_number" | "lineNumber" | "line" | "start_line" | "startLine"
+                if self.line.is_none() =>
+            {
+                if let Scalar::U64(n) = v {
+                    self.line = (n <= i32::MAX as u64).then_some(n);
+                }
+            }
+            "rule_id" | "ruleId" | "rule" | "check_id" | "checkId" | "zap_pluginid"
+            | "pluginId" | "plugin_id" | "niktoId" | "template_id" | "templateId"
+            | "template-id"
+                if self.rule.is_none() =>
+            {
+                self.rule = id_text(v);
+            }
+            "cwe" | "cwe_id" | "cweId" | "cweid" | "zap_cweid" if self.cwe.is_none() => {
+                self.cwe = match v {
+                    Scalar::Str(s) => parse_cwe(&s),
+                    Scalar::U64(n) => u32::try_from(n)
+                        .ok()
+                        .filter(|&n| n > 0 && n <= i32::MAX as u32),
+                    _ => None,
+                };
+            }
+            "packageName" | "package_name" if self.package.is_none() => {
+                self.package = one_line(v);
+            }
+            "installedVersion" | "installed_version" if self.version.is_none() => {
+                self.version = one_line(v);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A non-empty, single-line string value.
+pub(super) fn one_line(v: Scalar<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        Scalar::Str(s) if !s.trim().is_empty() && !markdown::is_multi_line(&s) => Some(s),
+        _ => None,
+    }
+}
+
+/// An identifier: a single-line string or an integer.
+pub(super) fn id_text(v: Scalar<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        Scalar::U64(n) => Some(Cow::Owned(n.to_string())),
+        Scalar::I64(n) => Some(Cow::Owned(n.to_string())),
+        other => one_line(other),
+    }
+}
+
+/// The UTC date of `identified_at`, else of `parsed_at`; unparseable ones
+/// are skipped with a warning, and without a date DefectDojo uses the import
+/// date.
+fn date_of(f: &scb::Finding<'_>, ctx: &Context) -> Option<String> {
+    for (field, value) in [
+        ("identified_at", &f.identified_at),
+        ("parsed_at", &f.parsed_at),
+    ] {
+        if let Some(v) = nonblank(value) {
+            match time::parse_rfc3339_to_utc_date(v.trim()) {
+                Some(date) => return Some(date),
+                None => ctx.warn(format_args!(
+                    "{field} {:?} is not an ISO 8601 timestamp with a time zone; ignored",
+                    truncate_chars(v, 64)
+                )),
+            }
+        }
+    }
+    None
+}
+
+/// `Some(s)` unless absent, null or only whitespace.
+pub(super) fn nonblank<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
+}
+
+/// At most `max` characters.
+pub(super) fn fits(s: &str, max: usize) -> bool {
+    s.len() <= max || s.chars().count() <= max
+}
+
+pub(super) fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}

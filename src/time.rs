@@ -151,22 +151,42 @@ impl DateTimeParts {
     /// `None` if the UTC year falls outside 0000–9999.
     pub fn format_instant(&self) -> Option<String> {
         let u = self.to_utc()?;
-        let mut s = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            u.year, u.month, u.day, u.hour, u.minute, u.second
-        );
+        // Written digit by digit: this runs for every finding read back and
+        // its original, and `format!` cost half of it.
+        let mut s = String::with_capacity(30);
+        push_digits(&mut s, u.year as u32, 4);
+        s.push('-');
+        push_digits(&mut s, u.month, 2);
+        s.push('-');
+        push_digits(&mut s, u.day, 2);
+        s.push('T');
+        push_digits(&mut s, u.hour, 2);
+        s.push(':');
+        push_digits(&mut s, u.minute, 2);
+        s.push(':');
+        push_digits(&mut s, u.second, 2);
         let n = u.nanos;
-        if n == 0 {
-            // no fraction, as Java prints it
-        } else if n % 1_000_000 == 0 {
-            s.push_str(&format!(".{:03}", n / 1_000_000));
-        } else if n % 1_000 == 0 {
-            s.push_str(&format!(".{:06}", n / 1_000));
-        } else {
-            s.push_str(&format!(".{n:09}"));
+        if n != 0 {
+            // Groups of three digits, as Java prints them.
+            s.push('.');
+            if n % 1_000_000 == 0 {
+                push_digits(&mut s, n / 1_000_000, 3);
+            } else if n % 1_000 == 0 {
+                push_digits(&mut s, n / 1_000, 6);
+            } else {
+                push_digits(&mut s, n, 9);
+            }
         }
         s.push('Z');
         Some(s)
+    }
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for k in (0..width).rev() {
+        let digit = n / 10u32.pow(k) % 10;
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 
@@ -235,6 +255,13 @@ pub fn now_utc_rfc3339() -> String {
 /// Parses a timestamp (see the module docs for the accepted shapes) into
 /// its fields, keeping its own offset. `None` if it is not one.
 pub fn scan_datetime_parts(s: &str) -> Option<DateTimeParts> {
+    parse(s, false)
+}
+
+/// Parses a timestamp as [`scan_datetime_parts`] does, except that a
+/// missing zone means UTC (`zone_optional`): a server's own timestamps
+/// (Django without `USE_TZ` writes none) have no other sensible reading.
+fn parse(s: &str, zone_optional: bool) -> Option<DateTimeParts> {
     let mut p = Cursor {
         b: s.as_bytes(),
         i: 0,
@@ -268,9 +295,10 @@ pub fn scan_datetime_parts(s: &str) -> Option<DateTimeParts> {
         return None;
     }
     let second = second.min(59);
-    let offset_minutes = match p.next()? {
-        b'Z' | b'z' => 0,
-        sign @ (b'+' | b'-') => {
+    let offset_minutes = match p.next() {
+        None if zone_optional => 0,
+        Some(b'Z' | b'z') => 0,
+        Some(sign @ (b'+' | b'-')) => {
             let h = p.digits(2)?;
             let m = match p.peek() {
                 Some(b':') => {
@@ -309,10 +337,11 @@ pub fn parse_rfc3339_to_utc_date(s: &str) -> Option<String> {
     scan_datetime_parts(s)?.to_utc().map(|u| u.date())
 }
 
-/// Converts a DefectDojo timestamp (`2026-11-27T21:01:39.102682Z`, or with
-/// an offset) to UTC in `Instant.toString` style; `None` if unparseable.
+/// Converts a DefectDojo timestamp (`2026-11-27T21:01:39.102682Z`, with an
+/// offset, or without a zone for UTC) to UTC in `Instant.toString` style, as
+/// the Java hook wrote `parsed_at`; `None` if unparseable.
 pub fn format_created(s: &str) -> Option<String> {
-    scan_datetime_parts(s)?.format_instant()
+    parse(s, true)?.format_instant()
 }
 
 /// A tiny byte cursor for the timestamp grammar.
@@ -494,6 +523,48 @@ mod tests {
         );
         assert_eq!(f("0000-01-01T00:30:00+01:00"), None);
         assert_eq!(f("not a date"), None);
+    }
+
+    #[test]
+    fn created_without_a_zone_is_utc() {
+        assert_eq!(
+            format_created("2022-04-05 12:29:24").as_deref(),
+            Some("2022-04-05T12:29:24Z")
+        );
+        assert_eq!(
+            format_created("2022-04-05T12:29:24.7600001Z").as_deref(),
+            Some("2022-04-05T12:29:24.760000100Z")
+        );
+    }
+
+    #[test]
+    fn created_offsets_become_z() {
+        let cases = [
+            ("2026-01-01T00:30:00+01:00", "2025-12-31T23:30:00Z"),
+            ("2024-02-28T23:00:00-0200", "2024-02-29T01:00:00Z"),
+            ("2023-12-31T23:59:59-05", "2024-01-01T04:59:59Z"),
+            ("2026-11-27T21:01:39+00:00", "2026-11-27T21:01:39Z"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(format_created(input).as_deref(), Some(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn created_garbage_is_rejected() {
+        for bad in [
+            "",
+            "2026-11-27",
+            "2023-02-29T00:00:00Z",
+            "2026-11-27T21:01:39.Z",
+            "2026-11-27T21:01:39 UTC",
+            "2026-11-27T21:01:39+1:00",
+            "2026-11-27T21:01:3xZ",
+        ] {
+            assert_eq!(format_created(bad), None, "{bad}");
+        }
+        // Findings and Kubernetes timestamps still need their zone.
+        assert_eq!(scan_datetime_parts("2022-04-05 12:29:24"), None);
     }
 
     #[test]

@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::uuid::{URL_NAMESPACE, uuid_v5};
 
-use super::instant::to_utc_instant;
 use super::model::Finding;
 
 /// The category of every synced-back finding.
@@ -126,7 +125,7 @@ pub(crate) fn convert<'a>(
 ) -> Result<ScbFinding<'a>, Error> {
     let what = || format!("converting DefectDojo finding {}", f.id);
     let created = f.created.as_ref().map(|c| c.as_str());
-    let parsed_at = match created.map(|c| (c, to_utc_instant(c))) {
+    let parsed_at = match created.map(|c| (c, crate::time::format_created(c))) {
         Some((_, Some(instant))) => instant,
         Some((raw, None)) => {
             return Err(Error::protocol(

@@ -31,7 +31,6 @@
 //! written once (its id would otherwise appear twice in findings.json).
 
 mod ids;
-mod instant;
 mod locations;
 mod map;
 mod model;

@@ -54,6 +54,7 @@ pub fn main_with_env() -> u8 {
             let to_stdout = output.as_deref().map(str::trim) == Some("-");
             match run(args, &get) {
                 Ok(Outcome { line, code }) => {
+                    let line = crate::redact::terminal(&line);
                     // The findings own stdout when they are written there.
                     let written = if to_stdout {
                         writeln!(std::io::stderr(), "{line}")
@@ -72,7 +73,10 @@ pub fn main_with_env() -> u8 {
 }
 
 fn report(err: &Error) -> u8 {
-    eprintln!("dojo-hook: error: {err}");
+    eprintln!(
+        "dojo-hook: error: {}",
+        crate::redact::terminal(&err.to_string())
+    );
     err.exit_code()
 }
 
@@ -93,6 +97,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         None => read_scan_file(get)?,
     };
     let cfg = Config::build(get, scan, args)?;
+    remember_presigned_queries(&cfg.args);
     let raw = Location::parse(&cfg.args.raw_result);
     let findings = Location::parse(&cfg.args.findings);
     let output = cfg.args.findings_upload.as_deref().map(Location::parse);
@@ -290,7 +295,9 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
                 failed,
             });
             if failed {
-                eprintln!("dojo-hook: {}", gate::reason(fail_on, &new));
+                // Finding titles come from the scanner and DefectDojo.
+                let reason = crate::redact::terminal(&gate::reason(fail_on, &new));
+                eprintln!("dojo-hook: {reason}");
                 code = EXIT_GATE;
             } else {
                 log::info!("build gate passed: no new finding at or above {fail_on}");
@@ -314,6 +321,19 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         line: summary.to_line(),
         code,
     })
+}
+
+/// Presigned URLs carry their credentials in the query string; a storage
+/// error may quote them back ([`crate::redact::remember_query`]).
+fn remember_presigned_queries(args: &Args) {
+    let given = [Some(&args.raw_result), Some(&args.findings)];
+    let uploads = [
+        args.raw_result_upload.as_ref(),
+        args.findings_upload.as_ref(),
+    ];
+    for url in given.into_iter().chain(uploads).flatten() {
+        crate::redact::remember_query(url);
+    }
 }
 
 /// Writes the Markdown summary; a failure is a warning, the import stands.

@@ -126,6 +126,11 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         ));
     }
 
+    // What the dry run finds locally, a real run refuses before it sends
+    // anything: DefectDojo would answer 400 after the context was created.
+    let name = upload_name(&cfg.import.plan, &raw);
+    dryrun::check_file_name(&name)
+        .map_err(|why| Error::input(format!("raw report {}", raw.display()), rename_hint(why)))?;
     // The body is produced (downloaded, converted, checked) before anything
     // is created in DefectDojo: a broken input creates nothing there.
     let (mut report, file_name) = prepare_report(&cfg, &agent, &spool, &raw, &findings)?;
@@ -136,6 +141,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         "importing into DefectDojo at {}",
         crate::redact::url(&cfg.dojo_url)
     );
+    check_scan_type(&dojo, &cfg)?;
     let ctx = context::resolve(&dojo, &cfg, &time::today_utc())?;
     let before = if ctx.engagement_created {
         Vec::new()
@@ -323,6 +329,51 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
     })
 }
 
+/// The name the report is uploaded as: its own for a raw report (several
+/// DefectDojo parsers dispatch on the extension), `findings.json` for a
+/// converted one.
+fn upload_name(plan: &Plan, raw: &Location) -> String {
+    match plan {
+        Plan::Raw { .. } => raw.file_name().unwrap_or_else(|| "report".to_string()),
+        Plan::Generic => "findings.json".to_string(),
+    }
+}
+
+fn rename_hint(why: String) -> String {
+    format!(
+        "{why}: give the file the extension of its format (e.g. report.json, report.xml); \
+         nothing was sent to DefectDojo"
+    )
+}
+
+/// Checks `DEFECTDOJO_SCAN_TYPE` against the server's own list before
+/// anything is created, so a typo costs no product and no engagement.
+///
+/// The list is the `scan_type` enum of DefectDojo's OpenAPI schema, 1.4 MB
+/// and 1.5 s on a real 3.2.0 server, so it is only fetched for a scan type
+/// dojo-hook does not already know: the targets of the 14 native mappings
+/// and Generic Findings Import exist in every DefectDojo dojo-hook supports,
+/// and the common paths keep their request count. A list that cannot be read
+/// (an old schema, a proxy) is a warning: the import's own answer still
+/// tells.
+fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
+    let scan_type = cfg.import.plan.dojo_type();
+    if crate::scantype::is_known_dojo_type(scan_type) {
+        return Ok(());
+    }
+    match dryrun::check_scan_type(dojo, scan_type) {
+        Ok(None) => Ok(()),
+        Ok(Some(problem)) => Err(Error::Config(vec![format!(
+            "DEFECTDOJO_SCAN_TYPE {problem} (nothing was created)"
+        )])),
+        Err(err @ Error::Transport { .. }) => Err(err),
+        Err(err) => {
+            log::warn!("the scan type was not checked before the import: {err}");
+            Ok(())
+        }
+    }
+}
+
 /// Presigned URLs carry their credentials in the query string; a storage
 /// error may quote them back ([`crate::redact::remember_query`]).
 fn remember_presigned_queries(args: &Args) {
@@ -368,11 +419,10 @@ fn dry_run(
         scan_type: plan.dojo_type().to_string(),
         ..dryrun::Report::default()
     };
-    report.file_name = match plan {
-        Plan::Raw { .. } => raw.file_name().unwrap_or_else(|| "report".to_string()),
-        Plan::Generic => "findings.json".to_string(),
-    };
-    dryrun::check_file_name(&report.file_name.clone(), &mut report.problems);
+    report.file_name = upload_name(plan, raw);
+    if let Err(problem) = dryrun::check_file_name(&report.file_name) {
+        report.problems.push(problem);
+    }
     match prepare_report(cfg, agent, spool, raw, findings) {
         Ok((mut prepared, _)) => {
             report.bytes = Some(prepared.len());
@@ -392,8 +442,9 @@ fn dry_run(
     }
     let dojo = Dojo::new(agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages)
         .with_headers(cfg.network.dojo_headers.clone());
-    if let Err(err) = dryrun::check_scan_type(&dojo, plan.dojo_type(), &mut report.problems) {
-        report.problems.push(err.to_string());
+    match dryrun::check_scan_type(&dojo, plan.dojo_type()) {
+        Ok(problem) => report.problems.extend(problem),
+        Err(err) => report.problems.push(err.to_string()),
     }
     match dryrun::plan_context(&dojo, cfg, &mut report) {
         Ok(Some(ctx)) => {

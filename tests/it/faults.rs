@@ -27,16 +27,7 @@ fn go(hook: Hook, trace: bool) -> Output {
         hook.run()
     };
     if trace {
-        for secret in [KEY, WRONG_KEY, "X-Amz-Signature", "X-Amz-Credential"] {
-            assert!(
-                !out.stdout.contains(secret),
-                "stdout leaks {secret}:\n{out}"
-            );
-            assert!(
-                !out.stderr.contains(secret),
-                "stderr leaks {secret}:\n{out}"
-            );
-        }
+        out.assert_clean(&[KEY, WRONG_KEY, "X-Amz-Signature", "X-Amz-Credential"]);
     }
     out
 }
@@ -791,19 +782,24 @@ fn findings_empty_file(trace: bool) {
     local(b"", 2, &["findings"], trace);
 }
 
-fn raw_report_empty(trace: bool) {
+/// A raw report that is refused locally: exit 2, not one request.
+fn bad_raw_report(name: &str, content: &str, needles: &[&str], trace: bool) {
     let dojo = FakeDojo::start(Flavour::V3);
     dojo.expect_no_calls();
     let tmp = TempDir::new("faults");
-    let empty = tmp.file("nmap-results.xml", "");
+    let report = tmp.file(name, content);
     let out = go(
         Hook::new(&dojo)
-            .env("SCAN_TYPE", "nmap")
-            .args(&[empty.to_str().unwrap(), "f"]),
+            .env("DEFECTDOJO_SCAN_TYPE", "Nmap Scan")
+            .args(&[report.to_str().unwrap()]),
         trace,
     );
-    fails(&out, 2, &["empty"]);
+    fails(&out, 2, needles);
     assert_eq!(dojo.request_count(), 0);
+}
+
+fn raw_report_empty(trace: bool) {
+    bad_raw_report("nmap-results.xml", "", &["empty"], trace);
 }
 
 // ---- Configuration -----------------------------------------------------------------
@@ -873,20 +869,8 @@ fn echo_text(url: &str) -> String {
 fn echo_shown_clean(out: &Output, url: &str) -> String {
     let signature = url.split("X-Amz-Signature=").nth(1).unwrap();
     let query = url.split_once('?').unwrap().1;
-    for secret in [KEY, HEADER_SECRET, signature, query, "X-Amz-Credential"] {
-        assert!(
-            !out.stdout.contains(secret),
-            "stdout leaks {secret}:\n{out}"
-        );
-        assert!(
-            !out.stderr.contains(secret),
-            "stderr leaks {secret}:\n{out}"
-        );
-    }
-    for c in CONTROL_BYTES {
-        assert!(!out.stderr.contains(c), "stderr carries {c:?}:\n{out}");
-        assert!(!out.stdout.contains(c), "stdout carries {c:?}:\n{out}");
-    }
+    out.assert_clean(&[KEY, HEADER_SECRET, signature, query, "X-Amz-Credential"]);
+    out.assert_clean(&CONTROL_BYTES.map(String::from));
     assert!(out.stderr.contains("DEBUG"), "trace logging is on:\n{out}");
     let l = line(out);
     assert!(l.contains("[redacted]") && l.contains("[31mred"), "{l}");
@@ -955,22 +939,11 @@ fn scan_type_typo_creates_nothing(trace: bool) {
 }
 
 fn report_without_extension_creates_nothing(trace: bool) {
-    let dojo = FakeDojo::start(Flavour::V3);
-    dojo.expect_no_calls();
-    let tmp = TempDir::new("faults");
-    let report = tmp.file("trivy", "{}");
-    let out = go(
-        Hook::new(&dojo)
-            .env("DEFECTDOJO_SCAN_TYPE", "Trivy Scan")
-            .args(&[report.to_str().unwrap()]),
-        trace,
-    );
-    fails(
-        &out,
-        2,
-        &["\"trivy\" does not end in an extension", "nothing was sent"],
-    );
-    assert_eq!(dojo.request_count(), 0);
+    let needles = [
+        "\"nmap-results\" does not end in an extension",
+        "nothing was sent",
+    ];
+    bad_raw_report("nmap-results", "<nmaprun/>", &needles, trace);
 }
 
 fn api_key_with_odd_characters(trace: bool) {

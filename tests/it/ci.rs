@@ -391,9 +391,7 @@ fn the_readmes_laptop_example_works_as_written() {
         .env("DEFECTDOJO_SCAN_TYPE", "Trivy Scan")
         .env("DEFECTDOJO_PRODUCT_NAME", "shop")
         .args(&["trivy.json"])
-        .run_with(std::path::Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |c| {
-            c.current_dir(tmp.path());
-        });
+        .run_in(tmp.path());
     out.expect(0);
     drop(trivy);
     let state = dojo.state();

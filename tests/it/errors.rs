@@ -427,9 +427,7 @@ fn double_dash_ends_the_options() {
     let out = Hook::new(&dojo)
         .env("SCAN_TYPE", "nmap")
         .args(&["--", "-nmap-results.xml", "f"])
-        .run_with(std::path::Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |c| {
-            c.current_dir(tmp.path());
-        });
+        .run_in(tmp.path());
     out.expect(0);
     assert_eq!(
         dojo.last_import().unwrap().file_name.as_deref(),

@@ -164,6 +164,13 @@ impl Hook {
         self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |_| {})
     }
 
+    /// Like [`Hook::run`], in the working directory `dir` (relative arguments).
+    pub fn run_in(&self, dir: &Path) -> Output {
+        self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |c| {
+            c.current_dir(dir);
+        })
+    }
+
     /// Like [`Hook::run`], with `program` (a copy of the binary) and the
     /// command adjusted first (working directory, user).
     pub fn run_with(&self, program: &Path, adjust: impl FnOnce(&mut Command)) -> Output {

@@ -1,6 +1,6 @@
 //! The command line: positional arguments compatible with the Java hook.
 //!
-//! `dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]`,
+//! `dojo-hook [-h|--help] [-V|--version] [--] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]`,
 //! or `dojo-hook REPORT` for a bare report (CI pipelines without secureCodeBox).
 //!
 //! Everything else is configured through environment variables and the scan
@@ -48,12 +48,18 @@ impl std::fmt::Debug for Args {
 }
 
 /// The usage line printed with usage errors and in `--help`.
-pub const USAGE: &str = "usage: dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]\n       dojo-hook [-h|--help] [-V|--version] REPORT";
+pub const USAGE: &str = "usage: dojo-hook [-h|--help] [-V|--version] [--] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]\n       dojo-hook [-h|--help] [-V|--version] [--] REPORT";
 
 /// Sorts the arguments (without the program name).
 ///
-/// `-h`/`--help` wins wherever it stands, as in the Java hook.
-pub fn parse(args: Vec<OsString>) -> Result<Command, Error> {
+/// `-h`/`--help` wins wherever it stands before `--`, as in the Java hook;
+/// `--` ends the options, as usual: everything after it is an argument,
+/// even when it starts with `-`.
+pub fn parse(mut args: Vec<OsString>) -> Result<Command, Error> {
+    let after_marker = match args.iter().position(|a| a == "--") {
+        Some(i) => args.split_off(i).into_iter().skip(1).collect(),
+        None => Vec::new(),
+    };
     let mut pargs = pico_args::Arguments::from_vec(args);
     if pargs.contains(["-h", "--help"]) {
         return Ok(Command::Help);
@@ -62,17 +68,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, Error> {
         return Ok(Command::Version);
     }
     let rest = pargs.finish();
-    let mut positional = Vec::with_capacity(rest.len());
+    let mut positional = Vec::with_capacity(rest.len() + after_marker.len());
     for arg in rest {
-        let arg = arg
-            .into_string()
-            .map_err(|a| Error::Usage(format!("argument {a:?} is not valid UTF-8\n{USAGE}")))?;
+        let arg = utf8(arg)?;
         if arg.starts_with('-') && arg.len() > 1 {
             return Err(Error::Usage(format!(
                 "unknown option '{arg}' (configuration comes from environment variables; see --help)\n{USAGE}"
             )));
         }
         positional.push(arg);
+    }
+    for arg in after_marker {
+        positional.push(utf8(arg)?);
     }
     let mut it = positional.into_iter();
     match it.len() {
@@ -98,6 +105,11 @@ pub fn parse(args: Vec<OsString>) -> Result<Command, Error> {
             "wrong number of arguments: expected 1 (a bare report), 2 (import) or 4 (import and sync back), got {n}\n{USAGE}"
         ))),
     }
+}
+
+fn utf8(arg: OsString) -> Result<String, Error> {
+    arg.into_string()
+        .map_err(|a| Error::Usage(format!("argument {a:?} is not valid UTF-8\n{USAGE}")))
 }
 
 #[cfg(test)]
@@ -140,6 +152,20 @@ mod tests {
             assert_eq!(run(args).unwrap(), Command::Help);
         }
         assert_eq!(run(&["-V"]).unwrap(), Command::Version);
+    }
+
+    #[test]
+    fn double_dash_ends_the_options() {
+        let Ok(Command::Run(args)) = run(&["--", "-report.xml"]) else {
+            panic!("-- then one argument must run")
+        };
+        assert_eq!(args.raw_result, "-report.xml");
+        let Ok(Command::Run(args)) = run(&["a", "--", "b", "c", "--help"]) else {
+            panic!("-- then arguments must run")
+        };
+        assert_eq!(args.findings_upload.as_deref(), Some("--help"));
+        assert_eq!(run(&["-h", "--", "a"]).unwrap(), Command::Help);
+        assert!(run(&["--"]).is_err(), "no argument at all");
     }
 
     #[test]

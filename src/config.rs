@@ -241,25 +241,36 @@ impl Config {
             scan.annotation(name).or_else(|| var(&variable_for(name)))
         };
 
+        warn_unknown_annotations(&scan);
         let dojo_override = var("DEFECTDOJO_SCAN_TYPE");
+        let no_scan_type = dojo_override.is_none() && scan.scan_type.is_none();
         let plan = if one_argument {
             one_argument_plan(
                 dojo_override.as_deref(),
                 scan.scan_type.as_deref(),
                 &mut args,
-                &mut problems,
             )
         } else {
             scantype::plan(dojo_override.as_deref(), scan.scan_type.as_deref())
         };
-        let no_scan_type = dojo_override.is_none() && scan.scan_type.is_none();
-        let target = target(
+        if let (None, Some(t)) = (&dojo_override, &scan.scan_type) {
+            if let Some(warning) = scantype::unknown_type_warning(t) {
+                log::warn!("{warning}");
+            }
+        }
+        let (target, missing) = target(
             &scan,
             &setting,
             ci.as_ref(),
             one_argument.then(|| plan.dojo_type()),
             &mut problems,
         );
+        if one_argument {
+            let report = crate::redact::url(&(args.raw_result.clone() + &args.findings));
+            problems.extend(bare_report_problem(no_scan_type, &missing, &report));
+        } else {
+            problems.extend(missing.iter().map(|what| missing_name(what)));
+        }
         let mode = match setting("import-mode").map(|m| m.to_ascii_lowercase()) {
             None => Mode::Import,
             Some(m) if m == "import" => Mode::Import,
@@ -270,8 +281,13 @@ impl Config {
             }
         };
         let fields = form::fields(&setting, ci.as_ref(), mode, &mut problems);
-        if args.findings_upload.is_none() {
-            args.findings_upload = var("DEFECTDOJO_FINDINGS_OUTPUT");
+        match (&args.findings_upload, var("DEFECTDOJO_FINDINGS_OUTPUT")) {
+            (None, from_env) => args.findings_upload = from_env,
+            (Some(arg), Some(env)) if *arg != env => log::warn!(
+                "FINDINGS_UPLOAD (the fourth argument) and DEFECTDOJO_FINDINGS_OUTPUT are both \
+                 set and differ: writing to the argument, DEFECTDOJO_FINDINGS_OUTPUT is ignored"
+            ),
+            _ => {}
         }
         let minimum_severity = scan
             .annotation("minimum_severity")
@@ -299,6 +315,8 @@ impl Config {
 
         if one_argument && args.raw_result.trim().is_empty() && args.findings.trim().is_empty() {
             problems.push("nothing to import: REPORT is empty".to_string());
+        } else if one_argument && no_scan_type {
+            // Said above: without a type there is no telling what REPORT is.
         } else if args.raw_result.trim().is_empty() && args.findings.trim().is_empty() {
             problems.push("nothing to import: RAW_RESULT and FINDINGS are both empty".to_string());
         } else if plan == Plan::Generic && args.findings.trim().is_empty() {
@@ -364,53 +382,113 @@ impl Config {
 /// `DEFECTDOJO_SCAN_TYPE` (any parser, even "Generic Findings Import") or a
 /// native `SCAN_TYPE`; any other `SCAN_TYPE` means REPORT is a secureCodeBox
 /// findings.json to convert.
-fn one_argument_plan(
-    dojo_override: Option<&str>,
-    scb_type: Option<&str>,
-    args: &mut Args,
-    problems: &mut Vec<String>,
-) -> Plan {
+fn one_argument_plan(dojo_override: Option<&str>, scb_type: Option<&str>, args: &mut Args) -> Plan {
     if let Some(dojo) = dojo_override {
         return Plan::Raw {
             dojo_type: dojo.to_string(),
         };
     }
-    match scb_type {
-        Some(t) => {
-            let plan = scantype::plan(None, Some(t));
-            if plan == Plan::Generic {
-                args.findings = std::mem::take(&mut args.raw_result);
-            }
-            plan
-        }
-        None => {
-            problems.push(
-                "dojo-hook REPORT needs the report's type: set DEFECTDOJO_SCAN_TYPE to a DefectDojo \
-                 scan type (e.g. \"Trivy Scan\", \"SARIF\") or SCAN_TYPE to a secureCodeBox scan type"
-                    .to_string(),
-            );
-            Plan::Generic
-        }
+    let plan = scantype::plan(None, scb_type);
+    if scb_type.is_some() && plan == Plan::Generic {
+        args.findings = std::mem::take(&mut args.raw_result);
+    }
+    plan
+}
+
+/// What `dojo-hook REPORT` still needs, as one instruction: on a first run
+/// with only URL and key, the type and the product, in one line with the
+/// command to type next (the engagement follows the product).
+fn bare_report_problem(no_type: bool, missing: &[&str], report: &str) -> Option<String> {
+    let no_product = missing.contains(&"product name");
+    match (no_type, no_product) {
+        (true, true) => Some(format!(
+            "dojo-hook REPORT needs the report's DefectDojo scan type and the product it belongs \
+             to: set DEFECTDOJO_SCAN_TYPE and DEFECTDOJO_PRODUCT_NAME, e.g. \
+             DEFECTDOJO_SCAN_TYPE=\"Trivy Scan\" DEFECTDOJO_PRODUCT_NAME=shop dojo-hook {report}"
+        )),
+        (true, false) => Some(
+            "dojo-hook REPORT needs the report's type: set DEFECTDOJO_SCAN_TYPE to a DefectDojo \
+             scan type (e.g. \"Trivy Scan\", \"SARIF\") or SCAN_TYPE to a secureCodeBox scan type"
+                .to_string(),
+        ),
+        (false, true) => Some(
+            "dojo-hook REPORT needs the product it belongs to: set DEFECTDOJO_PRODUCT_NAME \
+             (created in DefectDojo when missing)"
+                .to_string(),
+        ),
+        (false, false) => None,
     }
 }
 
+fn missing_name(what: &str) -> String {
+    format!(
+        "no {what}: set SCAN_NAME, SCAN_FILE, or the {what} itself (annotation or DEFECTDOJO_ variable)"
+    )
+}
+
+/// Annotations read under their own names (the form fields' are in
+/// [`form::annotation_names`]).
+const ANNOTATIONS: &[&str] = &[
+    "product-type-name",
+    "product-name",
+    "product-description",
+    "product-tags",
+    "engagement-name",
+    "engagement-version",
+    "engagement-deduplicate-on-engagement",
+    "engagement-tags",
+    "engagement-end-date",
+    "source-code-management-uri",
+    "test-title",
+    "test-tags",
+    "import-mode",
+    "scan-date",
+    "minimum_severity",
+    "minimum-severity",
+];
+
+/// Warns about `defectdojo.securecodebox.io/…` annotations (and flat scan
+/// file keys) dojo-hook does not read: most likely a typo, which would
+/// otherwise leave the default in place without a word.
+fn warn_unknown_annotations(scan: &Scan) {
+    let known: Vec<String> = ANNOTATIONS
+        .iter()
+        .map(|a| a.to_string())
+        .chain(form::annotation_names())
+        .collect();
+    for key in scan.annotations.keys() {
+        let Some(name) = key.strip_prefix(crate::scan::ANNOTATION_PREFIX) else {
+            continue;
+        };
+        if known.iter().any(|k| k == name) {
+            continue;
+        }
+        let hint = match crate::dryrun::nearest(name, &known) {
+            Some(near) => format!(": did you mean {}{near}?", crate::scan::ANNOTATION_PREFIX),
+            None => " (see dojo-hook --help for the annotations)".to_string(),
+        };
+        log::warn!("unknown annotation {key} is ignored{hint}");
+    }
+}
+
+/// The names of product, engagement and test, and the names that have no
+/// value (for one problem that says what to set).
 fn target(
     scan: &Scan,
     setting: &dyn Fn(&str) -> Option<String>,
     ci: Option<&Detected>,
     one_argument_type: Option<&str>,
     problems: &mut Vec<String>,
-) -> Target {
+) -> (Target, Vec<&'static str>) {
     // The name everything defaults to: the scan's, else the repository's.
     let default_name = scan
         .name
         .clone()
         .or_else(|| ci.and_then(|c| c.repository_name.clone()));
-    let mut need_name = |what: &str| -> String {
+    let mut missing = Vec::new();
+    let mut need_name = |what: &'static str| -> String {
         default_name.clone().unwrap_or_else(|| {
-            problems.push(format!(
-                "no {what}: set SCAN_NAME, SCAN_FILE, or the {what} itself (annotation or DEFECTDOJO_ variable)"
-            ));
+            missing.push(what);
             String::new()
         })
     };
@@ -419,8 +497,12 @@ fn target(
         Some(owner) => owner.clone(),
         None => need_name("product name"),
     });
-    let engagement_name =
-        setting("engagement-name").unwrap_or_else(|| need_name("engagement name"));
+    // Without a scan or repository name (a laptop), the engagement is named
+    // after the product: one stable engagement per product, which the next
+    // run finds again.
+    let engagement_name = setting("engagement-name")
+        .or_else(|| default_name.clone())
+        .unwrap_or_else(|| product_name.clone());
     // A bare report's test is named after its scan type, so reimports find it.
     let test_title = setting("test-title").unwrap_or_else(|| match one_argument_type {
         Some(t) if scan.name.is_none() => t.to_string(),
@@ -444,7 +526,7 @@ fn target(
         }
         ok
     });
-    Target {
+    let target = Target {
         product_type_name: setting("product-type-name"),
         product_name,
         product_description: setting("product-description")
@@ -458,7 +540,8 @@ fn target(
         source_code_management_uri: setting("source-code-management-uri")
             .or_else(|| ci.and_then(|c| c.repository_url.clone())),
         test_title,
-    }
+    };
+    (target, missing)
 }
 
 /// `product-type-name` → `DEFECTDOJO_PRODUCT_TYPE_NAME`.

@@ -45,7 +45,10 @@ pub fn api_key(var: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>)
         (Some(_), Some(_)) => problems.push(format!(
             "{APIKEY} and {APIKEY_FILE} are both set: set only one of them"
         )),
-        (Some(key), None) => return Secret::new(key),
+        (Some(key), None) => match checked_key(&key) {
+            Ok(key) => return Secret::new(key),
+            Err(why) => problems.push(format!("{APIKEY} {why}")),
+        },
         (None, Some(path)) => match read_key_file(&path) {
             Ok(key) => return key,
             Err(why) => problems.push(format!("{APIKEY_FILE} {path}: {why}")),
@@ -79,14 +82,36 @@ pub fn read_key_file(path: &str) -> Result<Secret, String> {
     if text.len() as u64 > KEY_FILE_LIMIT {
         return Err("is larger than 64 KiB: it must hold only the API key".to_string());
     }
-    let key = text.trim();
-    if key.is_empty() {
+    if text.trim().trim_start_matches(BOM).trim().is_empty() {
         return Err("is empty: it must hold the API key".to_string());
     }
+    checked_key(&text).map(Secret::new)
+}
+
+/// A byte order mark, which editors on Windows put at the start of a file.
+const BOM: char = '\u{feff}';
+
+/// The key without surrounding whitespace and a leading byte order mark
+/// (a key file saved on Windows); a key that still holds a line break, a
+/// control character or anything but printable ASCII is refused, because it
+/// cannot be a DefectDojo key and cannot be sent in a header.
+fn checked_key(raw: &str) -> Result<&str, String> {
+    let key = raw.trim().trim_start_matches(BOM).trim();
     if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("holds more than one word or line: it must hold only the API key".to_string());
+        return Err(
+            "holds more than one word or line (a line break, a space or a control character): \
+             it must hold only the API key"
+                .to_string(),
+        );
     }
-    Ok(Secret::new(key))
+    if !key.is_ascii() {
+        return Err(
+            "holds a non-ASCII character: DefectDojo's API keys are 40 hexadecimal characters \
+             (DefectDojo → API v2 Key); copy the key again"
+                .to_string(),
+        );
+    }
+    Ok(key)
 }
 
 /// Parses `DEFECTDOJO_EXTRA_HEADERS`: one `Name: value` per line; empty
@@ -185,6 +210,30 @@ mod tests {
         assert!(problems[0].contains("both set"), "{problems:?}");
         let (_, problems) = key(&[]);
         assert!(problems[0].contains(APIKEY_FILE), "{problems:?}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_other_odd_characters_refused() {
+        let bom = temp("bom", "\u{feff}k-bom-key\r\n").display().to_string();
+        let (k, problems) = key(&[(APIKEY_FILE, &bom)]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(k.expose(), "k-bom-key");
+        assert_eq!(key(&[(APIKEY, "\u{feff}k3")]).0.expose(), "k3");
+        for (bad, want) in [
+            ("secret-a\nsecret-b", "more than one word"),
+            ("secret-\u{7}x", "control character"),
+            ("secret-\u{e9}x", "non-ASCII"),
+            ("secret-\u{a0}x", "more than one word"),
+        ] {
+            let (_, problems) = key(&[(APIKEY, bad)]);
+            assert_eq!(problems.len(), 1, "{bad:?}");
+            assert!(
+                problems[0].starts_with("DEFECTDOJO_APIKEY holds"),
+                "{problems:?}"
+            );
+            assert!(problems[0].contains(want), "{problems:?}");
+            assert!(!problems[0].contains("secret-"), "{problems:?}");
+        }
     }
 
     #[test]

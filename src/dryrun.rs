@@ -42,24 +42,22 @@ pub struct Report {
     pub problems: Vec<String>,
 }
 
-/// Checks the report's name (the local part of the checks).
-pub fn check_file_name(name: &str, problems: &mut Vec<String>) {
+/// Checks the report's name (the local part of the checks): DefectDojo
+/// refuses a file without one of its extensions (a 400, as recorded 29).
+pub fn check_file_name(name: &str) -> Result<(), String> {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     match ext {
-        Some(e) if IMPORT_EXTENSIONS.contains(&e.as_str()) => {}
-        _ => problems.push(format!(
+        Some(e) if IMPORT_EXTENSIONS.contains(&e.as_str()) => Ok(()),
+        _ => Err(format!(
             "the report's file name \"{name}\" does not end in an extension DefectDojo accepts ({})",
             IMPORT_EXTENSIONS.join(", ")
         )),
     }
 }
 
-/// Checks the scan type against the server's OpenAPI schema.
-pub fn check_scan_type(
-    dojo: &Dojo,
-    scan_type: &str,
-    problems: &mut Vec<String>,
-) -> Result<(), Error> {
+/// Checks the scan type against the server's OpenAPI schema: the problem
+/// a real import would hit, if any (with a "did you mean").
+pub fn check_scan_type(dojo: &Dojo, scan_type: &str) -> Result<Option<String>, Error> {
     let body = dojo.call(
         crate::dojo::Method::Get,
         "/api/v2/oa3/schema/?format=json",
@@ -69,17 +67,16 @@ pub fn check_scan_type(
     let schema: Schema = crate::dojo::parse(&body, "DefectDojo's OpenAPI schema")?;
     let Some(types) = schema.scan_types() else {
         log::warn!("DefectDojo's OpenAPI schema lists no scan types; the scan type is not checked");
-        return Ok(());
+        return Ok(None);
     };
     if types.iter().any(|t| t == scan_type) {
-        return Ok(());
+        return Ok(None);
     }
     let mut message = format!("\"{scan_type}\" is not a scan type of this DefectDojo");
     if let Some(near) = nearest(scan_type, &types) {
         message.push_str(&format!(": did you mean \"{near}\"?"));
     }
-    problems.push(message);
-    Ok(())
+    Ok(Some(message))
 }
 
 /// The closest name by edit distance (case-insensitive), if close enough.
@@ -202,13 +199,10 @@ mod tests {
 
     #[test]
     fn extensions() {
-        let mut p = Vec::new();
-        check_file_name("report.SARIF", &mut p);
-        check_file_name("nuclei.jsonl", &mut p);
-        assert!(p.is_empty());
-        check_file_name("scan.exe", &mut p);
-        check_file_name("report", &mut p);
-        assert_eq!(p.len(), 2);
+        assert!(check_file_name("report.SARIF").is_ok());
+        assert!(check_file_name("nuclei.jsonl").is_ok());
+        assert!(check_file_name("scan.exe").is_err());
+        assert!(check_file_name("report").is_err());
     }
 
     #[test]

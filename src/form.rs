@@ -67,6 +67,11 @@ pub fn annotation_name(field: &str) -> String {
     field.replace('_', "-")
 }
 
+/// The annotation names of the optional fields (for spotting typos).
+pub fn annotation_names() -> impl Iterator<Item = String> {
+    FIELDS.iter().map(|(name, _)| annotation_name(name))
+}
+
 /// Reads, checks and orders the optional fields. Returns the fields and
 /// every problem found.
 pub fn fields(

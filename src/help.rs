@@ -9,8 +9,8 @@ pub const HELP: &str = concat!(
 verdicts (duplicate, false positive, risk accepted, out of scope) back.
 
 USAGE:
-    dojo-hook [-h|--help] [-V|--version] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]
-    dojo-hook [-h|--help] [-V|--version] REPORT
+    dojo-hook [-h|--help] [-V|--version] [--] RAW_RESULT FINDINGS [RAW_RESULT_UPLOAD FINDINGS_UPLOAD]
+    dojo-hook [-h|--help] [-V|--version] [--] REPORT
 
 ARGUMENTS (each an http(s):// URL, e.g. a presigned object-storage URL, or a local path):
     RAW_RESULT          the scanner's raw report; uploaded as is for scan types with a native
@@ -139,7 +139,8 @@ ANNOTATIONS (prefix defectdojo.securecodebox.io/):
     product-description                 used on create [default: \"Product was automatically created
                                         by the secureCodeBox DefectDojo integration\"]
     product-tags                        comma-separated, used on create
-    engagement-name                     [default: the scan name]
+    engagement-name                     [default: the scan name, else the CI repository's
+                                        name, else the product name]
     engagement-version                  engagement version and branch tag, test version
     engagement-deduplicate-on-engagement  true|false, used on create [default: false]
     engagement-tags                     comma-separated, used on create
@@ -148,13 +149,15 @@ ANNOTATIONS (prefix defectdojo.securecodebox.io/):
     import-mode, active, verified, …    every form field above, per scan (x_y → x-y)
     minimum_severity or minimum-severity  as DEFECTDOJO_MINIMUM_SEVERITY
     scan-date                           as DEFECTDOJO_SCAN_DATE
+    (an unknown annotation of this prefix is ignored with a warning: a typo?)
 
 EXIT CODES:
     0   success (and --help, --version)
     1   DefectDojo, object storage, Kubernetes API or network failure, including input the
         server rejected
     2   usage, configuration or input problem found locally (nothing was imported);
-        a dry run that found a problem
+        a DEFECTDOJO_SCAN_TYPE this DefectDojo does not list (checked before anything is
+        created); a dry run that found a problem
     3   the build gate: the import succeeded and created new findings at or above
         DEFECTDOJO_FAIL_ON
 

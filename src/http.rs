@@ -254,9 +254,12 @@ fn html_title(html: &str) -> Option<String> {
     )
 }
 
-/// Collapses whitespace and cuts to `max` characters.
+/// Server-supplied text as one printable line: secrets redacted and control
+/// characters dropped ([`crate::redact::server_text`]) before the text is
+/// cut, whitespace collapsed, cut to `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let safe = crate::redact::server_text(text);
+    let joined = safe.split_whitespace().collect::<Vec<_>>().join(" ");
     if joined.chars().count() <= max {
         joined
     } else {
@@ -325,6 +328,19 @@ mod tests {
         for body in [&nginx[..], &go[..]] {
             assert!(error_detail(400, "text/html", body).contains("use https://"));
         }
+    }
+
+    #[test]
+    fn an_echoed_key_and_control_bytes_are_not_shown() {
+        let _key = crate::redact::Secret::new("http-test-key-4242");
+        let body = b"{\"detail\":\"bad header Authorization: Token http-test-key-4242 \\u001b]0;pwned\\u0007\"}";
+        let d = error_detail(403, "application/json", body);
+        assert_eq!(d, "bad header Authorization: Token [redacted] ]0;pwned");
+        let raw = b"Token http-test-key-4242\x1b[2J\x00\x07 end";
+        assert_eq!(
+            error_detail(400, "text/plain", raw),
+            "Token [redacted][2J end"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! ureq and its protocol crate log full URIs (presigned signatures) and raw
 //! request headers (the API key) at debug and trace. Whatever `RUST_LOG`
 //! says, records from those crates above `info` are dropped here, before
-//! env_logger sees them.
+//! env_logger sees them. Every message that passes goes through
+//! [`crate::redact::terminal`].
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
@@ -28,8 +29,20 @@ impl Log for Capped {
     }
 
     fn log(&self, record: &Record) {
-        if allowed(record.target(), record.level()) {
-            self.0.log(record);
+        if allowed(record.target(), record.level()) && self.0.enabled(record.metadata()) {
+            // The last line of defence: whatever a message quotes (a server's
+            // text, a certificate's name), no remembered secret and no
+            // terminal control sequence reaches the log.
+            let message = crate::redact::terminal(&record.args().to_string());
+            self.0.log(
+                &Record::builder()
+                    .args(format_args!("{message}"))
+                    .metadata(record.metadata().clone())
+                    .module_path(record.module_path())
+                    .file(record.file())
+                    .line(record.line())
+                    .build(),
+            );
         }
     }
 

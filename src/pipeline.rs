@@ -55,6 +55,7 @@ pub fn main_with_env() -> u8 {
             let to_stdout = output.as_deref().map(str::trim) == Some("-");
             match run(args, &get) {
                 Ok(Outcome { line, code }) => {
+                    let line = crate::redact::terminal(&line);
                     // The findings own stdout when they are written there.
                     let written = if to_stdout {
                         writeln!(std::io::stderr(), "{line}")
@@ -73,7 +74,10 @@ pub fn main_with_env() -> u8 {
 }
 
 fn report(err: &Error) -> u8 {
-    eprintln!("dojo-hook: error: {err}");
+    eprintln!(
+        "dojo-hook: error: {}",
+        crate::redact::terminal(&err.to_string())
+    );
     err.exit_code()
 }
 
@@ -94,6 +98,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         None => read_scan_file(get)?,
     };
     let cfg = Config::build(get, scan, args)?;
+    remember_presigned_queries(&cfg.args);
     let raw = Location::parse(&cfg.args.raw_result);
     let findings = Location::parse(&cfg.args.findings);
     let output = cfg.args.findings_upload.as_deref().map(Location::parse);
@@ -122,6 +127,11 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         ));
     }
 
+    // What the dry run finds locally, a real run refuses before it sends
+    // anything: DefectDojo would answer 400 after the context was created.
+    let name = upload_name(&cfg.import.plan, &raw);
+    dryrun::check_file_name(&name)
+        .map_err(|why| Error::input(format!("raw report {}", raw.display()), rename_hint(why)))?;
     // The body is produced (downloaded, converted, checked) before anything
     // is created in DefectDojo: a broken input creates nothing there.
     let (mut report, file_name) = prepare_report(&cfg, &agent, &spool, &raw, &findings)?;
@@ -133,6 +143,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         crate::redact::url(&cfg.dojo_url)
     );
     let run_started = time::now_utc_parts().unix_seconds();
+    check_scan_type(&dojo, &cfg)?;
     let ctx = context::resolve(&dojo, &cfg, &time::today_utc())?;
     let before = cleanup::Before {
         tests: if ctx.engagement_created {
@@ -318,7 +329,9 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
                 failed,
             });
             if failed {
-                eprintln!("dojo-hook: {}", gate::reason(fail_on, &new));
+                // Finding titles come from the scanner and DefectDojo.
+                let reason = crate::redact::terminal(&gate::reason(fail_on, &new));
+                eprintln!("dojo-hook: {reason}");
                 code = EXIT_GATE;
             } else {
                 log::info!("build gate passed: no new finding at or above {fail_on}");
@@ -342,6 +355,64 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         line: summary.to_line(),
         code,
     })
+}
+
+/// The name the report is uploaded as: its own for a raw report (several
+/// DefectDojo parsers dispatch on the extension), `findings.json` for a
+/// converted one.
+fn upload_name(plan: &Plan, raw: &Location) -> String {
+    match plan {
+        Plan::Raw { .. } => raw.file_name().unwrap_or_else(|| "report".to_string()),
+        Plan::Generic => "findings.json".to_string(),
+    }
+}
+
+fn rename_hint(why: String) -> String {
+    format!(
+        "{why}: give the file the extension of its format (e.g. report.json, report.xml); \
+         nothing was sent to DefectDojo"
+    )
+}
+
+/// Checks `DEFECTDOJO_SCAN_TYPE` against the server's own list before
+/// anything is created, so a typo costs no product and no engagement.
+///
+/// The list is the `scan_type` enum of DefectDojo's OpenAPI schema, 1.4 MB
+/// and 1.5 s on a real 3.2.0 server, so it is only fetched for a scan type
+/// dojo-hook does not already know: the targets of the 14 native mappings
+/// and Generic Findings Import exist in every DefectDojo dojo-hook supports,
+/// and the common paths keep their request count. A list that cannot be read
+/// (an old schema, a proxy) is a warning: the import's own answer still
+/// tells.
+fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
+    let scan_type = cfg.import.plan.dojo_type();
+    if crate::scantype::is_known_dojo_type(scan_type) {
+        return Ok(());
+    }
+    match dryrun::check_scan_type(dojo, scan_type) {
+        Ok(None) => Ok(()),
+        Ok(Some(problem)) => Err(Error::Config(vec![format!(
+            "DEFECTDOJO_SCAN_TYPE {problem} (nothing was created)"
+        )])),
+        Err(err @ Error::Transport { .. }) => Err(err),
+        Err(err) => {
+            log::warn!("the scan type was not checked before the import: {err}");
+            Ok(())
+        }
+    }
+}
+
+/// Presigned URLs carry their credentials in the query string; a storage
+/// error may quote them back ([`crate::redact::remember_query`]).
+fn remember_presigned_queries(args: &Args) {
+    let given = [Some(&args.raw_result), Some(&args.findings)];
+    let uploads = [
+        args.raw_result_upload.as_ref(),
+        args.findings_upload.as_ref(),
+    ];
+    for url in given.into_iter().chain(uploads).flatten() {
+        crate::redact::remember_query(url);
+    }
 }
 
 /// Writes the Markdown summary; a failure is a warning, the import stands.
@@ -376,11 +447,10 @@ fn dry_run(
         scan_type: plan.dojo_type().to_string(),
         ..dryrun::Report::default()
     };
-    report.file_name = match plan {
-        Plan::Raw { .. } => raw.file_name().unwrap_or_else(|| "report".to_string()),
-        Plan::Generic => "findings.json".to_string(),
-    };
-    dryrun::check_file_name(&report.file_name.clone(), &mut report.problems);
+    report.file_name = upload_name(plan, raw);
+    if let Err(problem) = dryrun::check_file_name(&report.file_name) {
+        report.problems.push(problem);
+    }
     match prepare_report(cfg, agent, spool, raw, findings) {
         Ok((mut prepared, _)) => {
             report.bytes = Some(prepared.len());
@@ -400,8 +470,9 @@ fn dry_run(
     }
     let dojo = Dojo::new(agent, &cfg.dojo_url, cfg.api_key.clone(), cfg.max_pages)
         .with_headers(cfg.network.dojo_headers.clone());
-    if let Err(err) = dryrun::check_scan_type(&dojo, plan.dojo_type(), &mut report.problems) {
-        report.problems.push(err.to_string());
+    match dryrun::check_scan_type(&dojo, plan.dojo_type()) {
+        Ok(problem) => report.problems.extend(problem),
+        Err(err) => report.problems.push(err.to_string()),
     }
     match dryrun::plan_context(&dojo, cfg, &mut report) {
         Ok(Some(ctx)) => {

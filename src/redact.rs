@@ -3,6 +3,16 @@
 //! Presigned object-storage URLs carry their credentials in the query string
 //! (`X-Amz-Signature`, `X-Amz-Credential`, …) and proxy URLs may carry a user
 //! and password. Every URL that dojo-hook prints goes through [`url`].
+//!
+//! Servers may quote a request back (a 400 or 403 body repeating the
+//! `Authorization` header, an S3 error quoting the signed URL) and may send
+//! terminal control sequences. Every secret is remembered when it is read
+//! ([`Secret::new`], [`remember_query`]), and every server-supplied text
+//! goes through [`server_text`] (via [`crate::http::one_line`]); what reaches
+//! stderr or stdout goes through [`terminal`] once more (the logger, the
+//! final error line), so nothing a server sends is printed unfiltered.
+
+use std::sync::Mutex;
 
 /// A URL without its query string, fragment and user info, safe to print.
 ///
@@ -30,14 +40,96 @@ fn strip_userinfo(base: &str) -> String {
     }
 }
 
+/// What a remembered secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+/// Values shorter than this are not searched for: no real token is that
+/// short, and replacing `1` or `on` in every line would garble the output.
+const MIN_SECRET_CHARS: usize = 8;
+
+/// Every secret value of the run, longest first (so a value that contains
+/// another is replaced whole).
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Remembers a value that must never be printed.
+pub fn remember(value: &str) {
+    if value.chars().count() < MIN_SECRET_CHARS {
+        return;
+    }
+    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| s == value) {
+        secrets.push(value.to_string());
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// Remembers the query string of a (presigned) URL and each of its
+/// parameter values, as given and percent-decoded: an S3 error body quotes
+/// them one by one (`SignatureProvided`, `CanonicalRequest`).
+pub fn remember_query(raw: &str) {
+    let Some((_, query)) = raw.split_once('?') else {
+        return;
+    };
+    let query = query.split('#').next().unwrap_or(query);
+    remember(query);
+    for pair in query.split('&') {
+        if let Some((_, value)) = pair.split_once('=') {
+            remember(value);
+            remember(&crate::source::percent_decode(value));
+        }
+    }
+}
+
+/// Server-supplied text made safe to print: remembered secrets replaced by
+/// [`REDACTED`], line breaks and tabs turned into spaces, and every other
+/// control character (ESC, BEL, NUL, C1 controls such as CSI) dropped, so a
+/// server can neither leak a key through an echo nor drive the CI log's
+/// terminal.
+pub fn server_text(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect();
+    secrets(&cleaned)
+}
+
+/// Text about to be written to stderr or stdout: like [`server_text`], but
+/// our own line breaks and tabs are kept.
+pub fn terminal(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect();
+    secrets(&cleaned)
+}
+
+/// Replaces every remembered secret in `text`.
+fn secrets(text: &str) -> String {
+    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_string();
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
 /// A secret string whose `Debug` and `Display` never show the value.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a secret value.
+    /// Wraps a secret value, and remembers it ([`remember`]) so that it is
+    /// redacted wherever a server quotes it back.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        remember(&value);
+        Secret(value)
     }
 
     /// The value itself: only for building the request that needs it.
@@ -77,6 +169,26 @@ mod tests {
         );
         assert_eq!(url("http://host/a?"), "http://host/a");
         assert_eq!(url("./local/path"), "./local/path");
+    }
+
+    #[test]
+    fn remembered_secrets_and_controls_never_pass() {
+        let key = Secret::new("redact-test-key-0815");
+        remember_query(
+            "https://minio/b/f.json?X-Amz-Credential=AKIA%2F2024&X-Amz-Signature=cafe0815beef",
+        );
+        let echoed = format!(
+            "Authorization: Token {}\u{1b}[31m\u{7}\0 sig=cafe0815beef cred=AKIA/2024\u{9b}2J",
+            key.expose()
+        );
+        let shown = server_text(&echoed);
+        assert_eq!(
+            shown,
+            "Authorization: Token [redacted][31m sig=[redacted] cred=[redacted]2J"
+        );
+        assert_eq!(terminal("a\nb\t\u{1b}c"), "a\nb\tc");
+        remember("short");
+        assert_eq!(server_text("short"), "short");
     }
 
     #[test]

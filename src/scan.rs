@@ -46,7 +46,7 @@ impl Scan {
             return Err("must be a JSON object (a Scan resource or a map of annotations)".into());
         };
         if map.contains_key("metadata") || map.contains_key("spec") || map.contains_key("kind") {
-            Ok(Scan::from_resource(&value))
+            Scan::from_resource(&value)
         } else {
             let mut scan = Scan::default();
             for (key, val) in map {
@@ -64,34 +64,53 @@ impl Scan {
         }
     }
 
-    fn from_resource(value: &Value) -> Scan {
-        let meta = &value["metadata"];
-        let spec = &value["spec"];
-        let owners = meta["ownerReferences"].as_array();
-        Scan {
-            name: meta["name"].as_str().map(str::to_string),
-            created: meta["creationTimestamp"].as_str().map(str::to_string),
-            scan_type: spec["scanType"].as_str().map(str::to_string),
-            parameters: spec["parameters"]
-                .as_array()
-                .map(|a| a.iter().filter_map(scalar).collect())
-                .unwrap_or_default(),
-            scheduled_scan: owners.and_then(|o| {
+    /// A Scan resource. A field the hook reads but of the wrong type is an
+    /// error naming it: dropped silently, it came back later as "no product
+    /// name … set SCAN_FILE" although SCAN_FILE was set.
+    fn from_resource(value: &Value) -> Result<Scan, String> {
+        let meta = object(value, "metadata")?;
+        let spec = object(value, "spec")?;
+        let owners = typed(
+            &meta["ownerReferences"],
+            "metadata.ownerReferences",
+            "a list",
+        )?
+        .map(|v| v.as_array().cloned().unwrap_or_default());
+        let parameters = typed(&spec["parameters"], "spec.parameters", "a list")?
+            .map(|v| v.as_array().cloned().unwrap_or_default())
+            .unwrap_or_default();
+        let mut params = Vec::with_capacity(parameters.len());
+        for (i, p) in parameters.iter().enumerate() {
+            params.push(scalar(p).ok_or_else(|| {
+                format!("spec.parameters[{i}] must be a string, got {}", kind(p))
+            })?);
+        }
+        let mut annotations = BTreeMap::new();
+        if let Some(map) = typed(&meta["annotations"], "metadata.annotations", "an object")? {
+            for (k, v) in map.as_object().into_iter().flatten() {
+                let text = scalar(v).ok_or_else(|| {
+                    format!(
+                        "metadata.annotations '{k}' must be a string, got {}",
+                        kind(v)
+                    )
+                })?;
+                annotations.insert(k.clone(), text);
+            }
+        }
+        Ok(Scan {
+            name: string(&meta["name"], "metadata.name")?,
+            created: string(&meta["creationTimestamp"], "metadata.creationTimestamp")?,
+            scan_type: string(&spec["scanType"], "spec.scanType")?,
+            parameters: params,
+            scheduled_scan: owners.as_ref().and_then(|o| {
                 o.iter()
                     .rev()
                     .find(|r| r["kind"] == "ScheduledScan")
                     .and_then(|r| r["name"].as_str().map(str::to_string))
             }),
             has_owners: owners.is_some(),
-            annotations: meta["annotations"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| scalar(v).map(|s| (k.clone(), s)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        }
+            annotations,
+        })
     }
 
     /// The DefectDojo annotation `name` (without prefix), trimmed, if set
@@ -101,6 +120,43 @@ impl Scan {
             .get(&format!("{ANNOTATION_PREFIX}{name}"))
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
+    }
+}
+
+/// `value[name]`, which must be an object when present (`null` = absent).
+fn object<'v>(value: &'v Value, name: &str) -> Result<&'v Value, String> {
+    typed(&value[name], name, "an object").map(|v| v.unwrap_or(&Value::Null))
+}
+
+/// A present (non-null) field of the expected JSON type, or an error naming it.
+fn typed<'v>(value: &'v Value, path: &str, expected: &str) -> Result<Option<&'v Value>, String> {
+    let ok = match value {
+        Value::Null => return Ok(None),
+        Value::Object(_) => expected == "an object",
+        Value::Array(_) => expected == "a list",
+        Value::String(_) => expected == "a string",
+        _ => false,
+    };
+    if ok {
+        Ok(Some(value))
+    } else {
+        Err(format!("{path} must be {expected}, got {}", kind(value)))
+    }
+}
+
+fn string(value: &Value, path: &str) -> Result<Option<String>, String> {
+    Ok(typed(value, path, "a string")?.and_then(|v| v.as_str().map(str::to_string)))
+}
+
+/// A JSON value's type and, for a scalar, its value, for an error message.
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => format!("a boolean ({b})"),
+        Value::Number(n) => format!("a number ({n})"),
+        Value::String(_) => "a string".to_string(),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "an object".to_string(),
     }
 }
 
@@ -137,6 +193,37 @@ mod tests {
         assert_eq!(scan.annotation("product-name").as_deref(), Some("web"));
         assert_eq!(scan.annotation("test-title").as_deref(), Some("t"));
         assert_eq!(scan.name, None);
+    }
+
+    #[test]
+    fn wrong_typed_fields_are_named() {
+        for (json, want) in [
+            (
+                r#"{"metadata":{"name":5}}"#,
+                "metadata.name must be a string, got a number (5)",
+            ),
+            (
+                r#"{"metadata":"x"}"#,
+                "metadata must be an object, got a string",
+            ),
+            (
+                r#"{"spec":{"scanType":["nmap"]}}"#,
+                "spec.scanType must be a string, got a list",
+            ),
+            (
+                r#"{"metadata":{"annotations":{"a":{"b":1}}}}"#,
+                "metadata.annotations 'a' must be a string, got an object",
+            ),
+            (
+                r#"{"spec":{"parameters":"-sV"}}"#,
+                "spec.parameters must be a list",
+            ),
+        ] {
+            let err = Scan::from_json(json).unwrap_err();
+            assert!(err.starts_with(want), "{json}: {err}");
+        }
+        let ok = Scan::from_json(r#"{"metadata":{"name":"s","annotations":null},"spec":null}"#);
+        assert_eq!(ok.unwrap().name.as_deref(), Some("s"));
     }
 
     #[test]

@@ -26,6 +26,55 @@ pub const NATIVE: &[(&str, &str)] = &[
     ("semgrep", "Semgrep JSON Report"),
 ];
 
+/// secureCodeBox scan types without a native mapping, imported as Generic
+/// Findings Import by design (the scanners of secureCodeBox 4 and 5). A
+/// scan type in neither list is most likely a typo, or a chart's
+/// `scanner.nameAppend` suffix; it still goes generic, with a warning.
+pub const KNOWN_GENERIC: &[&str] = &[
+    "amass",
+    "cmseek",
+    "doggo",
+    "ffuf",
+    "git-repo-scanner",
+    "kube-hunter",
+    "kubeaudit",
+    "ncrack",
+    "screenshooter",
+    "ssh-scan",
+    "subfinder",
+    "test-scan",
+    "trivy-sbom-image",
+    "typo3scan",
+    "whatweb",
+    "zap-advanced-scan",
+    "zap-api-scan",
+    "zap-baseline-scan",
+    "zap-full-scan",
+];
+
+/// The warning for a secureCodeBox scan type that is neither mapped nor
+/// known, with the nearest known type.
+pub fn unknown_type_warning(scb_type: &str) -> Option<String> {
+    if native(scb_type).is_some() || KNOWN_GENERIC.contains(&scb_type) {
+        return None;
+    }
+    let known: Vec<String> = NATIVE
+        .iter()
+        .map(|(s, _)| *s)
+        .chain(KNOWN_GENERIC.iter().copied())
+        .map(str::to_string)
+        .collect();
+    let hint = match crate::dryrun::nearest(scb_type, &known) {
+        Some(near) => format!(" (did you mean '{near}'?)"),
+        None => String::new(),
+    };
+    Some(format!(
+        "scan type '{scb_type}' (SCAN_TYPE or the scan's spec.scanType) is none of the \
+         secureCodeBox scan types dojo-hook knows{hint}: importing FINDINGS as \"{GENERIC}\"; \
+         set DEFECTDOJO_SCAN_TYPE to upload the raw report with a DefectDojo parser instead"
+    ))
+}
+
 /// What gets uploaded, and as which DefectDojo scan type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -65,6 +114,13 @@ pub fn plan(dojo_override: Option<&str>, scb_type: Option<&str>) -> Plan {
     }
 }
 
+/// True for the DefectDojo scan types dojo-hook maps to itself (the native
+/// mappings' targets and Generic Findings Import): parsers every supported
+/// DefectDojo has, so they need no check against the server's list.
+pub fn is_known_dojo_type(dojo_type: &str) -> bool {
+    dojo_type == GENERIC || NATIVE.iter().any(|(_, d)| *d == dojo_type)
+}
+
 /// The native DefectDojo scan type of a secureCodeBox scan type (exact,
 /// case-sensitive match, as in the Java hook).
 pub fn native(scb_type: &str) -> Option<&'static str> {
@@ -96,6 +152,15 @@ mod tests {
             assert_eq!(plan(None, Some(t)), Plan::Generic, "{t}");
         }
         assert_eq!(plan(None, None), Plan::Generic);
+    }
+
+    #[test]
+    fn unknown_types_are_warned_about() {
+        assert_eq!(unknown_type_warning("nmap"), None);
+        assert_eq!(unknown_type_warning("kube-hunter"), None);
+        let w = unknown_type_warning("nmpa").unwrap();
+        assert!(w.contains("did you mean 'nmap'"), "{w}");
+        assert!(unknown_type_warning("my-own-scanner").is_some());
     }
 
     #[test]

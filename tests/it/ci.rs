@@ -371,3 +371,80 @@ fn annotation_beats_variable_beats_ci() {
         .scan_file(&json!({"commit-hash": "from-annotation"}));
     assert_eq!(run(annotated).as_deref(), Some("from-annotation"));
 }
+
+/// A laptop: no CI variables, no scan name, only what the README's example sets.
+fn laptop(dojo: &FakeDojo) -> Hook {
+    Hook::bare()
+        .env("DEFECTDOJO_URL", dojo.url.clone())
+        .env("DEFECTDOJO_APIKEY", crate::harness::KEY)
+}
+
+#[test]
+fn the_readmes_laptop_example_works_as_written() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("laptop");
+    let trivy = tmp.file(
+        "trivy.json",
+        std::fs::read(fixture("samples/trivy/repo/securecodebox-repo.json")).unwrap(),
+    );
+    let out = laptop(&dojo)
+        .env("DEFECTDOJO_SCAN_TYPE", "Trivy Scan")
+        .env("DEFECTDOJO_PRODUCT_NAME", "shop")
+        .args(&["trivy.json"])
+        .run_in(tmp.path());
+    out.expect(0);
+    drop(trivy);
+    let state = dojo.state();
+    let engagement = state.engagements.last().unwrap();
+    assert_eq!(
+        engagement.name.as_deref(),
+        Some("shop"),
+        "named after the product"
+    );
+    drop(state);
+    assert_eq!(
+        dojo.last_import().unwrap().field("test_title"),
+        Some("Trivy Scan")
+    );
+    // A known scan type costs no look at the server's 1.4 MB list.
+    assert_eq!(dojo.requests_to("/api/v2/oa3/schema/").len(), 0);
+}
+
+#[test]
+fn the_first_run_error_says_what_to_set_next() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let out = laptop(&dojo).args(&["report.xml"]).run();
+    out.expect(2);
+    assert_eq!(
+        out.error_line(),
+        "dojo-hook: error: configuration: dojo-hook REPORT needs the report's DefectDojo scan \
+         type and the product it belongs to: set DEFECTDOJO_SCAN_TYPE and DEFECTDOJO_PRODUCT_NAME, \
+         e.g. DEFECTDOJO_SCAN_TYPE=\"Trivy Scan\" DEFECTDOJO_PRODUCT_NAME=shop dojo-hook report.xml"
+    );
+    let out = laptop(&dojo)
+        .env("DEFECTDOJO_SCAN_TYPE", "Nmap Scan")
+        .args(&["report.xml"])
+        .run();
+    out.expect(2);
+    assert!(
+        out.error_line().ends_with(
+            "configuration: dojo-hook REPORT needs the product it belongs to: set \
+             DEFECTDOJO_PRODUCT_NAME (created in DefectDojo when missing)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_scan_type_dojo_hook_does_not_map_is_checked_once() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("sarif");
+    let report = tmp.file("report.sarif", r#"{"version":"2.1.0","runs":[]}"#);
+    let out = ci_hook(&dojo)
+        .env("DEFECTDOJO_SCAN_TYPE", "SARIF")
+        .args(&[report.to_str().unwrap()])
+        .run();
+    out.expect(0);
+    assert_eq!(dojo.requests_to("/api/v2/oa3/schema/").len(), 1, "{out}");
+}

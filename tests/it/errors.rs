@@ -125,14 +125,50 @@ fn a_bad_key_names_the_variable() {
 }
 
 #[test]
+fn a_scan_type_this_dojo_does_not_list_is_refused_before_anything_is_created() {
+    let dojo = FakeDojo::start(Flavour::V2);
+    let raw = fixture("samples/nmap/nmap-results.xml");
+    let out = Hook::new(&dojo)
+        .env("DEFECTDOJO_SCAN_TYPE", "No Such Scanner")
+        .args(&[raw.as_str(), "f"])
+        .run();
+    out.expect(2);
+    let line = out.error_line();
+    assert!(
+        line.ends_with(
+            "configuration: DEFECTDOJO_SCAN_TYPE \"No Such Scanner\" is not a scan type of this \
+             DefectDojo (nothing was created)"
+        ),
+        "{line}"
+    );
+    assert!(dojo.mutating_requests().is_empty(), "{out}");
+}
+
+#[test]
 fn dojo_validation_errors_show_the_servers_message() {
     let dojo = FakeDojo::start(Flavour::V3);
+    // The list of scan types cannot be read: the import goes ahead, and
+    // DefectDojo's own answer tells.
+    dojo.fail(
+        Fault::status(
+            "GET",
+            "/api/v2/oa3/schema/",
+            404,
+            "<html><title>Not Found</title></html>",
+        )
+        .content_type("text/html"),
+    );
     let raw = fixture("samples/nmap/nmap-results.xml");
     let out = Hook::new(&dojo)
         .env("DEFECTDOJO_SCAN_TYPE", "No Such Scanner")
         .args(&[raw.as_str(), "f"])
         .run();
     out.expect(1);
+    assert!(
+        out.stderr
+            .contains("the scan type was not checked before the import"),
+        "{out}"
+    );
     let line = out.error_line();
     assert!(
         line.contains("\"No Such Scanner\" is not a valid choice"),
@@ -268,4 +304,134 @@ fn a_parser_crash_falls_back_to_the_generic_import() {
         .args(&[truncated.to_str().unwrap(), findings.as_str()])
         .run();
     out.expect(1);
+}
+
+#[test]
+fn unknown_annotations_and_flat_keys_are_warned_about() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let raw = fixture("samples/nmap/nmap-results.xml");
+    let resource = json!({
+        "metadata": {"name": "scan-1", "annotations": {
+            "defectdojo.securecodebox.io/engagment-name": "typo",
+            "defectdojo.securecodebox.io/product-name": "shop",
+            "other.io/whatever": "not ours",
+        }},
+        "spec": {"scanType": "nmap"},
+    });
+    let flat = json!({"product-nme": "shop", "test-title": "t"});
+    for (scan, unknown, near) in [
+        (resource, "engagment-name", "engagement-name"),
+        (flat, "product-nme", "product-name"),
+    ] {
+        let out = Hook::new(&dojo)
+            .env("SCAN_TYPE", "nmap")
+            .scan_file(&scan)
+            .args(&[raw.as_str(), "f"])
+            .run();
+        out.expect(0);
+        let warning = format!(
+            "unknown annotation defectdojo.securecodebox.io/{unknown} is ignored: did you mean \
+             defectdojo.securecodebox.io/{near}?"
+        );
+        assert!(out.stderr.contains(&warning), "{out}");
+        assert!(!out.stderr.contains("other.io"), "{out}");
+        assert!(
+            !out.stderr
+                .contains("annotation defectdojo.securecodebox.io/product-name "),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_typed_annotation_in_a_scan_file_is_named() {
+    let out = Hook::bare()
+        .env("DEFECTDOJO_URL", "http://127.0.0.1:9")
+        .env("DEFECTDOJO_APIKEY", "k")
+        .scan_file(&json!({"metadata": {"name": "s", "annotations": {
+            "defectdojo.securecodebox.io/product-name": ["shop"]}}}))
+        .args(&["a.xml", "b.json"])
+        .run();
+    out.expect(2);
+    let line = out.error_line();
+    assert!(
+        line.contains(
+            "metadata.annotations 'defectdojo.securecodebox.io/product-name' must be a string, got a list"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_unknown_secure_code_box_scan_type_is_warned_about() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let findings = fixture("samples/nmap/findings.json");
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmpa")
+        .args(&["raw", findings.as_str()])
+        .run();
+    out.expect(0);
+    assert!(
+        out.stderr.contains(
+            "scan type 'nmpa' (SCAN_TYPE or the scan's spec.scanType) is none of the secureCodeBox \
+             scan types dojo-hook knows (did you mean 'nmap'?): importing FINDINGS as \"Generic \
+             Findings Import\""
+        ),
+        "{out}"
+    );
+    let known = Hook::new(&dojo)
+        .env("SCAN_TYPE", "kube-hunter")
+        .args(&["raw", findings.as_str()])
+        .run();
+    known.expect(0);
+    assert!(
+        !known.stderr.contains("none of the secureCodeBox"),
+        "{known}"
+    );
+}
+
+#[test]
+fn the_fourth_argument_and_findings_output_together_are_warned_about() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("both");
+    let arg = tmp.path().join("from-arg.json");
+    let env = tmp.path().join("from-env.json");
+    let raw = fixture("samples/nmap/nmap-results.xml");
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmap")
+        .env("DEFECTDOJO_FINDINGS_OUTPUT", env.display().to_string())
+        .args(&[raw.as_str(), "f", "unused", arg.to_str().unwrap()])
+        .run();
+    out.expect(0);
+    assert!(
+        out.stderr.contains(
+            "FINDINGS_UPLOAD (the fourth argument) and DEFECTDOJO_FINDINGS_OUTPUT are both set and \
+             differ: writing to the argument, DEFECTDOJO_FINDINGS_OUTPUT is ignored"
+        ),
+        "{out}"
+    );
+    assert!(arg.exists() && !env.exists());
+}
+
+#[test]
+fn double_dash_ends_the_options() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("dashdash");
+    let report = tmp.file(
+        "-nmap-results.xml",
+        std::fs::read(fixture("samples/nmap/nmap-results.xml")).unwrap(),
+    );
+    let out = Hook::new(&dojo)
+        .env("SCAN_TYPE", "nmap")
+        .args(&["--", "-nmap-results.xml", "f"])
+        .run_in(tmp.path());
+    out.expect(0);
+    assert_eq!(
+        dojo.last_import().unwrap().file_name.as_deref(),
+        Some("-nmap-results.xml")
+    );
+    drop(report);
+    let refused = Hook::bare().args(&["-nmap-results.xml", "f"]).run();
+    refused.expect(2);
+    assert!(refused.error_line().contains("unknown option"), "{refused}");
 }

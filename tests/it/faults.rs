@@ -27,16 +27,7 @@ fn go(hook: Hook, trace: bool) -> Output {
         hook.run()
     };
     if trace {
-        for secret in [KEY, WRONG_KEY, "X-Amz-Signature", "X-Amz-Credential"] {
-            assert!(
-                !out.stdout.contains(secret),
-                "stdout leaks {secret}:\n{out}"
-            );
-            assert!(
-                !out.stderr.contains(secret),
-                "stderr leaks {secret}:\n{out}"
-            );
-        }
+        out.assert_clean(&[KEY, WRONG_KEY, "X-Amz-Signature", "X-Amz-Credential"]);
     }
     out
 }
@@ -791,19 +782,24 @@ fn findings_empty_file(trace: bool) {
     local(b"", 2, &["findings"], trace);
 }
 
-fn raw_report_empty(trace: bool) {
+/// A raw report that is refused locally: exit 2, not one request.
+fn bad_raw_report(name: &str, content: &str, needles: &[&str], trace: bool) {
     let dojo = FakeDojo::start(Flavour::V3);
     dojo.expect_no_calls();
     let tmp = TempDir::new("faults");
-    let empty = tmp.file("nmap-results.xml", "");
+    let report = tmp.file(name, content);
     let out = go(
         Hook::new(&dojo)
-            .env("SCAN_TYPE", "nmap")
-            .args(&[empty.to_str().unwrap(), "f"]),
+            .env("DEFECTDOJO_SCAN_TYPE", "Nmap Scan")
+            .args(&[report.to_str().unwrap()]),
         trace,
     );
-    fails(&out, 2, &["empty"]);
+    fails(&out, 2, needles);
     assert_eq!(dojo.request_count(), 0);
+}
+
+fn raw_report_empty(trace: bool) {
+    bad_raw_report("nmap-results.xml", "", &["empty"], trace);
 }
 
 // ---- Configuration -----------------------------------------------------------------
@@ -838,6 +834,171 @@ fn missing_key(trace: bool) {
     dojo.expect_no_calls();
     let out = go(nmap(&dojo).env("DEFECTDOJO_APIKEY", ""), trace);
     fails(&out, 2, &["DEFECTDOJO_APIKEY"]);
+}
+
+// ---- Hostile answers: echoed secrets and terminal control bytes ---------------------
+
+const HEADER_SECRET: &str = "hdr-echo-secret-7731";
+const CONTROL_BYTES: [char; 4] = ['\u{1b}', '\u{7}', '\0', '\u{9b}'];
+
+/// An import of a presigned report with an extra header: the key, the header
+/// value and the query string are all known to dojo-hook.
+fn echo_hook(dojo: &FakeDojo, store: &FakeStore) -> (Hook, String) {
+    let url = store.presigned_url("/b/nmap-results.xml");
+    let hook = storage(dojo, store).env("RUST_LOG", "trace").env(
+        "DEFECTDOJO_EXTRA_HEADERS",
+        format!("X-Gate-Token: {HEADER_SECRET}"),
+    );
+    (hook, url)
+}
+
+/// Everything a hostile server echoes back: the Authorization value, the
+/// extra header's value, the presigned URL and its signature alone (as S3's
+/// `SignatureProvided`), and control bytes (a colour, a bell, a NUL, a C1 CSI
+/// that clears the screen).
+fn echo_text(url: &str) -> String {
+    let signature = url.split("X-Amz-Signature=").nth(1).unwrap();
+    format!(
+        "you sent Authorization: Token {KEY} and X-Gate-Token: {HEADER_SECRET} for {url} \
+         (signature {signature}) \u{1b}[31mred\u{7}\0\u{9b}2J"
+    )
+}
+
+/// Nothing of [`echo_text`] but its harmless words reaches stdout or stderr.
+#[track_caller]
+fn echo_shown_clean(out: &Output, url: &str) -> String {
+    let signature = url.split("X-Amz-Signature=").nth(1).unwrap();
+    let query = url.split_once('?').unwrap().1;
+    out.assert_clean(&[KEY, HEADER_SECRET, signature, query, "X-Amz-Credential"]);
+    out.assert_clean(&CONTROL_BYTES.map(String::from));
+    assert!(out.stderr.contains("DEBUG"), "trace logging is on:\n{out}");
+    let l = line(out);
+    assert!(l.contains("[redacted]") && l.contains("[31mred"), "{l}");
+    l
+}
+
+fn dojo_403_echoes_the_key_headers_and_query(_trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let store = FakeStore::start();
+    let (hook, url) = echo_hook(&dojo, &store);
+    let body = serde_json::to_string(&json!({ "detail": echo_text(&url) })).unwrap();
+    dojo.fail(Fault::status("GET", PROFILE, 403, &body));
+    let out = hook.run();
+    out.expect(1);
+    let l = echo_shown_clean(&out, &url);
+    assert!(
+        l.contains("HTTP 403: you sent Authorization: Token [redacted]"),
+        "{l}"
+    );
+}
+
+fn dojo_400_import_echoes_in_plain_text(_trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let store = FakeStore::start();
+    let (hook, url) = echo_hook(&dojo, &store);
+    dojo.fail(Fault::status("POST", IMPORT, 400, &echo_text(&url)).content_type("text/plain"));
+    let out = hook.run();
+    out.expect(1);
+    echo_shown_clean(&out, &url);
+}
+
+fn storage_403_echoes_the_signed_url(_trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let store = FakeStore::start();
+    let (hook, url) = echo_hook(&dojo, &store);
+    let body = format!(
+        "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>{}</Message></Error>",
+        echo_text(&url).replace('&', "&amp;")
+    );
+    store.fail(Fault::status("GET", "/b/", 403, &body).content_type("application/xml"));
+    let out = hook.run();
+    out.expect(1);
+    echo_shown_clean(&out, &url);
+}
+
+// ---- Checked before anything is created --------------------------------------------
+
+fn scan_type_typo_creates_nothing(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let out = go(nmap(&dojo).env("DEFECTDOJO_SCAN_TYPE", "Nmap Scna"), trace);
+    fails(
+        &out,
+        2,
+        &[
+            "DEFECTDOJO_SCAN_TYPE \"Nmap Scna\" is not a scan type",
+            "did you mean \"Nmap Scan\"?",
+        ],
+    );
+    assert_eq!(dojo.mutating_requests().len(), 0, "no POST at all");
+    assert_eq!(
+        gets(&dojo, "/api/v2/oa3/schema/"),
+        1,
+        "one look at the list"
+    );
+}
+
+fn report_without_extension_creates_nothing(trace: bool) {
+    let needles = [
+        "\"nmap-results\" does not end in an extension",
+        "nothing was sent",
+    ];
+    bad_raw_report("nmap-results", "<nmaprun/>", &needles, trace);
+}
+
+fn api_key_with_odd_characters(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    for (key, why) in [
+        ("dojo-admin-key\nsecond-line", "more than one word or line"),
+        ("dojo-admin-key\u{1b}", "control character"),
+        ("dojo-admin-kéy", "non-ASCII"),
+    ] {
+        let out = go(nmap(&dojo).env("DEFECTDOJO_APIKEY", key), trace);
+        let l = fails(&out, 2, &["DEFECTDOJO_APIKEY holds", why]);
+        assert!(!l.contains("TLS") && !l.contains("second-line"), "{l}");
+    }
+    let tmp = TempDir::new("faults");
+    let file = tmp.file("apikey", "dojo-admin-key\u{0}\n");
+    let out = go(
+        nmap(&dojo)
+            .env("DEFECTDOJO_APIKEY", "")
+            .env("DEFECTDOJO_APIKEY_FILE", file.display().to_string()),
+        trace,
+    );
+    fails(&out, 2, &["DEFECTDOJO_APIKEY_FILE", "control character"]);
+}
+
+fn api_key_file_with_a_bom_works(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("faults");
+    let file = tmp.file("apikey", format!("\u{feff}{KEY}\r\n"));
+    let out = go(
+        nmap(&dojo)
+            .env("DEFECTDOJO_APIKEY", "")
+            .env("DEFECTDOJO_APIKEY_FILE", file.display().to_string()),
+        trace,
+    );
+    out.expect(0);
+    assert_eq!(import_posts(&dojo), 1);
+}
+
+fn scan_file_with_a_wrong_typed_field(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let hook = nmap(&dojo)
+        .env("SCAN_NAME", "")
+        .scan_file(&json!({"metadata": {"name": 42}, "spec": {"scanType": "nmap"}}));
+    let out = go(hook, trace);
+    let l = fails(
+        &out,
+        2,
+        &[
+            "SCAN_FILE",
+            "metadata.name must be a string, got a number (42)",
+        ],
+    );
+    assert!(!l.contains("no product name"), "{l}");
 }
 
 macro_rules! suite {
@@ -901,6 +1062,14 @@ suite![
     bad_dojo_url,
     non_numeric_numbers,
     missing_key,
+    dojo_403_echoes_the_key_headers_and_query,
+    dojo_400_import_echoes_in_plain_text,
+    storage_403_echoes_the_signed_url,
+    scan_type_typo_creates_nothing,
+    report_without_extension_creates_nothing,
+    api_key_with_odd_characters,
+    api_key_file_with_a_bom_works,
+    scan_file_with_a_wrong_typed_field,
 ];
 
 #[test]

@@ -72,6 +72,21 @@ impl Output {
         self
     }
 
+    /// Asserts that neither stdout nor stderr contains any of `secrets`.
+    #[track_caller]
+    pub fn assert_clean<S: AsRef<str>>(&self, secrets: &[S]) {
+        for secret in secrets.iter().map(AsRef::as_ref) {
+            assert!(
+                !self.stdout.contains(secret),
+                "stdout leaks {secret:?}:\n{self}"
+            );
+            assert!(
+                !self.stderr.contains(secret),
+                "stderr leaks {secret:?}:\n{self}"
+            );
+        }
+    }
+
     /// The one error line.
     pub fn error_line(&self) -> String {
         let lines: Vec<&str> = self
@@ -147,6 +162,13 @@ impl Hook {
 
     pub fn run(&self) -> Output {
         self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |_| {})
+    }
+
+    /// Like [`Hook::run`], in the working directory `dir` (relative arguments).
+    pub fn run_in(&self, dir: &Path) -> Output {
+        self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |c| {
+            c.current_dir(dir);
+        })
     }
 
     /// Like [`Hook::run`], with `program` (a copy of the binary) and the

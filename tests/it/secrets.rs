@@ -6,16 +6,7 @@ use crate::support::fake_store::FakeStore;
 use crate::support::http::Fault;
 
 fn assert_clean(out: &crate::harness::Output, secrets: &[&str]) {
-    for secret in secrets {
-        assert!(
-            !out.stdout.contains(secret),
-            "stdout leaks {secret}:\n{out}"
-        );
-        assert!(
-            !out.stderr.contains(secret),
-            "stderr leaks {secret}:\n{out}"
-        );
-    }
+    out.assert_clean(secrets);
 }
 
 #[test]

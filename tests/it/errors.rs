@@ -1,6 +1,8 @@
 //! Every bad input gets one readable line and its documented exit code, and
 //! a failure leaves nothing half-done behind.
 
+use serde_json::json;
+
 use crate::harness::{Hook, TempDir, fixture};
 use crate::support::fake_dojo::{FakeDojo, Flavour};
 use crate::support::fake_store::FakeStore;

@@ -456,7 +456,7 @@ fn prepare_report<'a>(
     raw: &'a Location,
     findings: &'a Location,
 ) -> Result<(Prepared<'a>, String), Error> {
-    let limit = cfg.max_upload_mb * 1024 * 1024;
+    let limit = cfg.max_upload_bytes();
     match &cfg.import.plan {
         Plan::Raw { dojo_type } => {
             let what = format!("raw report {}", raw.display());
@@ -521,7 +521,7 @@ fn prepare_generic<'a>(
         );
         Ok(Opened::stream(reader))
     })?;
-    if prepared.len() > cfg.max_upload_mb * 1024 * 1024 {
+    if prepared.len() > cfg.max_upload_bytes() {
         return Err(too_large(
             &format!("{what}, converted to Generic Findings Import JSON,"),
             prepared.len(),
@@ -717,7 +717,9 @@ fn wait_for_deduplication(
             "waiting {} s before reading back (DEFECTDOJO_REFETCH_WAIT_SECONDS, deprecated)",
             cfg.refetch_wait.as_secs()
         );
-        std::thread::sleep(cfg.refetch_wait);
+        // Not past the deadline: the next request would fail anyway.
+        let left = crate::retry::time_left().unwrap_or(cfg.refetch_wait);
+        std::thread::sleep(cfg.refetch_wait.min(left));
     }
     if answer.deduplication_complete == Some(true) {
         return Ok(());

@@ -106,7 +106,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         );
     }
 
-    crate::retry::start_deadline(cfg.timeouts.deadline);
+    crate::retry::start(&cfg.timeouts);
     let agent = net::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     let started = Instant::now();

@@ -317,14 +317,16 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
 }
 
 /// Writes the Markdown summary; a failure is a warning, the import stands.
+/// It is opened in place (never renamed over), so a link's target or a
+/// device gets it; a named pipe is waited for as an output is.
 fn write_summary(path: &str, append: bool, markdown: &str) {
-    use std::fs::OpenOptions;
-    let written = OpenOptions::new()
+    let mut options = std::fs::OpenOptions::new();
+    options
         .create(true)
         .append(append)
         .write(true)
-        .truncate(!append)
-        .open(path)
+        .truncate(!append);
+    let written = source::open_waiting(std::path::Path::new(path), &options, "reading")
         .and_then(|mut f| f.write_all(markdown.as_bytes()));
     match written {
         Ok(()) => log::info!("wrote the Markdown summary to {path}"),

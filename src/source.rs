@@ -283,11 +283,15 @@ pub(crate) fn send_error(request: &str, err: ureq::Error) -> Error {
 /// place: a rename would replace the node itself with a regular file.
 pub fn write_local(path: &Path, body: &mut Prepared<'_>) -> Result<(), Error> {
     let named = format!("writing {}", path.display());
-    let target = follow_links(path).map_err(|e| Error::output(&named, e))?;
-    match fs::metadata(&target) {
-        Ok(meta) if is_stream(meta.file_type()) => write_in_place(&target, body, &named),
+    // The kernel follows the links to tell the kind: `/dev/stdout` links
+    // to `/proc/self/fd/1`, whose link text (`pipe:[…]`) is no path.
+    match fs::metadata(path) {
+        Ok(meta) if is_stream(meta.file_type()) => write_in_place(path, body, &named),
         Ok(meta) if meta.is_dir() => Err(Error::input(&named, "is a directory: give a file path")),
-        _ => write_atomic(&target, body, &named),
+        _ => {
+            let target = follow_links(path).map_err(|e| Error::output(&named, e))?;
+            write_atomic(&target, body, &named)
+        }
     }
 }
 
@@ -335,7 +339,11 @@ fn write_in_place(path: &Path, body: &mut Prepared<'_>, named: &str) -> Result<(
 /// Opens `path`; a named pipe's open waits for its other end (`other_end`
 /// is `reading` or `writing`), at most [`retry::local_wait`]: a pipe
 /// nobody opens must not block the run past its bounds.
-fn open_waiting(path: &Path, options: &fs::OpenOptions, other_end: &str) -> io::Result<File> {
+pub(crate) fn open_waiting(
+    path: &Path,
+    options: &fs::OpenOptions,
+    other_end: &str,
+) -> io::Result<File> {
     use std::os::unix::fs::FileTypeExt;
     let fifo = fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
     if !fifo {

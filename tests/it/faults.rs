@@ -859,6 +859,25 @@ fn output_through_a_symlink_writes_its_target(trace: bool) {
     );
 }
 
+fn output_through_a_link_to_stdout_is_streamed(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("faults");
+    // As /dev/stdout: a link to /proc/self/fd/1, whose own link text
+    // (`pipe:[…]`, the harness pipes stdout) is no path.
+    let link = tmp.path().join("stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    let out = go(synced_to(&dojo, &link), trace);
+    out.expect(0);
+    assert!(
+        out.stdout.contains("\"defectdojo.org/finding-id\""),
+        "{out}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()),
+        "the link was replaced"
+    );
+}
+
 fn output_to_a_named_pipe_is_streamed(trace: bool) {
     let dojo = FakeDojo::start(Flavour::V3);
     let tmp = TempDir::new("faults");
@@ -1132,6 +1151,7 @@ suite![
     output_to_a_device_is_written_in_place,
     output_to_a_full_device_fails,
     output_through_a_symlink_writes_its_target,
+    output_through_a_link_to_stdout_is_streamed,
     output_to_a_named_pipe_is_streamed,
     fifo_input_without_a_writer_fails_promptly,
     findings_malformed,

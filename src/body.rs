@@ -356,7 +356,7 @@ fn spool_to_file(
     }
 }
 
-fn is_out_of_space(e: &io::Error) -> bool {
+pub(crate) fn is_out_of_space(e: &io::Error) -> bool {
     // ENOSPC, and EDQUOT (122 on Linux): a size-limited tmpfs, or a quota.
     e.kind() == io::ErrorKind::StorageFull
         || (cfg!(target_os = "linux") && e.raw_os_error() == Some(122))
@@ -427,7 +427,7 @@ pub(crate) fn copy_to(
 ) -> Result<u64, Error> {
     copy_counting(body, sink, None).map_err(|e| match e {
         CopyError::Read(e) => Error::from_io("reading the body", e),
-        CopyError::Write(e) => Error::io(destination, e),
+        CopyError::Write(e) => Error::output(destination, e),
     })
 }
 

@@ -130,7 +130,17 @@ impl Import {
     }
 }
 
+/// The largest number of seconds any time variable accepts: 30 days. More
+/// is a configuration error (exit 2), not a panic of instant arithmetic.
+pub const MAX_SECONDS: u64 = 30 * 24 * 60 * 60;
+
 impl Config {
+    /// `DEFECTDOJO_MAX_UPLOAD_MB` in bytes; a value too large for bytes is
+    /// no limit at all rather than an overflow.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_mb.saturating_mul(1024 * 1024)
+    }
+
     /// True when DefectDojo's verdicts are written back (four arguments).
     pub fn sync_back(&self) -> bool {
         self.args.findings_upload.is_some()
@@ -177,29 +187,43 @@ impl Config {
         };
         let api_key = crate::credentials::api_key(&var, &mut problems);
 
-        let mut num = |name: &str, default: Option<u64>, min: u64| -> Option<u64> {
+        let mut num = |name: &str, default: Option<u64>, min: u64, max: u64| -> Option<u64> {
             match var(name) {
                 None => default,
                 Some(v) => match v.parse::<u64>() {
-                    Ok(n) if n >= min => Some(n),
+                    Ok(n) if (min..=max).contains(&n) => Some(n),
                     _ => {
-                        problems.push(format!(
-                            "{name} must be a whole number of at least {min}, got '{v}'"
-                        ));
+                        problems.push(if max == u64::MAX {
+                            format!("{name} must be a whole number of at least {min}, got '{v}'")
+                        } else {
+                            format!(
+                                "{name} must be a whole number of seconds from {min} to {max} \
+                                 (30 days), got '{v}'"
+                            )
+                        });
                         default
                     }
                 },
             }
         };
-        let user_id = num("DEFECTDOJO_USER_ID", None, 1);
-        let max_pages = num("DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS", None, 1);
-        let refetch_wait = num("DEFECTDOJO_REFETCH_WAIT_SECONDS", Some(0), 0).unwrap_or(0);
-        let call = num("DEFECTDOJO_TIMEOUT_SECONDS", Some(60), 1).unwrap_or(60);
-        let import_timeout =
-            num("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", Some(1800), 1).unwrap_or(1800);
-        let deadline = num("DEFECTDOJO_DEADLINE_SECONDS", None, 1).map(Duration::from_secs);
-        let memory_spool_mb = num("DEFECTDOJO_MEMORY_SPOOL_MB", Some(8), 0).unwrap_or(8);
-        let max_upload_mb = num("DEFECTDOJO_MAX_UPLOAD_MB", Some(100), 1).unwrap_or(100);
+        let user_id = num("DEFECTDOJO_USER_ID", None, 1, u64::MAX);
+        let max_pages = num("DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS", None, 1, u64::MAX);
+        // Seconds are capped: a Duration near u64::MAX overflows every
+        // instant it is added to (in ureq too), which panics.
+        let refetch_wait =
+            num("DEFECTDOJO_REFETCH_WAIT_SECONDS", Some(0), 0, MAX_SECONDS).unwrap_or(0);
+        let call = num("DEFECTDOJO_TIMEOUT_SECONDS", Some(60), 1, MAX_SECONDS).unwrap_or(60);
+        let import_timeout = num(
+            "DEFECTDOJO_IMPORT_TIMEOUT_SECONDS",
+            Some(1800),
+            1,
+            MAX_SECONDS,
+        )
+        .unwrap_or(1800);
+        let deadline =
+            num("DEFECTDOJO_DEADLINE_SECONDS", None, 1, MAX_SECONDS).map(Duration::from_secs);
+        let memory_spool_mb = num("DEFECTDOJO_MEMORY_SPOOL_MB", Some(8), 0, u64::MAX).unwrap_or(8);
+        let max_upload_mb = num("DEFECTDOJO_MAX_UPLOAD_MB", Some(100), 1, u64::MAX).unwrap_or(100);
 
         let low_privileged =
             boolean(&var, "DEFECTDOJO_LOW_PRIVILEGED_MODE", &mut problems).unwrap_or(false);
@@ -671,6 +695,28 @@ mod tests {
         assert!(c.import.no_scan_type);
         assert_eq!(c.timeouts.call, Duration::from_secs(60));
         assert_eq!(c.max_pages, None);
+    }
+
+    #[test]
+    fn seconds_are_capped_at_30_days_and_sizes_saturate() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut env = BASE.to_vec();
+            env.extend_from_slice(extra);
+            build(&env, Scan::default())
+        };
+        let c = with(&[
+            ("DEFECTDOJO_DEADLINE_SECONDS", "2592000"),
+            ("DEFECTDOJO_MAX_UPLOAD_MB", "18446744073709551615"),
+        ])
+        .unwrap();
+        assert_eq!(c.timeouts.deadline, Some(Duration::from_secs(MAX_SECONDS)));
+        assert_eq!(c.max_upload_bytes(), u64::MAX);
+        let err = with(&[("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", "2592001")]).unwrap_err();
+        assert!(
+            err.to_string().contains("from 1 to 2592000 (30 days)"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

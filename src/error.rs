@@ -41,6 +41,15 @@ pub enum Error {
         /// The underlying error.
         source: io::Error,
     },
+    /// Writing the output (FINDINGS_UPLOAD as a local file, a device or
+    /// stdout) failed at run time, e.g. a full device: the import itself
+    /// happened, so this is a failure of the run (exit 1), not of its input.
+    Output {
+        /// The output, e.g. `writing ./findings.json`.
+        what: String,
+        /// The underlying error.
+        source: io::Error,
+    },
     /// A server answered with an unexpected HTTP status.
     Http {
         /// The request, e.g. `creating product "web"` (URL redacted).
@@ -74,7 +83,10 @@ impl Error {
             Error::Usage(_) | Error::Config(_) | Error::Input { .. } | Error::Io { .. } => {
                 EXIT_LOCAL
             }
-            Error::Http { .. } | Error::Transport { .. } | Error::Protocol { .. } => EXIT_REMOTE,
+            Error::Output { .. }
+            | Error::Http { .. }
+            | Error::Transport { .. }
+            | Error::Protocol { .. } => EXIT_REMOTE,
         }
     }
 
@@ -89,6 +101,14 @@ impl Error {
     /// Shorthand for [`Error::Io`].
     pub fn io(what: impl Into<String>, source: io::Error) -> Error {
         Error::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for [`Error::Output`].
+    pub fn output(what: impl Into<String>, source: io::Error) -> Error {
+        Error::Output {
             what: what.into(),
             source,
         }
@@ -159,6 +179,12 @@ impl fmt::Display for Error {
             },
             Error::Input { what, reason } => write!(f, "{what}: {reason}"),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
+            Error::Output { what, source } if crate::body::is_out_of_space(source) => write!(
+                f,
+                "{what}: no space left on the device (ENOSPC): free space, or point \
+                 FINDINGS_UPLOAD / DEFECTDOJO_FINDINGS_OUTPUT elsewhere"
+            ),
+            Error::Output { what, source } => write!(f, "{what}: {source}"),
             Error::Http {
                 what,
                 status,
@@ -179,7 +205,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::Output { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -108,11 +108,14 @@ ENVIRONMENT:
     DEFECTDOJO_MAX_UPLOAD_MB            largest report sent [default: 100, DefectDojo's
                                         DD_SCAN_FILE_MAX_SIZE]; a larger JSON report is
                                         minified when that is enough, else exit 2
-    DEFECTDOJO_TIMEOUT_SECONDS          connect and read timeout of ordinary calls [default: 60]
-    DEFECTDOJO_IMPORT_TIMEOUT_SECONDS   wait for the import's answer [default: 1800]
+    DEFECTDOJO_TIMEOUT_SECONDS          connect timeout, and bound of each ordinary call as a
+                                        whole, its answer included [default: 60]
+    DEFECTDOJO_IMPORT_TIMEOUT_SECONDS   bound of the import and of each object-storage
+                                        transfer as a whole [default: 1800]
     DEFECTDOJO_DEADLINE_SECONDS         deadline of the whole run: no request or retry starts
                                         after it, each request's timeout is capped by the time
                                         left; reached: exit 1 [default: none]
+                                        (seconds: at most 2592000, 30 days; more is exit 2)
     DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS  safety limit on pages read per list [default: unlimited]
     DEFECTDOJO_REFETCH_WAIT_SECONDS     (deprecated) extra wait before reading back [default: 0]
     DEFECTDOJO_MEMORY_SPOOL_MB          without a writable TMPDIR, results up to this size are

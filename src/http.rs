@@ -24,10 +24,12 @@ pub const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 /// `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS`.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
-    /// Connect, and waiting for each answer or each read of ordinary calls.
+    /// Connect, and each ordinary call as a whole, its answer included (a
+    /// server that trickles its answer is cut off).
     pub call: Duration,
-    /// Waiting for the answer to the import call (DefectDojo parses the
-    /// report before it answers, which takes minutes for large reports).
+    /// The import call and object-storage transfers as a whole (DefectDojo
+    /// parses the report before it answers, which takes minutes for large
+    /// reports; storage bodies can be gigabytes): [`crate::retry::cap_transfer`].
     pub import: Duration,
     /// The whole run (`DEFECTDOJO_DEADLINE_SECONDS`), if bounded
     /// ([`crate::retry`]).
@@ -61,6 +63,10 @@ pub fn config_builder(timeouts: &Timeouts) -> ConfigBuilder<AgentScope> {
         .http_status_as_error(false)
         .max_redirects(0)
         .user_agent(concat!("dojo-hook/", env!("CARGO_PKG_VERSION")))
+        // The whole call, so that a server trickling its answer a byte at a
+        // time cannot keep a run alive; transfers replace it
+        // ([`crate::retry::cap_transfer`]), the deadline adds a global one.
+        .timeout_per_call(call)
         .timeout_connect(call)
         .timeout_resolve(call)
         .timeout_send_request(call)
@@ -80,12 +86,11 @@ pub fn transport_error(what: &str, err: ureq::Error) -> Error {
             detail,
         };
     }
+    if crate::retry::deadline_hit(&err) {
+        return crate::retry::deadline_error(what);
+    }
     let detail = match &err {
-        ureq::Error::Timeout(kind) => format!(
-            "timed out ({}); the server did not answer in time: check that it is up, \
-             or raise DEFECTDOJO_TIMEOUT_SECONDS / DEFECTDOJO_IMPORT_TIMEOUT_SECONDS",
-            timeout_name(kind)
-        ),
+        ureq::Error::Timeout(kind) => timeout_detail(kind),
         ureq::Error::HostNotFound => {
             "host not found: check the host name in the URL and the DNS of this machine".into()
         }
@@ -110,16 +115,44 @@ pub fn transport_error(what: &str, err: ureq::Error) -> Error {
     }
 }
 
-fn timeout_name(kind: &ureq::Timeout) -> &'static str {
+/// Which bound a timeout hit, and the variable that raises it: an ordinary
+/// call's per-call timeout, a transfer's global one ([`crate::retry::cap`],
+/// [`crate::retry::cap_transfer`]; the deadline's was told apart before).
+fn timeout_detail(kind: &ureq::Timeout) -> String {
     use ureq::Timeout::*;
-    match kind {
+    let (call, transfer) = crate::retry::bound_secs();
+    let phase = match kind {
+        PerCall => {
+            return format!(
+                "timed out: the call took longer than DEFECTDOJO_TIMEOUT_SECONDS={call} s as a \
+                 whole (the server is overloaded, or sends its answer too slowly): check it, or \
+                 raise DEFECTDOJO_TIMEOUT_SECONDS"
+            );
+        }
+        Global => {
+            return format!(
+                "timed out: the transfer took longer than DEFECTDOJO_IMPORT_TIMEOUT_SECONDS=\
+                 {transfer} s as a whole (the server is overloaded, or sends or reads too \
+                 slowly): check it, or raise DEFECTDOJO_IMPORT_TIMEOUT_SECONDS"
+            );
+        }
         Connect => "connect",
         Resolve => "name resolution",
         SendRequest | SendBody | PerWrite => "sending",
         RecvResponse => "waiting for the response",
         RecvBody | PerRead => "reading the response",
         _ => "overall",
-    }
+    };
+    format!(
+        "timed out ({phase}); the server did not answer in time: check that it is up, \
+         or raise DEFECTDOJO_TIMEOUT_SECONDS / DEFECTDOJO_IMPORT_TIMEOUT_SECONDS"
+    )
+}
+
+/// The error of reading an answer's body: ureq's own errors (a timeout)
+/// travel inside the `io::Error`.
+pub fn body_error(what: &str, err: std::io::Error) -> Error {
+    transport_error(what, ureq::Error::from(err))
 }
 
 fn io_detail(io: &std::io::Error) -> String {

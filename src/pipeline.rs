@@ -112,7 +112,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         );
     }
 
-    crate::retry::start_deadline(cfg.timeouts.deadline);
+    crate::retry::start(&cfg.timeouts);
     let agent = net::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     let started = Instant::now();
@@ -416,14 +416,16 @@ fn remember_presigned_queries(args: &Args) {
 }
 
 /// Writes the Markdown summary; a failure is a warning, the import stands.
+/// It is opened in place (never renamed over), so a link's target or a
+/// device gets it; a named pipe is waited for as an output is.
 fn write_summary(path: &str, append: bool, markdown: &str) {
-    use std::fs::OpenOptions;
-    let written = OpenOptions::new()
+    let mut options = std::fs::OpenOptions::new();
+    options
         .create(true)
         .append(append)
         .write(true)
-        .truncate(!append)
-        .open(path)
+        .truncate(!append);
+    let written = source::open_waiting(std::path::Path::new(path), &options, "reading")
         .and_then(|mut f| f.write_all(markdown.as_bytes()));
     match written {
         Ok(()) => log::info!("wrote the Markdown summary to {path}"),
@@ -555,7 +557,7 @@ fn prepare_report<'a>(
     raw: &'a Location,
     findings: &'a Location,
 ) -> Result<(Prepared<'a>, String), Error> {
-    let limit = cfg.max_upload_mb * 1024 * 1024;
+    let limit = cfg.max_upload_bytes();
     match &cfg.import.plan {
         Plan::Raw { dojo_type } => {
             let what = format!("raw report {}", raw.display());
@@ -620,7 +622,7 @@ fn prepare_generic<'a>(
         );
         Ok(Opened::stream(reader))
     })?;
-    if prepared.len() > cfg.max_upload_mb * 1024 * 1024 {
+    if prepared.len() > cfg.max_upload_bytes() {
         return Err(too_large(
             &format!("{what}, converted to Generic Findings Import JSON,"),
             prepared.len(),
@@ -789,7 +791,9 @@ fn wait_for_deduplication(
             "waiting {} s before reading back (DEFECTDOJO_REFETCH_WAIT_SECONDS, deprecated)",
             cfg.refetch_wait.as_secs()
         );
-        std::thread::sleep(cfg.refetch_wait);
+        // Not past the deadline: the next request would fail anyway.
+        let left = crate::retry::time_left().unwrap_or(cfg.refetch_wait);
+        std::thread::sleep(cfg.refetch_wait.min(left));
     }
     if answer.deduplication_complete == Some(true) {
         return Ok(());

@@ -2,8 +2,11 @@
 //!
 //! `DEFECTDOJO_DEADLINE_SECONDS` bounds the whole run: no request (and no
 //! retry) starts after it, and every request's overall timeout is capped by
-//! the time left ([`cap`], ureq's per-request `timeout_global`). The run is
-//! single-threaded, so the deadline is kept per thread ([`start_deadline`]).
+//! the time left ([`cap`], ureq's per-request `timeout_global`). A transfer
+//! (the import, object storage) is bounded as a whole by
+//! `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS` instead of an ordinary call's bound
+//! ([`cap_transfer`]). The run is single-threaded, so these limits are kept
+//! per thread ([`start`]).
 //!
 //! [`run`] retries a request that may safely be sent again (GETs, the
 //! storage PUT of a re-readable body, the PATCH of a test's description) on
@@ -17,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ureq::http::Response;
 
 use crate::error::Error;
+use crate::http::Timeouts;
 
 /// How often and how long an idempotent request is tried.
 #[derive(Debug, Clone, Copy)]
@@ -41,20 +45,50 @@ pub const POLICY: Policy = Policy {
     budget: Duration::from_secs(60),
 };
 
-thread_local! {
-    static DEADLINE: Cell<Option<(Instant, u64)>> = const { Cell::new(None) };
+/// The bounds of a run that calls and local waits need: the deadline
+/// (when, and its configured seconds for the error), the bound of one
+/// ordinary call and of one transfer.
+#[derive(Clone, Copy)]
+struct Limits {
+    deadline: Option<(Instant, u64)>,
+    call: Duration,
+    transfer: Duration,
 }
 
-/// Starts the run's deadline: `limit` from now, or none.
-pub fn start_deadline(limit: Option<Duration>) {
-    DEADLINE.with(|d| d.set(limit.map(|l| (Instant::now() + l, l.as_secs()))));
+thread_local! {
+    static LIMITS: Cell<Limits> = Cell::new(Limits::from(&Timeouts::default()));
+}
+
+impl From<&Timeouts> for Limits {
+    fn from(t: &Timeouts) -> Limits {
+        // Configured seconds are capped (`config::MAX_SECONDS`); an
+        // unrepresentable instant is no deadline rather than a panic.
+        let deadline = t
+            .deadline
+            .and_then(|l| Some((Instant::now().checked_add(l)?, l.as_secs())));
+        Limits {
+            deadline,
+            call: t.call,
+            transfer: t.import,
+        }
+    }
+}
+
+fn limits() -> Limits {
+    LIMITS.with(|l| l.get())
+}
+
+/// Starts the run's limits: the deadline from now, and the bounds of one
+/// call and one transfer ([`cap_transfer`], [`local_wait`]).
+pub fn start(timeouts: &Timeouts) {
+    LIMITS.with(|l| l.set(Limits::from(timeouts)));
 }
 
 /// The time left before the deadline (zero once it passed); `None` without
 /// a deadline.
 pub fn time_left() -> Option<Duration> {
-    DEADLINE
-        .with(|d| d.get())
+    limits()
+        .deadline
         .map(|(at, _)| at.saturating_duration_since(Instant::now()))
 }
 
@@ -74,7 +108,7 @@ pub fn check(what: &str) -> Result<(), Error> {
 
 /// The error for a request stopped by the deadline.
 pub fn deadline_error(what: &str) -> Error {
-    let secs = DEADLINE.with(|d| d.get()).map_or(0, |(_, s)| s);
+    let secs = limits().deadline.map_or(0, |(_, s)| s);
     Error::Transport {
         what: what.to_string(),
         detail: format!(
@@ -85,6 +119,11 @@ pub fn deadline_error(what: &str) -> Error {
 }
 
 /// Caps a request's overall timeout by the time left before the deadline.
+///
+/// An ordinary call's own bound is ureq's per-call timeout, set on the
+/// agent (`DEFECTDOJO_TIMEOUT_SECONDS`, [`crate::http::config_builder`]);
+/// the deadline is its global timeout, so a timeout's kind tells the two
+/// apart ([`crate::http::transport_error`]).
 pub fn cap<B>(request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
     match time_left() {
         Some(left) => request
@@ -93,6 +132,40 @@ pub fn cap<B>(request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
             .build(),
         None => request,
     }
+}
+
+/// Bounds a transfer — the import, an object-storage GET or PUT — as a
+/// whole by `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS` (capped by the time left),
+/// instead of an ordinary call's bound: these bodies can be gigabytes.
+/// Its global timeout is then either bound; one that fires before the
+/// deadline is the transfer's own ([`deadline_hit`] tells).
+pub fn cap_transfer<B>(request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+    let limit = match time_left() {
+        Some(left) => left.min(limits().transfer).max(Duration::from_millis(1)),
+        None => limits().transfer,
+    };
+    request
+        .config()
+        .timeout_per_call(None)
+        .timeout_global(Some(limit))
+        .build()
+}
+
+/// How long a local open may wait for the other end of a named pipe: an
+/// ordinary call's bound, capped by the time left; with the variable that
+/// set it, for the error.
+pub fn local_wait() -> (Duration, &'static str) {
+    let call = limits().call;
+    match time_left() {
+        Some(left) if left < call => (left, "DEFECTDOJO_DEADLINE_SECONDS"),
+        _ => (call, "DEFECTDOJO_TIMEOUT_SECONDS"),
+    }
+}
+
+/// The configured seconds of an ordinary call and of a transfer, for errors.
+pub fn bound_secs() -> (u64, u64) {
+    let l = limits();
+    (l.call.as_secs(), l.transfer.as_secs())
 }
 
 /// Why a request is worth another attempt, and how long the server asked
@@ -225,13 +298,7 @@ fn finish(
     what: &str,
     result: Result<Response<ureq::Body>, ureq::Error>,
 ) -> Result<Response<ureq::Body>, Error> {
-    result.map_err(|e| {
-        if deadline_hit(&e) {
-            deadline_error(what)
-        } else {
-            crate::source::send_error(what, e)
-        }
-    })
+    result.map_err(|e| crate::source::send_error(what, e))
 }
 
 #[cfg(test)]
@@ -273,6 +340,12 @@ mod tests {
 
     #[test]
     fn deadline_is_per_run_and_checked() {
+        let start_deadline = |deadline| {
+            start(&Timeouts {
+                deadline,
+                ..Timeouts::default()
+            })
+        };
         start_deadline(None);
         assert!(check("x").is_ok());
         start_deadline(Some(Duration::ZERO));

@@ -161,8 +161,11 @@ pub fn open(agent: &Agent, location: &Location, what: &str) -> Result<Opened<'st
 
 fn open_file(path: &Path, what: &str) -> Result<Opened<'static>, Error> {
     let named = format!("{what} ({})", path.display());
-    let file = File::open(path).map_err(|e| match e.kind() {
+    let mut reading = fs::OpenOptions::new();
+    reading.read(true);
+    let file = open_waiting(path, &reading, "writing").map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => Error::input(&named, "not found: check the path"),
+        io::ErrorKind::TimedOut => Error::input(&named, e.to_string()),
         io::ErrorKind::PermissionDenied => Error::input(
             &named,
             "permission denied: check the file's permissions and the container's user",
@@ -191,7 +194,7 @@ fn open_url(agent: &Agent, url: &str, what: &str) -> Result<Opened<'static>, Err
     let request = format!("{what}: GET {}", redact::url(url));
     let mut resp = retry::run(&request, &retry::POLICY, || {
         debug!("GET {}", redact::url(url));
-        retry::cap(agent.get(url)).call()
+        retry::cap_transfer(agent.get(url)).call()
     })?;
     if !resp.status().is_success() {
         return Err(storage_error(&request, url, &mut resp));
@@ -247,7 +250,7 @@ pub fn put(agent: &Agent, url: &str, body: &mut Prepared<'_>, what: &str) -> Res
     };
     let mut resp = retry::run(&request, &policy, || {
         let mut reader = body.reader().map_err(|e| ureq::Error::Io(e.into_io()))?;
-        retry::cap(agent.put(url))
+        retry::cap_transfer(agent.put(url))
             .header("Content-Length", len.to_string())
             .header("Expect", "100-continue")
             .send(ureq::SendBody::from_reader(&mut reader))
@@ -269,11 +272,104 @@ pub(crate) fn send_error(request: &str, err: ureq::Error) -> Error {
     }
 }
 
-/// Writes a body to a local file, atomically: it is written to a temp file
-/// in the same directory and renamed over `path`, so a failed run never
-/// leaves a half-written file (an existing one is kept).
+/// Writes a body to a local path.
+///
+/// A regular file (or a path that does not exist yet) is written
+/// atomically: to a temp file in the same directory, renamed over it, so a
+/// failed run never leaves a half-written file (an existing one is kept).
+/// A symbolic link is followed: its target is written that way, in the
+/// target's directory, and the link is kept (a mounted ConfigMap's path).
+/// A device or a named pipe (`/dev/null`, `/dev/stdout`) is written in
+/// place: a rename would replace the node itself with a regular file.
 pub fn write_local(path: &Path, body: &mut Prepared<'_>) -> Result<(), Error> {
     let named = format!("writing {}", path.display());
+    // The kernel follows the links to tell the kind: `/dev/stdout` links
+    // to `/proc/self/fd/1`, whose link text (`pipe:[…]`) is no path.
+    match fs::metadata(path) {
+        Ok(meta) if is_stream(meta.file_type()) => write_in_place(path, body, &named),
+        Ok(meta) if meta.is_dir() => Err(Error::input(&named, "is a directory: give a file path")),
+        _ => {
+            let target = follow_links(path).map_err(|e| Error::output(&named, e))?;
+            write_atomic(&target, body, &named)
+        }
+    }
+}
+
+/// Devices and named pipes: written as they are, never replaced.
+fn is_stream(kind: fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    kind.is_char_device() || kind.is_block_device() || kind.is_fifo()
+}
+
+/// Limit of links followed, as the kernel's `ELOOP`.
+const MAX_LINKS: usize = 40;
+
+/// The path a chain of symbolic links ends at, which need not exist yet (a
+/// dangling link names the file to create). Relative links are relative to
+/// their own directory.
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) => dir.join(link),
+                    None => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(io::Error::other(format!(
+        "more than {MAX_LINKS} symbolic links: is there a loop?"
+    )))
+}
+
+/// Streams a body into a device or named pipe; what was written before an
+/// error (a full device) cannot be taken back.
+fn write_in_place(path: &Path, body: &mut Prepared<'_>, named: &str) -> Result<(), Error> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    let mut file = open_waiting(path, &options, "reading").map_err(|e| Error::output(named, e))?;
+    body::copy_to(&mut body.reader()?, &mut file, named)?;
+    Ok(())
+}
+
+/// Opens `path`; a named pipe's open waits for its other end (`other_end`
+/// is `reading` or `writing`), at most [`retry::local_wait`]: a pipe
+/// nobody opens must not block the run past its bounds.
+pub(crate) fn open_waiting(
+    path: &Path,
+    options: &fs::OpenOptions,
+    other_end: &str,
+) -> io::Result<File> {
+    use std::os::unix::fs::FileTypeExt;
+    let fifo = fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+    if !fifo {
+        return options.open(path);
+    }
+    // std cannot cancel a blocking open: it runs on a thread that is left
+    // behind if the wait ends first (the run then ends with this error).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (owned, opening) = (path.to_path_buf(), options.clone());
+    std::thread::spawn(move || tx.send(opening.open(owned)));
+    let (wait, variable) = retry::local_wait();
+    rx.recv_timeout(wait).unwrap_or_else(|_| {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "is a named pipe (FIFO) that nothing opened for {other_end} within {} s \
+                 ({variable}): start the other end first, or give a regular file",
+                wait.as_secs_f64().ceil()
+            ),
+        ))
+    })
+}
+
+/// Writes a body to a new file in `path`'s directory and renames it over
+/// `path`.
+fn write_atomic(path: &Path, body: &mut Prepared<'_>, named: &str) -> Result<(), Error> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -286,18 +382,18 @@ pub fn write_local(path: &Path, body: &mut Prepared<'_>) -> Result<(), Error> {
     let (mut file, temp) =
         body::create_unique(dir, &prefix, false).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => {
-                Error::input(&named, "the directory does not exist: check the path")
+                Error::input(named, "the directory does not exist: check the path")
             }
-            _ => Error::io(
+            _ => Error::output(
                 format!("{named} (creating a temp file in {})", dir.display()),
                 e,
             ),
         })?;
     let pending = Pending(Some(temp));
-    body::copy_to(&mut body.reader()?, &mut file, &named)?;
-    file.sync_all().map_err(|e| Error::io(&named, e))?;
+    body::copy_to(&mut body.reader()?, &mut file, named)?;
+    file.sync_all().map_err(|e| Error::output(named, e))?;
     drop(file);
-    pending.commit(path).map_err(|e| Error::io(&named, e))
+    pending.commit(path).map_err(|e| Error::output(named, e))
 }
 
 /// A temp file that is removed unless it was renamed into place.

@@ -144,7 +144,8 @@ pub fn import(
     );
     dojo.count(Method::Post);
     crate::retry::check(&what).map_err(|e| (e, Landed::No))?;
-    let request = crate::retry::cap(dojo.agent().post(&url))
+    // The whole call is bounded by the import timeout (and the deadline).
+    let request = crate::retry::cap_transfer(dojo.agent().post(&url))
         .config()
         // DefectDojo parses the whole report before it answers: the wait
         // for the answer (and each read of it) gets the import timeout.
@@ -162,11 +163,7 @@ pub fn import(
     let sent = request.send(ureq::SendBody::from_reader(&mut body));
     let mut resp = sent.map_err(|e| {
         let landed = transport_landed(&e);
-        if crate::retry::deadline_hit(&e) {
-            (crate::retry::deadline_error(&what), landed)
-        } else {
-            (crate::source::send_error(&what, e), landed)
-        }
+        (crate::source::send_error(&what, e), landed)
     })?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
@@ -182,7 +179,12 @@ pub fn import(
             landed,
         ));
     }
-    let bytes = http::read_prefix(&mut resp, super::BODY_LIMIT);
+    // A 2xx whose body is lost (a timeout while it trickles in): DefectDojo
+    // did import it, but its test is unknown.
+    let bytes = super::read_answer(&mut resp, &what).map_err(|e| match e {
+        Error::Transport { .. } => (e, Landed::Unknown),
+        other => (other, Landed::No),
+    })?;
     super::parse(&bytes, &what).map_err(|e| (e, Landed::No))
 }
 

@@ -159,22 +159,7 @@ impl<'a> Dojo<'a> {
         if !(200..300).contains(&status) {
             return Err(self.explain(what, http::status_error(what, &mut resp)));
         }
-        // Sized from Content-Length (bounded): a growing vector copied a page
-        // of findings several times over.
-        let announced = resp.body().content_length().unwrap_or(0).min(BODY_LIMIT);
-        let mut buf = Vec::with_capacity(announced as usize);
-        resp.body_mut()
-            .as_reader()
-            .take(BODY_LIMIT + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::Transport {
-                what: what.to_string(),
-                detail: format!("reading the answer failed: {e}"),
-            })?;
-        if buf.len() as u64 > BODY_LIMIT {
-            return Err(Error::protocol(what, "the answer is larger than 64 MiB"));
-        }
-        Ok(buf)
+        read_answer(&mut resp, what)
     }
 
     /// Adds hints to common failures: a bad key, a wrong base URL.
@@ -311,6 +296,27 @@ impl SendJson for ureq::RequestBuilder<ureq::typestate::WithBody> {
             .unwrap_or_else(|| "{}".to_string());
         self.content_type("application/json").send(bytes.as_bytes())
     }
+}
+
+/// Reads a 2xx answer's body, at most [`BODY_LIMIT`] bytes; a failure
+/// (a timeout of a trickling server included) is an error, not a short body.
+pub(crate) fn read_answer(
+    resp: &mut ureq::http::Response<ureq::Body>,
+    what: &str,
+) -> Result<Vec<u8>, Error> {
+    // Sized from Content-Length (bounded): a growing vector copied a page
+    // of findings several times over.
+    let announced = resp.body().content_length().unwrap_or(0).min(BODY_LIMIT);
+    let mut buf = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    resp.body_mut()
+        .as_reader()
+        .take(BODY_LIMIT + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| http::body_error(what, e))?;
+    if buf.len() as u64 > BODY_LIMIT {
+        return Err(Error::protocol(what, "the answer is larger than 64 MiB"));
+    }
+    Ok(buf)
 }
 
 /// Parses a JSON answer into `T`.

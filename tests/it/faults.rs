@@ -6,6 +6,9 @@
 //! which checks that neither the API key nor a presigned signature or
 //! credential reaches stdout or stderr.
 
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -44,6 +47,13 @@ fn line(out: &Output) -> String {
         assert_eq!(out.error_line(), ours[0]);
     }
     ours[0].to_string()
+}
+
+/// Asserts that what started at `started` took less than `secs` seconds.
+#[track_caller]
+fn ended_within(started: Instant, secs: u64) {
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(secs), "took {took:?}");
 }
 
 #[track_caller]
@@ -233,11 +243,7 @@ fn retry_after_beyond_the_deadline_gives_up_at_once(trace: bool) {
         1,
         "a wait past the deadline is not started"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    ended_within(started, 5);
 }
 
 fn description_patch_503_is_retried(trace: bool) {
@@ -345,11 +351,7 @@ fn never_answers_until_the_deadline(trace: bool) {
     let started = Instant::now();
     let out = go(nmap(&dojo).env("DEFECTDOJO_DEADLINE_SECONDS", "2"), trace);
     fails(&out, 1, &["DEFECTDOJO_DEADLINE_SECONDS=2", "deadline"]);
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "{:?}",
-        started.elapsed()
-    );
+    ended_within(started, 8);
     assert!(dojo.mutating_requests().is_empty());
 }
 
@@ -363,11 +365,7 @@ fn import_hangs_until_the_deadline(trace: bool) {
         1,
         &["DEFECTDOJO_DEADLINE_SECONDS=3", "not sent again"],
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
+    ended_within(started, 10);
     assert_eq!(import_posts(&dojo), 1);
 }
 
@@ -444,11 +442,7 @@ fn a_30_mb_error_body_is_read_bounded(trace: bool) {
     let out = go(nmap(&dojo), trace);
     let l = fails(&out, 1, &["HTTP 500"]);
     assert!(l.len() < 2000, "the line is bounded: {} bytes", l.len());
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
+    ended_within(started, 10);
 }
 
 fn a_redirect_to_another_host_is_not_followed(trace: bool) {
@@ -696,6 +690,232 @@ fn storage_put_403_leaves_the_findings_untouched(trace: bool) {
     );
 }
 
+// ---- Slow servers -------------------------------------------------------------------
+
+/// A server that sends its answer one byte per half second: no single read
+/// waits long, so only a bound on the whole answer ends the call.
+const TRICKLE: Duration = Duration::from_millis(500);
+
+/// Where a run that should end in seconds is killed, so that a regression
+/// fails its test instead of hanging it.
+const HANG: Duration = Duration::from_secs(60);
+
+/// An nmap import with `variable=value` while `fault` slows DefectDojo
+/// down: its output, and when it started.
+fn slowed(
+    dojo: &FakeDojo,
+    fault: Fault,
+    (variable, value): (&str, &str),
+    trace: bool,
+) -> (Output, Instant) {
+    dojo.fail(fault);
+    let started = Instant::now();
+    let out = go(nmap(dojo).env(variable, value).within(HANG), trace);
+    (out, started)
+}
+
+fn trickled_answer_is_cut_off(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let trickle = Fault::trickle("GET", PROFILE, TRICKLE).always();
+    let (out, started) = slowed(&dojo, trickle, ("DEFECTDOJO_TIMEOUT_SECONDS", "1"), trace);
+    fails(
+        &out,
+        1,
+        &[
+            "DEFECTDOJO_TIMEOUT_SECONDS=1 s as a whole",
+            "raise DEFECTDOJO_TIMEOUT_SECONDS",
+        ],
+    );
+    // The answer's headers came: a body that times out is not sent for again.
+    assert_eq!(gets(&dojo, PROFILE), 1);
+    ended_within(started, 10);
+    assert!(dojo.mutating_requests().is_empty());
+}
+
+fn trickled_import_answer_is_cut_off(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    // DefectDojo imports, then trickles its answer.
+    let trickle = Fault::trickle("POST", IMPORT, TRICKLE);
+    let variable = ("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", "2");
+    let (out, started) = slowed(&dojo, trickle, variable, trace);
+    out.expect(0);
+    assert!(
+        out.stderr
+            .contains("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS=2 s as a whole")
+            && out.stderr.contains("DefectDojo did import it"),
+        "{out}"
+    );
+    assert_eq!(import_posts(&dojo), 1, "never sent twice");
+    ended_within(started, 15);
+}
+
+fn trickled_answer_stops_at_the_deadline(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let trickle = Fault::trickle("GET", PROFILE, TRICKLE).always();
+    let (out, started) = slowed(&dojo, trickle, ("DEFECTDOJO_DEADLINE_SECONDS", "2"), trace);
+    fails(&out, 1, &["DEFECTDOJO_DEADLINE_SECONDS=2", "deadline"]);
+    ended_within(started, 8);
+}
+
+// ---- Local outputs and inputs that are not regular files ---------------------------
+
+/// An nmap import whose verdicts are written to the local path `output`.
+fn synced_to(dojo: &FakeDojo, output: &Path) -> Hook {
+    Hook::new(dojo).env("SCAN_TYPE", "nmap").args(&[
+        fixture("samples/nmap/nmap-results.xml").as_str(),
+        "f",
+        "unused",
+        output.to_str().unwrap(),
+    ])
+}
+
+/// Makes a special file with `command` (`mknod`, `mkfifo`) and `args` at
+/// `dir/name`; `None`, with a note, where that is not allowed (mknod needs
+/// root and CAP_MKNOD).
+fn special(dir: &TempDir, name: &str, command: &str, args: &[&str]) -> Option<PathBuf> {
+    let path = dir.path().join(name);
+    let made = Command::new(command)
+        .arg(&path)
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipped: `{command} {name}` is not allowed here (mknod needs root)");
+    }
+    made.then_some(path)
+}
+
+fn is_char_device(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+fn output_to_a_device_is_written_in_place(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("faults");
+    let Some(null) = special(&tmp, "null", "mknod", &["c", "1", "3"]) else {
+        return;
+    };
+    go(synced_to(&dojo, &null), trace).expect(0);
+    assert!(is_char_device(&null), "the device node was replaced");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
+}
+
+fn output_to_a_full_device_fails(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("faults");
+    let Some(full) = special(&tmp, "full", "mknod", &["c", "1", "7"]) else {
+        return;
+    };
+    let out = go(synced_to(&dojo, &full), trace);
+    fails(
+        &out,
+        1,
+        &[
+            "writing ",
+            "no space left on the device (ENOSPC)",
+            "DEFECTDOJO_FINDINGS_OUTPUT",
+        ],
+    );
+    assert!(is_char_device(&full), "the device node was replaced");
+}
+
+fn output_through_a_symlink_writes_its_target(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("faults");
+    std::fs::create_dir(tmp.path().join("mounted")).unwrap();
+    let target = tmp.path().join("mounted/findings.json");
+    std::fs::write(&target, "old").unwrap();
+    let link = tmp.path().join("findings.json");
+    // Relative, as a ConfigMap's links are: resolved from the link's directory.
+    std::os::unix::fs::symlink("mounted/findings.json", &link).unwrap();
+    go(synced_to(&dojo, &link), trace).expect(0);
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("mounted/findings.json"),
+        "the link is kept"
+    );
+    let synced: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&target).unwrap()).expect("the target's JSON");
+    assert_eq!(synced.len(), 3, "the fake's canned nmap findings");
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("mounted"))
+            .unwrap()
+            .count(),
+        1,
+        "no temp file left"
+    );
+}
+
+fn output_through_a_link_to_stdout_is_streamed(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("faults");
+    // As /dev/stdout: a link to /proc/self/fd/1, whose own link text
+    // (`pipe:[…]`, the harness pipes stdout) is no path.
+    let link = tmp.path().join("stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    let out = go(synced_to(&dojo, &link), trace);
+    out.expect(0);
+    assert!(
+        out.stdout.contains("\"defectdojo.org/finding-id\""),
+        "{out}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()),
+        "the link was replaced"
+    );
+}
+
+fn output_to_a_named_pipe_is_streamed(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("faults");
+    let Some(fifo) = special(&tmp, "verdicts", "mkfifo", &[]) else {
+        return;
+    };
+    let reading = fifo.clone();
+    let reader = std::thread::spawn(move || std::fs::read(reading));
+    go(synced_to(&dojo, &fifo), trace).expect(0);
+    assert!(
+        std::fs::metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo()),
+        "the pipe was replaced (its reader would wait forever)"
+    );
+    let synced: Vec<serde_json::Value> =
+        serde_json::from_slice(&reader.join().unwrap().unwrap()).expect("the streamed JSON");
+    assert_eq!(synced.len(), 3);
+}
+
+fn fifo_input_without_a_writer_fails_promptly(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let tmp = TempDir::new("faults");
+    let Some(fifo) = special(&tmp, "nmap-results.xml", "mkfifo", &[]) else {
+        return;
+    };
+    let started = Instant::now();
+    let out = go(
+        Hook::new(&dojo)
+            .env("SCAN_TYPE", "nmap")
+            .env("DEFECTDOJO_TIMEOUT_SECONDS", "1")
+            .args(&[fifo.to_str().unwrap(), "f"])
+            .within(HANG),
+        trace,
+    );
+    fails(
+        &out,
+        2,
+        &[
+            "nmap-results.xml",
+            "named pipe (FIFO)",
+            "DEFECTDOJO_TIMEOUT_SECONDS",
+        ],
+    );
+    ended_within(started, 10);
+    assert_eq!(dojo.request_count(), 0);
+}
+
 // ---- findings.json -----------------------------------------------------------------
 
 fn local(content: impl AsRef<[u8]>, code: i32, needles: &[&str], trace: bool) {
@@ -750,11 +970,7 @@ fn findings_with_a_50_mb_string(trace: bool) {
     content.extend_from_slice(b"\"}]");
     let started = Instant::now();
     local(content, 2, &["16777216 bytes per finding"], trace);
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
-    );
+    ended_within(started, 20);
 }
 
 fn findings_nested_10000_deep(trace: bool) {
@@ -1001,6 +1217,48 @@ fn scan_file_with_a_wrong_typed_field(trace: bool) {
     assert!(!l.contains("no product name"), "{l}");
 }
 
+fn huge_numbers_are_rejected(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let huge = u64::MAX.to_string();
+    let out = go(
+        nmap(&dojo)
+            .env("DEFECTDOJO_TIMEOUT_SECONDS", huge.as_str())
+            .env("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", huge.as_str())
+            .env("DEFECTDOJO_DEADLINE_SECONDS", "18446744073709551000")
+            .env("DEFECTDOJO_REFETCH_WAIT_SECONDS", "2592001"),
+        trace,
+    );
+    fails(
+        &out,
+        2,
+        &[
+            "DEFECTDOJO_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 2592000 (30 days)",
+            "DEFECTDOJO_IMPORT_TIMEOUT_SECONDS",
+            "DEFECTDOJO_DEADLINE_SECONDS",
+            "DEFECTDOJO_REFETCH_WAIT_SECONDS",
+        ],
+    );
+}
+
+fn huge_limits_are_no_limits(trace: bool) {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let huge = u64::MAX.to_string();
+    let out = go(
+        nmap(&dojo)
+            .env("DEFECTDOJO_MAX_UPLOAD_MB", huge.as_str())
+            .env("DEFECTDOJO_MEMORY_SPOOL_MB", huge.as_str())
+            .env("DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS", huge.as_str())
+            .env("DEFECTDOJO_USER_ID", "1")
+            .env("DEFECTDOJO_TIMEOUT_SECONDS", "2592000")
+            .env("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", "2592000")
+            .env("DEFECTDOJO_DEADLINE_SECONDS", "2592000"),
+        trace,
+    );
+    out.expect(0);
+    assert_eq!(import_posts(&dojo), 1);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod each {
@@ -1048,6 +1306,15 @@ suite![
     storage_slow_get_is_retried,
     storage_put_503_is_retried_with_the_same_body,
     storage_put_403_leaves_the_findings_untouched,
+    trickled_answer_is_cut_off,
+    trickled_import_answer_is_cut_off,
+    trickled_answer_stops_at_the_deadline,
+    output_to_a_device_is_written_in_place,
+    output_to_a_full_device_fails,
+    output_through_a_symlink_writes_its_target,
+    output_through_a_link_to_stdout_is_streamed,
+    output_to_a_named_pipe_is_streamed,
+    fifo_input_without_a_writer_fails_promptly,
     findings_malformed,
     findings_truncated,
     findings_not_an_array,
@@ -1070,6 +1337,8 @@ suite![
     api_key_with_odd_characters,
     api_key_file_with_a_bom_works,
     scan_file_with_a_wrong_typed_field,
+    huge_numbers_are_rejected,
+    huge_limits_are_no_limits,
 ];
 
 #[test]

@@ -1,8 +1,10 @@
 //! Running the binary with a cleared environment, and temp dirs (std only).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::support::fake_dojo::FakeDojo;
 
@@ -113,6 +115,8 @@ impl std::fmt::Display for Output {
 pub struct Hook {
     env: Vec<(String, String)>,
     args: Vec<String>,
+    /// Killed after this long (a run that would never end fails its test).
+    limit: Option<Duration>,
     pub tmp: TempDir,
 }
 
@@ -130,6 +134,7 @@ impl Hook {
                 ("TMPDIR".into(), spool.display().to_string()),
             ],
             args: Vec::new(),
+            limit: None,
             tmp,
         }
     }
@@ -139,6 +144,7 @@ impl Hook {
         Hook {
             env: Vec::new(),
             args: Vec::new(),
+            limit: None,
             tmp: TempDir::new("bare"),
         }
     }
@@ -146,6 +152,12 @@ impl Hook {
     pub fn env(mut self, k: &str, v: impl Into<String>) -> Hook {
         self.env.retain(|(key, _)| key != k);
         self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// Kills the run if it has not ended after `limit` (exit code -1).
+    pub fn within(mut self, limit: Duration) -> Hook {
+        self.limit = Some(limit);
         self
     }
 
@@ -208,11 +220,45 @@ impl Hook {
             .args(&self.args)
             .stdin(Stdio::null());
         adjust(&mut cmd);
-        let out = cmd.output().expect("run dojo-hook");
+        let out = match self.limit {
+            None => cmd.output().expect("run dojo-hook"),
+            Some(limit) => output_within(cmd, limit),
+        };
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+}
+
+/// Like `Command::output`, but the child is killed after `limit`.
+fn output_within(mut cmd: Command, limit: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dojo-hook");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let started = Instant::now();
+    while child.try_wait().expect("wait for dojo-hook").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            eprintln!("dojo-hook still ran after {limit:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::Output {
+        status: child.wait().expect("wait for dojo-hook"),
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
     }
 }

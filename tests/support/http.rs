@@ -258,6 +258,9 @@ pub enum FaultAction {
     /// Read the request, let the normal handler process it, then close the
     /// connection without its response (it landed, but the answer was lost).
     HandleThenClose,
+    /// Let the normal handler answer, but send its body one byte per interval
+    /// after prompt headers (a server that trickles, so no single read waits long).
+    Trickle(Duration),
 }
 
 /// A failure injected for requests whose method and path match.
@@ -345,6 +348,14 @@ impl Fault {
     pub fn handle_then_close(method: &str, path_prefix: &str) -> Fault {
         Fault {
             action: FaultAction::HandleThenClose,
+            ..Fault::status(method, path_prefix, 0, "")
+        }
+    }
+
+    /// Answer normally, with the body sent one byte per `every`.
+    pub fn trickle(method: &str, path_prefix: &str, every: Duration) -> Fault {
+        Fault {
+            action: FaultAction::Trickle(every),
             ..Fault::status(method, path_prefix, 0, "")
         }
     }
@@ -676,6 +687,10 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
                     sleep_unless_shutdown(&shared, d);
                     handler(request(body))
                 }
+                FaultAction::Trickle(every) => match handler(request(body)) {
+                    Reply::Send(resp) => Reply::Send(trickled(resp, every)),
+                    other => other,
+                },
             },
             None => handler(request(body)),
         };
@@ -731,6 +746,24 @@ fn take_fault(shared: &Shared, method: &str, path: &str) -> Option<Fault> {
         }
     }
     Some(fault)
+}
+
+/// `resp` with its body sent one byte per `every`, each byte flushed; it
+/// stops when the client hangs up.
+fn trickled(mut resp: Response, every: Duration) -> Response {
+    let mut bytes = Vec::new();
+    write_body(&mut bytes, &resp.body).expect("the handler's body");
+    let len = bytes.len() as u64;
+    let slow: Generator = Arc::new(move |w: &mut dyn Write| {
+        for byte in &bytes {
+            w.write_all(std::slice::from_ref(byte))?;
+            w.flush()?;
+            thread::sleep(every);
+        }
+        Ok(())
+    });
+    resp.body = Body::Generated(len, slow);
+    resp
 }
 
 fn fault_response(f: &Fault) -> Response {

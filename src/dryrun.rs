@@ -14,7 +14,11 @@ use crate::config::Config;
 use crate::dojo::Dojo;
 use crate::dojo::context;
 use crate::error::Error;
+use crate::form;
+use crate::inputs::Inputs;
+use crate::outputs::Outcome;
 use crate::scantype::{GENERIC, Plan};
+use crate::{destination, upload};
 
 /// File extensions DefectDojo accepts for imports (`DD_FILE_IMPORT_TYPES`).
 pub const IMPORT_EXTENSIONS: &[&str] = &[
@@ -40,6 +44,98 @@ pub struct Report {
     pub plan: Vec<String>,
     /// Why a real run would fail.
     pub problems: Vec<String>,
+}
+
+/// Checks everything a real run would, with GET requests only, and says
+/// what it would do: the same upload and destination stages, read-only.
+pub fn run(inputs: &Inputs) -> Outcome {
+    let plan = &inputs.cfg.import.plan;
+    let mut report = Report {
+        dry_run: true,
+        scan_type: plan.dojo_type().to_string(),
+        file_name: upload::file_name(plan, &inputs.raw),
+        ..Report::default()
+    };
+    check_upload(inputs, &mut report);
+    let dojo = inputs.dojo();
+    match check_scan_type(&dojo, plan.dojo_type()) {
+        Ok(problem) => report.problems.extend(problem),
+        Err(err) => report.problems.push(err.to_string()),
+    }
+    plan_destination(&dojo, inputs, &mut report);
+    if let Some(out) = &inputs.output {
+        report.plan.push(format!(
+            "would write DefectDojo's verdicts to {}",
+            out.display()
+        ));
+    }
+    for line in &report.plan {
+        log::info!("dry run: {line}");
+    }
+    for problem in &report.problems {
+        log::error!("dry run: a real run would fail: {problem}");
+    }
+    report.would_succeed = report.problems.is_empty();
+    Outcome {
+        line: serde_json::to_string(&report).unwrap_or_default(),
+        code: if report.would_succeed {
+            0
+        } else {
+            crate::error::EXIT_LOCAL
+        },
+    }
+}
+
+/// The local checks: the file name, the body, DefectDojo's generic JSON.
+fn check_upload(inputs: &Inputs, report: &mut Report) {
+    if let Err(problem) = check_file_name(&report.file_name) {
+        report.problems.push(problem);
+    }
+    match upload::report(inputs) {
+        Ok(mut upload) => {
+            report.bytes = Some(upload.body.len());
+            if is_raw_generic(&inputs.cfg.import.plan) {
+                let checked = upload
+                    .body
+                    .reader()
+                    .map_err(|e| e.to_string())
+                    .and_then(crate::convert::check::generic_json);
+                if let Err(why) = checked {
+                    report.problems.push(format!(
+                        "the report is not valid Generic Findings Import JSON: {why}"
+                    ));
+                }
+            }
+        }
+        Err(err) => report.problems.push(err.to_string()),
+    }
+}
+
+/// The destination as a real run would resolve it, and the test it would
+/// import into.
+fn plan_destination(dojo: &Dojo, inputs: &Inputs, report: &mut Report) {
+    let cfg = &inputs.cfg;
+    let ctx = match plan_context(dojo, cfg, report) {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return,
+        Err(err) => return report.problems.push(err.to_string()),
+    };
+    let title = &cfg.target.test_title;
+    let reimport = match cfg.import.mode {
+        form::Mode::Reimport if ctx.engagement_id != 0 => destination::latest_test(dojo, &ctx, cfg),
+        _ => Ok(None),
+    };
+    match reimport {
+        Ok(Some(test)) => report.plan.push(format!(
+            "would reimport {} as \"{}\" into test {test}",
+            report.file_name, report.scan_type
+        )),
+        Ok(None) => report.plan.push(format!(
+            "would import {} as \"{}\" into a new test \"{title}\" of engagement \"{}\"",
+            report.file_name, report.scan_type, cfg.target.engagement_name
+        )),
+        Err(err) => report.problems.push(err.to_string()),
+    }
 }
 
 /// Checks the report's name (the local part of the checks): DefectDojo
@@ -107,7 +203,7 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// Resolves the context as a real run would, creating nothing.
-pub fn plan_context(
+fn plan_context(
     dojo: &Dojo,
     cfg: &Config,
     report: &mut Report,
@@ -126,7 +222,7 @@ pub fn plan_context(
 }
 
 /// True when the report is uploaded as DefectDojo's own generic JSON.
-pub fn is_raw_generic(plan: &Plan) -> bool {
+fn is_raw_generic(plan: &Plan) -> bool {
     matches!(plan, Plan::Raw { dojo_type } if dojo_type == GENERIC)
 }
 

@@ -1,20 +1,24 @@
 //! dojo-hook: publishes security scan results to OWASP DefectDojo and hands
 //! DefectDojo's verdicts back.
 //!
-//! The pipeline is blocking and single-threaded:
-//! configuration ([`config`], [`cli`]) → inputs ([`source`]) → DefectDojo
-//! context and import ([`dojo`], [`multipart`], [`body`]) → read back and
-//! convert ([`convert`]) → write the result ([`source`]). Findings are
-//! streamed one at a time ([`json_array`]); no module holds all findings.
+//! A run is blocking and single-threaded, and reads as its stages
+//! ([`run::run`]): [`inputs`] → [`upload`] body → [`destination`] in
+//! DefectDojo → [`import`] (with its recovery and fallback) → [`dedup`]lication
+//! wait → [`readback`] → [`outputs`]. The dry run ([`dryrun`]) uses the same
+//! stages read-only. Findings are streamed one at a time ([`json_array`]); no
+//! module holds all findings. ARCHITECTURE.md draws the whole house.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod body;
 pub mod ci;
 pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod credentials;
+pub mod dedup;
 pub mod describe;
+pub mod destination;
 pub mod dojo;
 pub mod dryrun;
 pub mod error;
@@ -22,16 +26,20 @@ pub mod form;
 pub mod gate;
 pub mod help;
 pub mod http;
+pub mod import;
+pub mod inputs;
 pub mod json_array;
 pub mod k8s;
 pub mod logging;
 pub mod minify;
 pub mod multipart;
 pub mod net;
-pub mod pipeline;
+pub mod outputs;
 pub mod proxy;
+pub mod readback;
 pub mod redact;
 pub mod retry;
+pub mod run;
 pub mod scan;
 pub mod scantype;
 pub mod scb;
@@ -40,6 +48,7 @@ pub mod step_summary;
 pub mod summary;
 pub mod time;
 pub mod tls;
+pub mod upload;
 pub mod uuid;
 
 pub use error::Error;

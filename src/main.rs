@@ -4,5 +4,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     dojo_hook::logging::init();
-    ExitCode::from(dojo_hook::pipeline::main_with_env())
+    ExitCode::from(dojo_hook::app::main_with_env())
 }

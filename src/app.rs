@@ -1,0 +1,57 @@
+//! The process around a run: the command line, `--help` and `--version`,
+//! where the summary line goes, and the error line with its exit code.
+//! The only place that reads the process environment.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use crate::cli::{self, Command};
+use crate::error::Error;
+use crate::outputs::Outcome;
+
+/// Runs with the process's arguments and environment; returns the exit code.
+pub fn main_with_env() -> u8 {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let get = |name: &str| std::env::var(name).ok();
+    match cli::parse(args) {
+        Ok(Command::Help) => {
+            print!("{}", crate::help::HELP);
+            0
+        }
+        Ok(Command::Version) => {
+            println!("dojo-hook {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Ok(Command::Run(args)) => {
+            let output = args
+                .findings_upload
+                .clone()
+                .or_else(|| get("DEFECTDOJO_FINDINGS_OUTPUT"));
+            let to_stdout = output.as_deref().map(str::trim) == Some("-");
+            match crate::run::run(args, &get) {
+                Ok(Outcome { line, code }) => {
+                    let line = crate::redact::terminal(&line);
+                    // The findings own stdout when they are written there.
+                    let written = if to_stdout {
+                        writeln!(std::io::stderr(), "{line}")
+                    } else {
+                        writeln!(std::io::stdout(), "{line}")
+                    };
+                    // A closed stdout (e.g. `| head`) is not a failure of the import.
+                    drop(written);
+                    code
+                }
+                Err(err) => report(&err),
+            }
+        }
+        Err(err) => report(&err),
+    }
+}
+
+fn report(err: &Error) -> u8 {
+    eprintln!(
+        "dojo-hook: error: {}",
+        crate::redact::terminal(&err.to_string())
+    );
+    err.exit_code()
+}

@@ -1,0 +1,159 @@
+//! Stage 7, the outputs: every writer of the run's result plugs in here.
+//!
+//! Each output is one file with one [`Output`]: the findings.json of
+//! DefectDojo's verdicts ([`findings`]: presigned URL, file or stdout), the
+//! Scan's status in Kubernetes ([`scan_status`]), the build gate
+//! ([`verdict`]) and the Markdown summary ([`markdown`]); the JSON summary
+//! line is the [`Outcome`] every run ends with. They are written only after
+//! a successful import, and an output that fails fails the run (except the
+//! Markdown summary, a convenience). A new format is one new file and one
+//! line in [`OUTPUTS`].
+
+mod findings;
+mod markdown;
+mod scan_status;
+mod verdict;
+
+use crate::convert::sync::Counts;
+use crate::destination::Destination;
+use crate::dojo::Dojo;
+use crate::dojo::model::ImportAnswer;
+use crate::error::Error;
+use crate::gate::{self, NewFindings};
+use crate::import::Imported;
+use crate::inputs::Inputs;
+use crate::summary::{BySeverity, Delta, Summary};
+
+/// How a run ended: the summary line and the exit code.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The JSON summary line.
+    pub line: String,
+    /// 0, or 2 for a dry run that found problems (3 for a failed gate).
+    pub code: u8,
+}
+
+/// One writer of the run's result.
+trait Output {
+    /// Whether this run writes it (from the configuration alone).
+    fn wanted(&self, inputs: &Inputs) -> bool;
+    /// Writes it; `run` carries what the outputs before it found.
+    fn write(&self, run: &mut Run<'_>) -> Result<(), Error>;
+}
+
+/// Every output, in the order they are written: the findings first (the
+/// Scan's status reports their counts), the gate before the Markdown
+/// summary (which shows its verdict).
+const OUTPUTS: [&dyn Output; 4] = [
+    &findings::Findings,
+    &scan_status::ScanStatus,
+    &verdict::Verdict,
+    &markdown::Markdown,
+];
+
+/// What the outputs share: the run's parts, the summary they fill in, and
+/// what was read back (read once, whoever needs it first).
+struct Run<'r> {
+    dojo: &'r Dojo<'r>,
+    inputs: &'r Inputs,
+    imported: &'r Imported,
+    summary: Summary,
+    read_back: Option<Counts>,
+    new: Option<NewFindings>,
+    code: u8,
+}
+
+impl Run<'_> {
+    /// This run's new findings, read from DefectDojo on first use; with the
+    /// gate's threshold, so its failing findings are counted on the way.
+    fn new_findings(&mut self) -> Result<&NewFindings, Error> {
+        if self.new.is_none() {
+            let cfg = &self.inputs.cfg;
+            let new = gate::new_findings(
+                self.dojo,
+                self.imported.test_id,
+                self.imported.reimport,
+                cfg.fail_on_reactivated,
+                cfg.fail_on.as_deref().map(gate::rank),
+            )?;
+            self.summary.new = Some(BySeverity::from_ranked(new.by_severity));
+            self.new = Some(new);
+        }
+        Ok(self.new.as_ref().expect("just read"))
+    }
+}
+
+/// Writes every wanted output and returns the run's outcome.
+pub fn write(
+    dojo: &Dojo,
+    inputs: &Inputs,
+    dest: &Destination,
+    imported: &Imported,
+) -> Result<Outcome, Error> {
+    let mut run = Run {
+        dojo,
+        inputs,
+        imported,
+        summary: summary(inputs, dest, imported),
+        read_back: None,
+        new: None,
+        code: 0,
+    };
+    for output in OUTPUTS {
+        if output.wanted(inputs) {
+            output.write(&mut run)?;
+        }
+    }
+    run.summary.dojo_requests = dojo.request_counts().0;
+    Ok(Outcome {
+        line: run.summary.to_line(),
+        code: run.code,
+    })
+}
+
+/// The summary as the import's answer tells it; outputs add to it.
+fn summary(inputs: &Inputs, dest: &Destination, imported: &Imported) -> Summary {
+    let cfg = &inputs.cfg;
+    let (answer, ctx, test_id) = (&imported.answer, &dest.ctx, imported.test_id);
+    Summary {
+        mode: if cfg.sync_back() {
+            "import+sync"
+        } else {
+            "import"
+        },
+        import_mode: if imported.reimport {
+            "reimport"
+        } else {
+            "import"
+        },
+        ci: cfg.ci.as_ref().map(|c| c.provider),
+        delta: Delta::from_answer(answer),
+        duplicates_by_severity: BySeverity::duplicates_from_answer(answer),
+        new: None,
+        gate: None,
+        scan_type: imported.scan_type.clone(),
+        test_id,
+        test_url: format!("{}/test/{test_id}", cfg.dojo_url),
+        engagement_id: answer.engagement_id.unwrap_or(ctx.engagement_id),
+        engagement_created: ctx.engagement_created,
+        product_id: answer.product_id.unwrap_or(ctx.product_id),
+        product_type_id: answer.product_type_id.unwrap_or(ctx.product_type_id),
+        findings: BySeverity::from_answer(answer),
+        duplicates: duplicates(answer),
+        synced: None,
+        body: imported.body.clone(),
+        fallback: imported.fallback,
+        removed_tests: imported.removed.clone(),
+        dojo_requests: 0,
+    }
+}
+
+fn duplicates(answer: &ImportAnswer) -> u64 {
+    answer
+        .statistics
+        .as_ref()
+        .and_then(|s| s.after.as_ref())
+        .and_then(|a| a.get("total"))
+        .map(|c| c.duplicate)
+        .unwrap_or(0)
+}

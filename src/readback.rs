@@ -1,0 +1,61 @@
+//! Stage 6, the read back: the test's findings as DefectDojo holds them
+//! after deduplication, page by page, converted to secureCodeBox findings
+//! ([`crate::convert::sync`]) as a stream that outputs consume. Nothing is
+//! held but the page being converted.
+
+use std::cell::RefCell;
+use std::io::Read;
+
+use crate::convert::sync;
+use crate::dojo::{Dojo, Method};
+use crate::error::Error;
+use crate::inputs::Inputs;
+
+/// A stream of the test's findings as a secureCodeBox findings.json array;
+/// its counts are known once it has been read to the end.
+pub struct ReadBack<'c, 'd> {
+    reader: sync::SyncReader<DojoFetch<'d>>,
+    counts: &'c RefCell<Option<sync::Counts>>,
+}
+
+/// Starts reading test `test_id` back; `counts` receives the totals when
+/// the stream ends (the body machinery owns the reader and may run it
+/// twice, so the counts cannot be returned by value).
+pub fn start<'c, 'd>(
+    dojo: &'d Dojo<'d>,
+    inputs: &Inputs,
+    test_id: u64,
+    counts: &'c RefCell<Option<sync::Counts>>,
+) -> Result<ReadBack<'c, 'd>, Error> {
+    let options = sync::SyncOptions {
+        base_url: inputs.cfg.dojo_url.clone(),
+        test_id,
+        page_size: sync::DEFAULT_PAGE_SIZE,
+        max_pages: inputs.cfg.max_pages,
+        max_uri_len: sync::DEFAULT_MAX_URI_LEN,
+    };
+    Ok(ReadBack {
+        reader: sync::SyncReader::new(DojoFetch(dojo), options)?,
+        counts,
+    })
+}
+
+impl Read for ReadBack<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            *self.counts.borrow_mut() = self.reader.counts();
+        }
+        Ok(n)
+    }
+}
+
+/// The sync-back reader's view of DefectDojo.
+struct DojoFetch<'d>(&'d Dojo<'d>);
+
+impl sync::Fetch for DojoFetch<'_> {
+    fn get(&mut self, path_and_query: &str) -> Result<Vec<u8>, Error> {
+        self.0
+            .call(Method::Get, path_and_query, None, "reading findings back")
+    }
+}

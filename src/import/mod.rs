@@ -1,6 +1,6 @@
 //! Stage 4, the import: one streamed `import-scan` (or `reimport-scan`) of
 //! the upload into the destination, never sent again blindly
-//! ([`crate::dojo::landing`]). When it fails, [`recovery`] removes what this
+//! ([`crate::dojo::landing`]). When it fails, `recovery` removes what this
 //! run's import left behind and, when DefectDojo's native parser crashed,
 //! imports findings.json as Generic Findings Import instead.
 

@@ -1,13 +1,13 @@
 //! Stage 7, the outputs: every writer of the run's result plugs in here.
 //!
-//! Each output is one file with one [`Output`]: the findings.json of
-//! DefectDojo's verdicts ([`findings`]: presigned URL, file or stdout), the
-//! Scan's status in Kubernetes ([`scan_status`]), the build gate
-//! ([`verdict`]) and the Markdown summary ([`markdown`]); the JSON summary
+//! Each output is one file with one `Output`: the findings.json of
+//! DefectDojo's verdicts (`findings`: presigned URL, file or stdout), the
+//! Scan's status in Kubernetes (`scan_status`), the build gate
+//! (`verdict`) and the Markdown summary (`markdown`); the JSON summary
 //! line is the [`Outcome`] every run ends with. They are written only after
 //! a successful import, and an output that fails fails the run (except the
 //! Markdown summary, a convenience). A new format is one new file and one
-//! line in [`OUTPUTS`].
+//! line in `OUTPUTS`.
 
 mod findings;
 mod markdown;

@@ -487,7 +487,7 @@ fn warn_unknown_annotations(scan: &Scan) {
         if known.iter().any(|k| k == name) {
             continue;
         }
-        let hint = match crate::dryrun::nearest(name, &known) {
+        let hint = match crate::suggest::nearest(name, &known) {
             Some(near) => format!(": did you mean {}{near}?", crate::scan::ANNOTATION_PREFIX),
             None => " (see dojo-hook --help for the annotations)".to_string(),
         };

@@ -67,7 +67,7 @@ fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
     if crate::scantype::is_known_dojo_type(scan_type) {
         return Ok(());
     }
-    match crate::dryrun::check_scan_type(dojo, scan_type) {
+    match crate::dojo::scan_types::check_scan_type(dojo, scan_type) {
         Ok(None) => Ok(()),
         Ok(Some(problem)) => Err(Error::Config(vec![format!(
             "DEFECTDOJO_SCAN_TYPE {problem} (nothing was created)"

@@ -45,6 +45,7 @@ pub mod scantype;
 pub mod scb;
 pub mod source;
 pub mod step_summary;
+pub mod suggest;
 pub mod summary;
 pub mod time;
 pub mod tls;

@@ -30,7 +30,7 @@ pub struct Upload<'a> {
 /// file name's extension), then produces the upload.
 pub fn prepare(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     let name = file_name(&inputs.cfg.import.plan, &inputs.raw);
-    crate::dryrun::check_file_name(&name).map_err(|why| {
+    check_file_name(&name).map_err(|why| {
         Error::input(
             format!("raw report {}", inputs.raw.display()),
             format!(
@@ -135,6 +135,25 @@ pub fn generic(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     })
 }
 
+/// File extensions DefectDojo accepts for imports (`DD_FILE_IMPORT_TYPES`).
+pub const IMPORT_EXTENSIONS: &[&str] = &[
+    "xml", "csv", "nessus", "json", "jsonl", "html", "js", "zip", "xlsx", "txt", "sarif", "fpr",
+    "md", "log", "fvdl",
+];
+
+/// Checks the report's name (the local part of the checks): DefectDojo
+/// refuses a file without one of its extensions (a 400, as recorded 29).
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext {
+        Some(e) if IMPORT_EXTENSIONS.contains(&e.as_str()) => Ok(()),
+        _ => Err(format!(
+            "the report's file name \"{name}\" does not end in an extension DefectDojo accepts ({})",
+            IMPORT_EXTENSIONS.join(", ")
+        )),
+    }
+}
+
 fn too_large(what: &str, len: u64, max_mb: u64) -> Error {
     Error::input(
         what,
@@ -144,4 +163,17 @@ fn too_large(what: &str, len: u64, max_mb: u64) -> Error {
             len as f64 / 1048576.0
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions() {
+        assert!(check_file_name("report.SARIF").is_ok());
+        assert!(check_file_name("nuclei.jsonl").is_ok());
+        assert!(check_file_name("scan.exe").is_err());
+        assert!(check_file_name("report").is_err());
+    }
 }

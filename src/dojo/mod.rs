@@ -12,6 +12,7 @@ pub mod context;
 pub mod import;
 pub mod landing;
 pub mod model;
+pub mod scan_types;
 
 use std::cell::Cell;
 use std::io::Read;

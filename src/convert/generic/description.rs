@@ -1,12 +1,13 @@
-//! The Markdown description and the references of a generic finding.
+//! The Markdown description and the references of a generic finding, its
+//! title, and the values picked from the attributes while they are rendered.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use super::NO_DESCRIPTION;
-use super::finding::{Picks, Title, VULNERABILITY_ID_MAX_CHARS, id_text, nonblank};
 use super::json::{JsonStr, is_plain};
-use crate::convert::markdown::{self, Sink};
+use super::{TITLE_MAX_CHARS, UNTITLED};
+use crate::convert::markdown::{self, Scalar, Sink};
 use crate::scb;
 
 /// Writes the Markdown description (see the module docs for its layout).
@@ -182,4 +183,137 @@ pub(super) fn parse_cwe(s: &str) -> Option<u32> {
         .parse::<u32>()
         .ok()
         .filter(|&n| n > 0 && n <= i32::MAX as u32)
+}
+
+/// `Vulnerability_Id.vulnerability_id` is declared with `max_length=50`.
+pub(super) const VULNERABILITY_ID_MAX_CHARS: usize = 50;
+
+/// A DefectDojo title made from a secureCodeBox name.
+pub(super) struct Title<'a> {
+    pub(super) text: Cow<'a, str>,
+    /// The title is not the name (cut short or control characters
+    /// replaced), so the description must carry the full name.
+    pub(super) changed: bool,
+}
+
+/// `name` as a title: control characters become spaces, surrounding
+/// whitespace goes, and it is cut to [`TITLE_MAX_CHARS`] characters at a
+/// character boundary, ending in `…`. No name gives [`UNTITLED`].
+pub(super) fn title_of(name: &str) -> Title<'_> {
+    let has_control = name.trim().chars().any(char::is_control);
+    // Control characters at the ends would become blanks at the ends, and a
+    // name of only those a blank title.
+    let trimmed = name.trim_matches(|c: char| c.is_whitespace() || c.is_control());
+    if trimmed.is_empty() {
+        return Title {
+            text: Cow::Borrowed(UNTITLED),
+            changed: has_control,
+        };
+    }
+    let text: Cow<'_, str> = if has_control {
+        Cow::Owned(
+            trimmed
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(trimmed)
+    };
+    if text.len() <= TITLE_MAX_CHARS || text.chars().count() <= TITLE_MAX_CHARS {
+        return Title {
+            text,
+            changed: has_control,
+        };
+    }
+    // Keep TITLE_MAX_CHARS - 1 characters and add the ellipsis.
+    let cut = text
+        .char_indices()
+        .nth(TITLE_MAX_CHARS - 1)
+        .map_or(text.len(), |(i, _)| i);
+    let mut short = text[..cut].trim_end().to_owned();
+    short.push('…');
+    Title {
+        text: Cow::Owned(short),
+        changed: true,
+    }
+}
+
+/// Values picked from the top-level attributes while they are rendered.
+#[derive(Default)]
+pub(super) struct Picks<'a> {
+    pub(super) file: Option<Cow<'a, str>>,
+    pub(super) line: Option<u64>,
+    pub(super) rule: Option<Cow<'a, str>>,
+    pub(super) cwe: Option<u32>,
+    pub(super) package: Option<Cow<'a, str>>,
+    pub(super) version: Option<Cow<'a, str>>,
+}
+
+impl<'a> Picks<'a> {
+    /// Takes the first usable value of each kind (keys as secureCodeBox
+    /// parsers write them: gitleaks `file`/`line_number`, trivy
+    /// `foundIn`/`packageName`/`installedVersion`, ZAP `zap_pluginid`/
+    /// `zap_cweid`, nikto `niktoId`, semgrep `cwe`, …).
+    pub(super) fn take(&mut self, key: &str, v: Scalar<'a>) {
+        match key {
+            "file" | "file_path" | "filePath" | "filename" | "foundIn" if self.file.is_none() => {
+                self.file = one_line(v);
+            }
+            // gitleaks' `line` is the matched text, not a number; DefectDojo
+            // stores the line in an IntegerField (i32).
+            "line_number" | "lineNumber" | "line" | "start_line" | "startLine"
+                if self.line.is_none() =>
+            {
+                if let Scalar::U64(n) = v {
+                    self.line = (n <= i32::MAX as u64).then_some(n);
+                }
+            }
+            "rule_id" | "ruleId" | "rule" | "check_id" | "checkId" | "zap_pluginid"
+            | "pluginId" | "plugin_id" | "niktoId" | "template_id" | "templateId"
+            | "template-id"
+                if self.rule.is_none() =>
+            {
+                self.rule = id_text(v);
+            }
+            "cwe" | "cwe_id" | "cweId" | "cweid" | "zap_cweid" if self.cwe.is_none() => {
+                self.cwe = match v {
+                    Scalar::Str(s) => parse_cwe(&s),
+                    Scalar::U64(n) => u32::try_from(n)
+                        .ok()
+                        .filter(|&n| n > 0 && n <= i32::MAX as u32),
+                    _ => None,
+                };
+            }
+            "packageName" | "package_name" if self.package.is_none() => {
+                self.package = one_line(v);
+            }
+            "installedVersion" | "installed_version" if self.version.is_none() => {
+                self.version = one_line(v);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A non-empty, single-line string value.
+pub(super) fn one_line(v: Scalar<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        Scalar::Str(s) if !s.trim().is_empty() && !markdown::is_multi_line(&s) => Some(s),
+        _ => None,
+    }
+}
+
+/// An identifier: a single-line string or an integer.
+pub(super) fn id_text(v: Scalar<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        Scalar::U64(n) => Some(Cow::Owned(n.to_string())),
+        Scalar::I64(n) => Some(Cow::Owned(n.to_string())),
+        other => one_line(other),
+    }
+}
+
+/// `Some(s)` unless absent, null or only whitespace.
+pub(super) fn nonblank<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
 }

@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-use super::description::{parse_cwe, vulnerability_ids, write_description, write_references};
+use super::description::{
+    Picks, nonblank, parse_cwe, title_of, vulnerability_ids, write_description, write_references,
+};
 use super::json::{JsonStr, is_plain, push_json_str, push_num_field, push_str_field, push_text};
 use super::location::{Location, classify_location};
-use super::{TITLE_MAX_CHARS, UNTITLED};
-use crate::convert::markdown::{self, Scalar};
 use crate::error::Error;
 use crate::scb::{self, Severity};
 use crate::time;
@@ -22,8 +22,6 @@ const VULN_ID_FROM_TOOL_MAX_CHARS: usize = 500;
 const FILE_PATH_MAX_CHARS: usize = 4000;
 const COMPONENT_NAME_MAX_CHARS: usize = 200;
 const COMPONENT_VERSION_MAX_CHARS: usize = 100;
-/// `Vulnerability_Id.vulnerability_id` is declared with `max_length=50`.
-pub(super) const VULNERABILITY_ID_MAX_CHARS: usize = 50;
 
 /// At most this many conversion warnings are logged per run.
 const MAX_WARNINGS: u32 = 20;
@@ -209,131 +207,6 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
     Ok(())
 }
 
-/// A DefectDojo title made from a secureCodeBox name.
-pub(super) struct Title<'a> {
-    pub(super) text: Cow<'a, str>,
-    /// The title is not the name (cut short or control characters
-    /// replaced), so the description must carry the full name.
-    pub(super) changed: bool,
-}
-
-/// `name` as a title: control characters become spaces, surrounding
-/// whitespace goes, and it is cut to [`TITLE_MAX_CHARS`] characters at a
-/// character boundary, ending in `…`. No name gives [`UNTITLED`].
-fn title_of(name: &str) -> Title<'_> {
-    let has_control = name.trim().chars().any(char::is_control);
-    // Control characters at the ends would become blanks at the ends, and a
-    // name of only those a blank title.
-    let trimmed = name.trim_matches(|c: char| c.is_whitespace() || c.is_control());
-    if trimmed.is_empty() {
-        return Title {
-            text: Cow::Borrowed(UNTITLED),
-            changed: has_control,
-        };
-    }
-    let text: Cow<'_, str> = if has_control {
-        Cow::Owned(
-            trimmed
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(trimmed)
-    };
-    if text.len() <= TITLE_MAX_CHARS || text.chars().count() <= TITLE_MAX_CHARS {
-        return Title {
-            text,
-            changed: has_control,
-        };
-    }
-    // Keep TITLE_MAX_CHARS - 1 characters and add the ellipsis.
-    let cut = text
-        .char_indices()
-        .nth(TITLE_MAX_CHARS - 1)
-        .map_or(text.len(), |(i, _)| i);
-    let mut short = text[..cut].trim_end().to_owned();
-    short.push('…');
-    Title {
-        text: Cow::Owned(short),
-        changed: true,
-    }
-}
-
-/// Values picked from the top-level attributes while they are rendered.
-#[derive(Default)]
-pub(super) struct Picks<'a> {
-    pub(super) file: Option<Cow<'a, str>>,
-    pub(super) line: Option<u64>,
-    pub(super) rule: Option<Cow<'a, str>>,
-    pub(super) cwe: Option<u32>,
-    pub(super) package: Option<Cow<'a, str>>,
-    pub(super) version: Option<Cow<'a, str>>,
-}
-
-impl<'a> Picks<'a> {
-    /// Takes the first usable value of each kind (keys as secureCodeBox
-    /// parsers write them: gitleaks `file`/`line_number`, trivy
-    /// `foundIn`/`packageName`/`installedVersion`, ZAP `zap_pluginid`/
-    /// `zap_cweid`, nikto `niktoId`, semgrep `cwe`, …).
-    pub(super) fn take(&mut self, key: &str, v: Scalar<'a>) {
-        match key {
-            "file" | "file_path" | "filePath" | "filename" | "foundIn" if self.file.is_none() => {
-                self.file = one_line(v);
-            }
-            // gitleaks' `line` is the matched text, not a number; DefectDojo
-            // stores the line in an IntegerField (i32).
-            "line_number" | "lineNumber" | "line" | "start_line" | "startLine"
-                if self.line.is_none() =>
-            {
-                if let Scalar::U64(n) = v {
-                    self.line = (n <= i32::MAX as u64).then_some(n);
-                }
-            }
-            "rule_id" | "ruleId" | "rule" | "check_id" | "checkId" | "zap_pluginid"
-            | "pluginId" | "plugin_id" | "niktoId" | "template_id" | "templateId"
-            | "template-id"
-                if self.rule.is_none() =>
-            {
-                self.rule = id_text(v);
-            }
-            "cwe" | "cwe_id" | "cweId" | "cweid" | "zap_cweid" if self.cwe.is_none() => {
-                self.cwe = match v {
-                    Scalar::Str(s) => parse_cwe(&s),
-                    Scalar::U64(n) => u32::try_from(n)
-                        .ok()
-                        .filter(|&n| n > 0 && n <= i32::MAX as u32),
-                    _ => None,
-                };
-            }
-            "packageName" | "package_name" if self.package.is_none() => {
-                self.package = one_line(v);
-            }
-            "installedVersion" | "installed_version" if self.version.is_none() => {
-                self.version = one_line(v);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// A non-empty, single-line string value.
-pub(super) fn one_line(v: Scalar<'_>) -> Option<Cow<'_, str>> {
-    match v {
-        Scalar::Str(s) if !s.trim().is_empty() && !markdown::is_multi_line(&s) => Some(s),
-        _ => None,
-    }
-}
-
-/// An identifier: a single-line string or an integer.
-pub(super) fn id_text(v: Scalar<'_>) -> Option<Cow<'_, str>> {
-    match v {
-        Scalar::U64(n) => Some(Cow::Owned(n.to_string())),
-        Scalar::I64(n) => Some(Cow::Owned(n.to_string())),
-        other => one_line(other),
-    }
-}
-
 /// The UTC date of `identified_at`, else of `parsed_at`; unparseable ones
 /// are skipped with a warning, and without a date DefectDojo uses the import
 /// date.
@@ -353,11 +226,6 @@ fn date_of(f: &scb::Finding<'_>, ctx: &Context) -> Option<String> {
         }
     }
     None
-}
-
-/// `Some(s)` unless absent, null or only whitespace.
-pub(super) fn nonblank<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
-    v.as_deref().filter(|s| !s.trim().is_empty())
 }
 
 /// At most `max` characters.

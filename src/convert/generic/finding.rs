@@ -133,6 +133,16 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
         push_text(out, m, is_plain(f.mitigation.as_ref()));
     }
 
+    write_references_and_ids(f, out, picks.cwe);
+    write_location(out, location, &mut picks);
+    write_picks(f, out, picks, ctx);
+    out.push(b'}');
+    Ok(())
+}
+
+/// `references` (a Markdown list), `vulnerability_ids` and `cwe` from the
+/// typed references (a CWE reference wins over one picked from attributes).
+fn write_references_and_ids(f: &scb::Finding<'_>, out: &mut Vec<u8>, picked_cwe: Option<u32>) {
     let refs = f.references.as_deref().unwrap_or(&[]);
     if refs.iter().any(|r| nonblank(&r.value).is_some()) {
         out.extend_from_slice(b",\"references\":\"");
@@ -159,11 +169,15 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
                 .is_some_and(|k| k.trim().eq_ignore_ascii_case("CWE"))
         })
         .find_map(|r| r.value.as_deref().and_then(parse_cwe))
-        .or(picks.cwe);
+        .or(picked_cwe);
     if let Some(cwe) = cwe {
         push_num_field(out, "cwe", u64::from(cwe));
     }
+}
 
+/// `endpoints` for a URL location, else `file_path` and `line` from a path
+/// location or the attributes.
+fn write_location<'a>(out: &mut Vec<u8>, location: Option<&'a str>, picks: &mut Picks<'a>) {
     let kind = location.map_or(Location::Other, classify_location);
     if let (Location::Endpoint, Some(loc)) = (&kind, location) {
         out.extend_from_slice(b",\"endpoints\":[");
@@ -180,7 +194,11 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
             push_num_field(out, "line", line);
         }
     }
+}
 
+/// The values picked from the attributes, and the scanner's own id, each
+/// within DefectDojo's field limits.
+fn write_picks(f: &scb::Finding<'_>, out: &mut Vec<u8>, picks: Picks<'_>, ctx: &Context) {
     if let Some(rule) = picks.rule.filter(|r| fits(r, VULN_ID_FROM_TOOL_MAX_CHARS)) {
         push_str_field(out, "vuln_id_from_tool", &rule);
     }
@@ -203,8 +221,6 @@ fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Resu
             ));
         }
     }
-    out.push(b'}');
-    Ok(())
 }
 
 /// The UTC date of `identified_at`, else of `parsed_at`; unparseable ones

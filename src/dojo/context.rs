@@ -226,28 +226,7 @@ fn engagement(
     if let Some(plan) = plan {
         return would_create(plan);
     }
-    let mut body = json!({
-        "name": t.engagement_name,
-        "product": product_id,
-        "lead": user_id,
-        "status": "In Progress",
-        "tags": t.engagement_tags,
-        "description": "",
-        "version": version,
-        "branch_tag": version,
-        "target_start": today,
-        "target_end": t.engagement_end_date.as_deref().unwrap_or(today),
-        "engagement_type": "CI/CD",
-        "deduplication_on_engagement": t.engagement_dedup,
-        "threat_model": false,
-        "api_test": false,
-        "pen_test": false,
-        "check_list": false,
-    });
-    // DefectDojo keeps the repository only on the engagement.
-    if let Some(uri) = &t.source_code_management_uri {
-        body["source_code_management_uri"] = json!(uri);
-    }
+    let body = new_engagement(cfg, product_id, user_id, &version, today);
     let what = format!("creating engagement \"{}\"", t.engagement_name);
     let created: Engagement = dojo.post("/api/v2/engagements/", &body, &what)?;
     log::info!(
@@ -277,6 +256,41 @@ fn engagement(
         }
     }
     Ok((created.id, true))
+}
+
+/// The body that creates the engagement (dates, CI/CD type, tags, the
+/// repository, which DefectDojo keeps only on the engagement).
+fn new_engagement(
+    cfg: &Config,
+    product_id: u64,
+    user_id: u64,
+    version: &str,
+    today: &str,
+) -> serde_json::Value {
+    let t = &cfg.target;
+    let mut body = json!({
+        "name": t.engagement_name,
+        "product": product_id,
+        "lead": user_id,
+        "status": "In Progress",
+        "tags": t.engagement_tags,
+        "description": "",
+        "version": version,
+        "branch_tag": version,
+        "target_start": today,
+        "target_end": t.engagement_end_date.as_deref().unwrap_or(today),
+        "engagement_type": "CI/CD",
+        "deduplication_on_engagement": t.engagement_dedup,
+        "threat_model": false,
+        "api_test": false,
+        "pen_test": false,
+        "check_list": false,
+    });
+    // DefectDojo keeps the repository only on the engagement.
+    if let Some(uri) = &t.source_code_management_uri {
+        body["source_code_management_uri"] = json!(uri);
+    }
+    body
 }
 
 fn lowest(found: &[Engagement], name: &str) -> Option<u64> {

@@ -256,37 +256,45 @@ impl<F: Fetch> SyncReader<F> {
                 );
                 continue;
             }
-            let original = match f.original_id() {
-                Some(oid) => match original_of(oid) {
-                    Some(o) => {
-                        if let Some(further) = o.original_id() {
-                            // The Java hook stopped here with an error; one
-                            // level is all we embed, so there is no need to.
-                            log::debug!(
-                                "original finding {oid} is itself a duplicate of {further}"
-                            );
-                        }
-                        Some(map::convert(o, location_of(o), None, &self.opts.base_url)?)
-                    }
-                    None => None,
-                },
-                None => None,
-            };
-            let scb = map::convert(f, location_of(f), original, &self.opts.base_url)?;
-            if self.counts.total > 0 {
-                self.out.push(b',');
-            }
-            serde_json::to_writer(&mut self.out, &scb)
-                .map_err(|e| Error::protocol(format!("writing finding {}", f.id), e.to_string()))?;
-            self.counts.add(
-                scb.level,
-                f.duplicate == Some(true),
-                f.false_p == Some(true),
-            );
+            let original = f.original_id().map(|oid| (oid, original_of(oid)));
+            self.write_one(f, original, &location_of)?;
         }
 
         let empty = page.results.is_empty();
         self.follow(page.next.as_ref().map(|n| n.as_str()), empty, &what)
+    }
+
+    /// Converts and writes one finding, embedding its original (one level,
+    /// as far as DefectDojo named and we found it).
+    fn write_one<'l>(
+        &mut self,
+        f: &Finding<'_>,
+        original: Option<(u64, Option<&Finding<'_>>)>,
+        location_of: &dyn Fn(&Finding<'_>) -> &'l str,
+    ) -> Result<(), Error> {
+        let original = match original {
+            Some((oid, Some(o))) => {
+                if let Some(further) = o.original_id() {
+                    // The Java hook stopped here with an error; one level is
+                    // all we embed, so there is no need to.
+                    log::debug!("original finding {oid} is itself a duplicate of {further}");
+                }
+                Some(map::convert(o, location_of(o), None, &self.opts.base_url)?)
+            }
+            _ => None,
+        };
+        let scb = map::convert(f, location_of(f), original, &self.opts.base_url)?;
+        if self.counts.total > 0 {
+            self.out.push(b',');
+        }
+        serde_json::to_writer(&mut self.out, &scb)
+            .map_err(|e| Error::protocol(format!("writing finding {}", f.id), e.to_string()))?;
+        self.counts.add(
+            scb.level,
+            f.duplicate == Some(true),
+            f.false_p == Some(true),
+        );
+        Ok(())
     }
 
     /// The path of the page after this one, from DefectDojo's `next` link.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::error::Error;
 
-use super::model::{LocationFindingsPage, PrefetchedEndpoint};
+use super::model::{Location, LocationFindingsPage, LocationRef, PrefetchedEndpoint};
 use super::pager::{Client, Visited, rebuild_next};
 use super::{Fetch, parse};
 
@@ -165,9 +165,7 @@ pub(crate) fn resolve_v3<F: Fetch>(
     let mut ids: Vec<u64> = first_ref.keys().copied().collect();
     ids.sort_unstable();
 
-    let mut found: HashMap<u64, String> = HashMap::new();
-    let mut others: HashMap<u64, (u64, String)> = HashMap::new();
-    let mut without_location = 0u64;
+    let mut gathered = Gathered::default();
     for (first, chunk) in location_requests(&ids, page_size, max_uri_len) {
         let what = format!(
             "reading the locations of {} findings from DefectDojo",
@@ -187,36 +185,9 @@ pub(crate) fn resolve_v3<F: Fetch>(
             let locations = page.prefetch.and_then(|p| p.location).unwrap_or_default();
             let empty = page.results.is_empty();
             for r in page.results {
-                let Some(finding) = r.finding else { continue };
-                if chunk.binary_search(&finding).is_err() {
-                    // DefectDojo ignores unknown filters silently; paging
-                    // through every location of the instance is not an option.
-                    return Err(Error::protocol(
-                        what,
-                        format!(
-                            "the answer lists finding {finding}, which was not asked for: \
-                             this DefectDojo seems to ignore the `finding_includes` filter"
-                        ),
-                    ));
-                }
-                let value = r
-                    .location
-                    .and_then(|l| locations.get(&l))
-                    .and_then(|l| l.location_value.clone());
-                let Some(value) = value else {
-                    without_location += 1;
-                    continue;
-                };
-                if first_ref.get(&finding) == Some(&r.id) {
-                    found.insert(finding, value);
-                } else {
-                    let other = others.entry(finding).or_insert((r.id, value.clone()));
-                    if r.id < other.0 {
-                        *other = (r.id, value);
-                    }
-                }
+                gathered.add(r, chunk, &locations, &first_ref, &what)?;
             }
-            let complete = chunk.iter().all(|id| found.contains_key(id));
+            let complete = chunk.iter().all(|id| gathered.found.contains_key(id));
             match page.next {
                 Some(_) if complete => {}
                 Some(_) if empty => log::warn!(
@@ -228,16 +199,75 @@ pub(crate) fn resolve_v3<F: Fetch>(
             }
         }
     }
-    if without_location > 0 {
-        log::warn!(
-            "{without_location} location references came without their location \
-             (was prefetch=location ignored?); those findings keep location \"{UNKNOWN}\""
-        );
+    Ok(gathered.finish())
+}
+
+/// The locations read so far: each finding's first reference, else its
+/// lowest-numbered other one.
+#[derive(Default)]
+struct Gathered {
+    found: HashMap<u64, String>,
+    others: HashMap<u64, (u64, String)>,
+    without_location: u64,
+}
+
+impl Gathered {
+    /// Takes one reference of a page answering the findings of `chunk`.
+    fn add(
+        &mut self,
+        r: LocationRef,
+        chunk: &[u64],
+        locations: &HashMap<u64, Location>,
+        first_ref: &HashMap<u64, u64>,
+        what: &str,
+    ) -> Result<(), Error> {
+        let Some(finding) = r.finding else {
+            return Ok(());
+        };
+        if chunk.binary_search(&finding).is_err() {
+            // DefectDojo ignores unknown filters silently; paging through
+            // every location of the instance is not an option.
+            return Err(Error::protocol(
+                what,
+                format!(
+                    "the answer lists finding {finding}, which was not asked for: \
+                     this DefectDojo seems to ignore the `finding_includes` filter"
+                ),
+            ));
+        }
+        let value = r
+            .location
+            .and_then(|l| locations.get(&l))
+            .and_then(|l| l.location_value.clone());
+        let Some(value) = value else {
+            self.without_location += 1;
+            return Ok(());
+        };
+        if first_ref.get(&finding) == Some(&r.id) {
+            self.found.insert(finding, value);
+        } else {
+            let other = self.others.entry(finding).or_insert((r.id, value.clone()));
+            if r.id < other.0 {
+                *other = (r.id, value);
+            }
+        }
+        Ok(())
     }
-    for (finding, (_, value)) in others {
-        found.entry(finding).or_insert(value);
+
+    /// Every finding's location.
+    fn finish(mut self) -> HashMap<u64, String> {
+        if self.without_location > 0 {
+            log::warn!(
+                "{} location references came without their location \
+                 (was prefetch=location ignored?); those findings keep location \"{UNKNOWN}\"",
+                self.without_location
+            );
+        }
+        for (finding, (_, value)) in self.others {
+            self.found.entry(finding).or_insert(value);
+        }
+        self.found
     }
-    Ok(found)
 }
 
 #[cfg(test)]

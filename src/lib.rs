@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod credentials;
+pub mod decimal;
 pub mod dedup;
 pub mod describe;
 pub mod destination;

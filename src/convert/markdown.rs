@@ -26,6 +26,8 @@ use std::fmt::{self, Write};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::decimal::decimal;
+
 /// A scalar found at the top level of a rendered object, handed to the
 /// caller's capture callback (to pick a file path, a rule id, …).
 #[derive(Debug, Clone, PartialEq)]
@@ -141,21 +143,6 @@ pub fn inline_code<W: Sink>(w: &mut W, s: &str, plain: bool) -> fmt::Result {
     put(w, s, plain)?;
     w.write_plain(pad)?;
     fence(w, longest + 1)
-}
-
-/// The decimal digits of `n`, written at the end of `buf`.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 /// `` `{sign}{digits}` ``

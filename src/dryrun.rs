@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::dojo::Dojo;
 use crate::dojo::context;
 use crate::error::Error;
-use crate::scantype::{GENERIC, Plan};
+use crate::scan::types::{GENERIC, Plan};
 
 /// File extensions DefectDojo accepts for imports (`DD_FILE_IMPORT_TYPES`).
 pub const IMPORT_EXTENSIONS: &[&str] = &[

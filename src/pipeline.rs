@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::body::{self, Mode, Prepared, Spool};
 use crate::cli::{self, Args, Command};
-use crate::config::{Config, Getter};
+use crate::config::{Config, Getter, ImportMode};
 use crate::convert::generic::GenericReader;
 use crate::convert::sync;
 use crate::dojo::cleanup;
@@ -22,10 +22,9 @@ use crate::dojo::model::{ImportAnswer, Page, Test};
 use crate::dojo::{Dojo, Method};
 use crate::error::EXIT_GATE;
 use crate::error::Error;
-use crate::form;
 use crate::minify::Minify;
 use crate::scan::Scan;
-use crate::scantype::Plan;
+use crate::scan::types::Plan;
 use crate::source::{self, Location, Opened};
 use crate::summary::{BySeverity, Delta, Gate, Summary};
 use crate::{convert, describe, dryrun, gate, k8s, net, step_summary, time};
@@ -155,8 +154,8 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
     };
 
     let reimport_test = match cfg.import.mode {
-        form::Mode::Import => None,
-        form::Mode::Reimport => latest_test(&dojo, &ctx, &cfg)?,
+        ImportMode::Import => None,
+        ImportMode::Reimport => latest_test(&dojo, &ctx, &cfg)?,
     };
     let reimport_before = reimport_test
         .map(|test| cleanup::before_reimport(&dojo, test))
@@ -224,10 +223,10 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
                 }
             };
             report = generic;
-            form.scan_type = crate::scantype::GENERIC.to_string();
+            form.scan_type = crate::scan::types::GENERIC.to_string();
             form.file_name = file_name;
             fallback = Some("generic");
-            let generic_tests = || own_tests(crate::scantype::GENERIC);
+            let generic_tests = || own_tests(crate::scan::types::GENERIC);
             let mut again = || prepare_generic(&cfg, &agent, &spool, &findings).map(|(p, _)| p);
             match landing::import(
                 &dojo,
@@ -386,7 +385,7 @@ fn rename_hint(why: String) -> String {
 /// tells.
 fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
     let scan_type = cfg.import.plan.dojo_type();
-    if crate::scantype::is_known_dojo_type(scan_type) {
+    if crate::scan::types::is_known_dojo_type(scan_type) {
         return Ok(());
     }
     match dryrun::check_scan_type(dojo, scan_type) {
@@ -480,7 +479,7 @@ fn dry_run(
         Ok(Some(ctx)) => {
             let title = &cfg.target.test_title;
             let reimport = match cfg.import.mode {
-                form::Mode::Reimport if ctx.engagement_id != 0 => latest_test(&dojo, &ctx, cfg),
+                ImportMode::Reimport if ctx.engagement_id != 0 => latest_test(&dojo, &ctx, cfg),
                 _ => Ok(None),
             };
             match reimport {

@@ -7,7 +7,7 @@ use super::NO_DESCRIPTION;
 use super::finding::{Picks, Title, VULNERABILITY_ID_MAX_CHARS, id_text, nonblank};
 use super::json::{JsonStr, is_plain};
 use crate::convert::markdown::{self, Sink};
-use crate::scb;
+use crate::scan::finding as scb;
 
 /// Writes the Markdown description (see the module docs for its layout).
 pub(super) fn write_description<'a>(

@@ -23,10 +23,7 @@ pub fn main_with_env() -> u8 {
             0
         }
         Ok(Command::Run(args)) => {
-            let output = args
-                .findings_upload
-                .clone()
-                .or_else(|| get("DEFECTDOJO_FINDINGS_OUTPUT"));
+            let output = crate::config::findings_output(&args, &get);
             let to_stdout = output.as_deref().map(str::trim) == Some("-");
             match crate::run::run(args, &get) {
                 Ok(Outcome { line, code }) => {

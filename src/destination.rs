@@ -5,12 +5,12 @@
 //! test a reimport goes into.
 
 use crate::config::Config;
+use crate::config::ImportMode;
 use crate::dojo::Dojo;
 use crate::dojo::cleanup::{self, ReimportBefore};
 use crate::dojo::context::{self, Context};
 use crate::dojo::model::Test;
 use crate::error::Error;
-use crate::form;
 use crate::inputs::Inputs;
 
 /// Where the import goes.
@@ -42,8 +42,8 @@ pub fn prepare(dojo: &Dojo, inputs: &Inputs) -> Result<Destination, Error> {
         started: inputs.started,
     };
     let reimport = match cfg.import.mode {
-        form::Mode::Import => None,
-        form::Mode::Reimport => latest_test(dojo, &ctx, cfg)?,
+        ImportMode::Import => None,
+        ImportMode::Reimport => latest_test(dojo, &ctx, cfg)?,
     };
     Ok(Destination {
         ctx,
@@ -64,7 +64,7 @@ pub fn prepare(dojo: &Dojo, inputs: &Inputs) -> Result<Destination, Error> {
 /// tells.
 fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
     let scan_type = cfg.import.plan.dojo_type();
-    if crate::scantype::is_known_dojo_type(scan_type) {
+    if crate::scan::types::is_known_dojo_type(scan_type) {
         return Ok(());
     }
     match crate::dojo::scan_types::check_scan_type(dojo, scan_type) {

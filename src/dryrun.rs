@@ -11,13 +11,13 @@
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::config::ImportMode;
 use crate::dojo::Dojo;
 use crate::dojo::context;
 use crate::error::Error;
-use crate::form;
 use crate::inputs::Inputs;
 use crate::outputs::Outcome;
-use crate::scantype::{GENERIC, Plan};
+use crate::scan::types::{GENERIC, Plan};
 use crate::{destination, upload};
 
 /// What a dry run found.
@@ -116,7 +116,7 @@ fn plan_destination(dojo: &Dojo, inputs: &Inputs, report: &mut Report) {
     };
     let title = &cfg.target.test_title;
     let reimport = match cfg.import.mode {
-        form::Mode::Reimport if ctx.engagement_id != 0 => destination::latest_test(dojo, &ctx, cfg),
+        ImportMode::Reimport if ctx.engagement_id != 0 => destination::latest_test(dojo, &ctx, cfg),
         _ => Ok(None),
     };
     match reimport {

@@ -15,19 +15,25 @@ use serde::{Deserialize, Serialize};
 use crate::dojo::Dojo;
 use crate::dojo::model::TestImport;
 use crate::error::Error;
+use crate::scan::finding::Severity;
 
 /// Findings listed in the summary and the gate's reason.
 pub const SHOWN: usize = 20;
 
 /// DefectDojo's severities, most severe first.
-pub const SEVERITIES: [&str; 5] = ["Critical", "High", "Medium", "Low", "Info"];
+pub const SEVERITIES: [&str; 5] = [
+    Severity::Critical.dojo_name(),
+    Severity::High.dojo_name(),
+    Severity::Medium.dojo_name(),
+    Severity::Low.dojo_name(),
+    Severity::Informational.dojo_name(),
+];
 
-/// The rank of a DefectDojo severity: 0 for Critical … 4 for Info.
+/// The rank of a DefectDojo severity: 0 for Critical … 4 for Info (also
+/// for anything unknown).
 pub fn rank(severity: &str) -> usize {
-    SEVERITIES
-        .iter()
-        .position(|s| s.eq_ignore_ascii_case(severity))
-        .unwrap_or(SEVERITIES.len() - 1)
+    let s = Severity::from_dojo_name(severity).unwrap_or(Severity::Informational);
+    Severity::Critical.rank() - s.rank()
 }
 
 /// One new finding, as shown to a person.

@@ -11,7 +11,7 @@ use crate::convert::generic::GenericReader;
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::minify::Minify;
-use crate::scantype::Plan;
+use crate::scan::types::Plan;
 use crate::source::{self, Location, Opened};
 
 /// The largest single finding accepted in findings.json: a bound on memory

@@ -40,7 +40,7 @@ pub struct ImportForm {
     pub deduplication_execution_mode: Option<String>,
     /// The report's file name (its extension matters).
     pub file_name: String,
-    /// The optional fields ([`crate::form`]), sent after the others.
+    /// The optional fields ([`crate::config::import`]), sent after the others.
     pub extra: Vec<(String, String)>,
 }
 

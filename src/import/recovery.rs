@@ -12,7 +12,7 @@ use crate::dojo::model::ImportAnswer;
 use crate::dojo::{Dojo, landing};
 use crate::error::Error;
 use crate::inputs::Inputs;
-use crate::scantype::{GENERIC, Plan};
+use crate::scan::types::{GENERIC, Plan};
 use crate::upload;
 
 /// The fallback import that succeeded.

@@ -7,10 +7,9 @@ use ureq::tls::{Certificate, PemItem};
 
 use super::{ACCOUNT_DIR_VARIABLE, Cluster, DEFAULT_ACCOUNT_DIR, agent, shown};
 use crate::cli::Args;
-use crate::config::{Config, Getter};
+use crate::config::{self, Getter, Settings};
 use crate::error::Error;
 use crate::redact::Secret;
-use crate::scan::Scan;
 
 impl Cluster {
     /// The connection to use, or `None` when the Scan does not come from
@@ -42,7 +41,11 @@ impl Cluster {
             return Ok(None);
         };
 
-        let mut problems = problems_before_scan(get, args);
+        // Only the problems are wanted here: the configuration is read
+        // again, whole, once the Scan is known.
+        let mut problems = Vec::new();
+        Settings::read(get, &mut problems);
+        problems.extend(config::findings_upload_problem(args));
         let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
         if !host.trim_matches(['[', ']']).chars().all(host_chars) {
             problems.push(format!(
@@ -113,62 +116,6 @@ impl Cluster {
             account_dir,
             categories_read: Vec::new(),
         }))
-    }
-}
-
-/// The variables' problems that no Scan can change, found by building the
-/// configuration from those variables alone (the Scan's own settings and
-/// the arguments stand in as placeholders). The full check follows once the
-/// Scan is read.
-fn problems_before_scan(get: Getter, args: &Args) -> Vec<String> {
-    const SCAN_INDEPENDENT: &[&str] = &[
-        "DEFECTDOJO_URL",
-        "DEFECTDOJO_APIKEY",
-        "DEFECTDOJO_USER_ID",
-        "DEFECTDOJO_LOW_PRIVILEGED_MODE",
-        "DEFECTDOJO_MAX_PAGE_COUNT_FOR_GETS",
-        "DEFECTDOJO_REFETCH_WAIT_SECONDS",
-        "DEFECTDOJO_TIMEOUT_SECONDS",
-        "DEFECTDOJO_IMPORT_TIMEOUT_SECONDS",
-        "DEFECTDOJO_MEMORY_SPOOL_MB",
-        "DEFECTDOJO_MAX_UPLOAD_MB",
-        "DEFECTDOJO_DEADLINE_SECONDS",
-        "DEFECTDOJO_DRY_RUN",
-        "DEFECTDOJO_GENERIC_FALLBACK",
-        "DEFECTDOJO_FAIL_ON",
-        "DEFECTDOJO_FAIL_ON_REACTIVATED",
-        "DEFECTDOJO_APIKEY_FILE",
-        "DEFECTDOJO_EXTRA_HEADERS",
-        "DEFECTDOJO_CA_FILE",
-        "SSL_CERT_FILE",
-        "NODE_EXTRA_CA_CERTS",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "NO_PROXY",
-        "no_proxy",
-    ];
-    let only = |name: &str| {
-        if SCAN_INDEPENDENT.contains(&name) {
-            get(name)
-        } else {
-            None
-        }
-    };
-    let placeholder = Scan {
-        name: Some("scan".to_string()),
-        ..Scan::default()
-    };
-    let args = Args {
-        raw_result: "raw".to_string(),
-        findings: "findings".to_string(),
-        ..args.clone()
-    };
-    match Config::build(&only, placeholder, args) {
-        Ok(_) => Vec::new(),
-        Err(Error::Config(problems)) => problems,
-        Err(other) => vec![other.to_string()],
     }
 }
 

@@ -8,7 +8,7 @@ use super::NO_DESCRIPTION;
 use super::json::{JsonStr, is_plain};
 use super::{TITLE_MAX_CHARS, UNTITLED};
 use crate::convert::markdown::{self, Scalar, Sink};
-use crate::scb;
+use crate::scan::finding as scb;
 
 /// Writes the Markdown description (see the module docs for its layout).
 pub(super) fn write_description<'a>(

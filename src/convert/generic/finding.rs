@@ -11,7 +11,7 @@ use super::description::{
 use super::json::{JsonStr, is_plain, push_json_str, push_num_field, push_str_field, push_text};
 use super::location::{Location, classify_location};
 use crate::error::Error;
-use crate::scb::{self, Severity};
+use crate::scan::finding::{self as scb, Severity};
 use crate::time;
 
 /// Field limits of DefectDojo's `Finding` (characters); longer values would
@@ -75,13 +75,7 @@ impl Context {
 
 /// DefectDojo's name for a severity.
 pub fn dojo_severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Informational => "Info",
-        Severity::Low => "Low",
-        Severity::Medium => "Medium",
-        Severity::High => "High",
-        Severity::Critical => "Critical",
-    }
+    s.dojo_name()
 }
 
 /// The severity of `f`: absent, null or blank is informational; anything

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, Read};
 use super::finding::{Context, severity_of, write_generic};
 use crate::error::Error;
 use crate::json_array::ArrayElements;
-use crate::scb::{self, Severity};
+use crate::scan::finding::{self as scb, Severity};
 
 /// Number of findings converted, in total and per severity.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use super::location::*;
 use super::reader::*;
 use super::*;
 use crate::error::Error;
-use crate::scb::{self, Severity};
+use crate::scan::finding::{self as scb, Severity};
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::io::{BufReader, Write as _};

@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 /// One secureCodeBox finding.
 ///
 /// ```
-/// let f: dojo_hook::scb::Finding = serde_json::from_str(
+/// let f: dojo_hook::scan::finding::Finding = serde_json::from_str(
 ///     r#"{"name": "Open Port", "severity": "low", "attributes": {"port": 22}, "scan": {}}"#,
 /// )?;
 /// assert_eq!(f.name.as_deref(), Some("Open Port"));
@@ -196,6 +196,27 @@ impl Severity {
     pub fn rank(self) -> usize {
         self as usize
     }
+
+    /// DefectDojo's spelling, e.g. `Info`: what its findings carry and its
+    /// `minimum_severity` field and `DEFECTDOJO_FAIL_ON` take. The one list
+    /// of DefectDojo's severities (config, gate and converter use it).
+    pub const fn dojo_name(self) -> &'static str {
+        match self {
+            Severity::Informational => "Info",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+            Severity::Critical => "Critical",
+        }
+    }
+
+    /// A severity as DefectDojo spells it ([`Severity::dojo_name`]), in any
+    /// letter case; `None` for anything else.
+    pub fn from_dojo_name(name: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.dojo_name().eq_ignore_ascii_case(name))
+    }
 }
 
 impl fmt::Display for Severity {
@@ -296,6 +317,12 @@ mod tests {
             assert_eq!(Severity::parse(s), Ok(want), "{s}");
         }
         assert!(Severity::Critical > Severity::High);
+        assert_eq!(
+            Severity::from_dojo_name("INFO"),
+            Some(Severity::Informational)
+        );
+        assert_eq!(Severity::from_dojo_name("Informational"), None);
+        assert_eq!(Severity::High.dojo_name(), "High");
         assert_eq!(Severity::ALL[Severity::Medium.rank()], Severity::Medium);
     }
 

@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn reads_a_scan_resource() {
-        let text = include_str!("../fixtures/k8s/scan-scheduled.json");
+        let text = include_str!("../../fixtures/k8s/scan-scheduled.json");
         let scan = Scan::from_json(text).unwrap();
         assert!(scan.name.is_some());
         assert!(scan.scan_type.is_some());

@@ -133,11 +133,29 @@ mod tests {
 
     #[test]
     fn every_mapping_of_the_java_hook() {
-        assert_eq!(NATIVE.len(), 14);
-        assert_eq!(plan(None, Some("nmap")).dojo_type(), "Nmap Scan");
-        assert_eq!(plan(None, Some("trivy-k8s")).dojo_type(), "Trivy Scan");
-        assert_eq!(plan(None, Some("sslyze")).dojo_type(), "Sslyze Scan");
-        assert_eq!(plan(None, Some("wpscan")).dojo_type(), "Wpscan");
+        // README.md's "Scan types" table, row by row: a change to the table
+        // and to NATIVE must be made together.
+        const README: [(&str, &str); 14] = [
+            ("nmap", "Nmap Scan"),
+            ("zap-automation-framework", "ZAP Scan"),
+            ("sslyze", "Sslyze Scan"),
+            ("ssh-audit", "SSH Audit Importer"),
+            ("trivy-image", "Trivy Scan"),
+            ("trivy-image-autodiscovery", "Trivy Scan"),
+            ("trivy-filesystem", "Trivy Scan"),
+            ("trivy-repo", "Trivy Scan"),
+            ("trivy-k8s", "Trivy Scan"),
+            ("gitleaks", "Gitleaks Scan"),
+            ("nikto", "Nikto Scan"),
+            ("nuclei", "Nuclei Scan"),
+            ("wpscan", "Wpscan"),
+            ("semgrep", "Semgrep JSON Report"),
+        ];
+        assert_eq!(NATIVE.len(), README.len());
+        for (scb, dojo) in README {
+            assert_eq!(plan(None, Some(scb)).dojo_type(), dojo, "{scb}");
+            assert!(is_known_dojo_type(dojo), "{dojo}");
+        }
     }
 
     #[test]

@@ -1,0 +1,237 @@
+//! Where the results go in DefectDojo: product type, product, engagement
+//! and test ([`Target`]), from the scan's settings, its name, or the CI's
+//! repository.
+
+use super::value::{is_date, parse_bool, tags};
+use crate::ci::Detected;
+use crate::scan::Scan;
+
+/// Default product description, as the Java hook's.
+pub const DEFAULT_PRODUCT_DESCRIPTION: &str =
+    "Product was automatically created by the secureCodeBox DefectDojo integration";
+
+/// Product type, product, engagement and test names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Product type name; `None` means product type id 1 (Java default).
+    pub product_type_name: Option<String>,
+    /// Product name.
+    pub product_name: String,
+    /// Product description (only used when the product is created).
+    pub product_description: String,
+    /// Product tags (only used when the product is created).
+    pub product_tags: Vec<String>,
+    /// Engagement name.
+    pub engagement_name: String,
+    /// Engagement version; also the engagement's branch tag and the test version.
+    pub engagement_version: Option<String>,
+    /// `deduplication_on_engagement` (only used when created).
+    pub engagement_dedup: bool,
+    /// Engagement tags (only used when created).
+    pub engagement_tags: Vec<String>,
+    /// Engagement end date (only used when created) [default: today].
+    pub engagement_end_date: Option<String>,
+    /// The repository URL, set on the engagement when it is created.
+    pub source_code_management_uri: Option<String>,
+    /// Test title.
+    pub test_title: String,
+}
+
+/// The names of product, engagement and test, and the names that have no
+/// value (for one problem that says what to set). `one_argument_type` is
+/// the scan type of `dojo-hook REPORT`, which names its test.
+pub fn read_target(
+    scan: &Scan,
+    setting: &dyn Fn(&str) -> Option<String>,
+    ci: Option<&Detected>,
+    one_argument_type: Option<&str>,
+    problems: &mut Vec<String>,
+) -> (Target, Vec<&'static str>) {
+    // The name everything defaults to: the scan's, else the repository's.
+    let default_name = scan
+        .name
+        .clone()
+        .or_else(|| ci.and_then(|c| c.repository_name.clone()));
+    let mut missing = Vec::new();
+    let mut need_name = |what: &'static str| -> String {
+        default_name.clone().unwrap_or_else(|| {
+            missing.push(what);
+            String::new()
+        })
+    };
+    // Java: the ScheduledScan's name when the scan has owners, else the scan name.
+    let product_name = setting("product-name").unwrap_or_else(|| match &scan.scheduled_scan {
+        Some(owner) => owner.clone(),
+        None => need_name("product name"),
+    });
+    // Without a scan or repository name (a laptop), the engagement is named
+    // after the product: one stable engagement per product, which the next
+    // run finds again.
+    let engagement_name = setting("engagement-name")
+        .or_else(|| default_name.clone())
+        .unwrap_or_else(|| product_name.clone());
+    // A bare report's test is named after its scan type, so reimports find it.
+    let test_title = setting("test-title").unwrap_or_else(|| match one_argument_type {
+        Some(t) if scan.name.is_none() => t.to_string(),
+        _ => need_name("test title"),
+    });
+    let target = Target {
+        product_type_name: setting("product-type-name"),
+        product_name,
+        product_description: setting("product-description")
+            .unwrap_or_else(|| DEFAULT_PRODUCT_DESCRIPTION.to_string()),
+        product_tags: tags(setting("product-tags")),
+        engagement_name,
+        engagement_version: setting("engagement-version"),
+        engagement_dedup: read_dedup(setting, problems),
+        engagement_tags: tags(setting("engagement-tags")),
+        engagement_end_date: read_end_date(setting, problems),
+        source_code_management_uri: setting("source-code-management-uri")
+            .or_else(|| ci.and_then(|c| c.repository_url.clone())),
+        test_title,
+    };
+    (target, missing)
+}
+
+fn read_dedup(setting: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> bool {
+    let Some(v) = setting("engagement-deduplicate-on-engagement") else {
+        return false;
+    };
+    parse_bool(&v).unwrap_or_else(|| {
+        problems.push(format!(
+            "engagement-deduplicate-on-engagement must be true or false, got '{v}'"
+        ));
+        false
+    })
+}
+
+fn read_end_date(
+    setting: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    setting("engagement-end-date").filter(|d| {
+        let ok = is_date(d);
+        if !ok {
+            problems.push(format!(
+                "engagement end date '{d}' is not a date of the form YYYY-MM-DD"
+            ));
+        }
+        ok
+    })
+}
+
+/// The problems of the names [`read_target`] found missing: for
+/// `dojo-hook REPORT` one instruction, else one problem per name.
+pub fn missing_problems(
+    one_argument: bool,
+    no_type: bool,
+    missing: &[&str],
+    report: &str,
+) -> Vec<String> {
+    if one_argument {
+        bare_report_problem(no_type, missing, report)
+            .into_iter()
+            .collect()
+    } else {
+        missing.iter().map(|what| missing_name(what)).collect()
+    }
+}
+
+/// What `dojo-hook REPORT` still needs, as one instruction: on a first run
+/// with only URL and key, the type and the product, in one line with the
+/// command to type next (the engagement follows the product).
+fn bare_report_problem(no_type: bool, missing: &[&str], report: &str) -> Option<String> {
+    let no_product = missing.contains(&"product name");
+    match (no_type, no_product) {
+        (true, true) => Some(format!(
+            "dojo-hook REPORT needs the report's DefectDojo scan type and the product it belongs \
+             to: set DEFECTDOJO_SCAN_TYPE and DEFECTDOJO_PRODUCT_NAME, e.g. \
+             DEFECTDOJO_SCAN_TYPE=\"Trivy Scan\" DEFECTDOJO_PRODUCT_NAME=shop dojo-hook {report}"
+        )),
+        (true, false) => Some(
+            "dojo-hook REPORT needs the report's type: set DEFECTDOJO_SCAN_TYPE to a DefectDojo \
+             scan type (e.g. \"Trivy Scan\", \"SARIF\") or SCAN_TYPE to a secureCodeBox scan type"
+                .to_string(),
+        ),
+        (false, true) => Some(
+            "dojo-hook REPORT needs the product it belongs to: set DEFECTDOJO_PRODUCT_NAME \
+             (created in DefectDojo when missing)"
+                .to_string(),
+        ),
+        (false, false) => None,
+    }
+}
+
+fn missing_name(what: &str) -> String {
+    format!(
+        "no {what}: set SCAN_NAME, SCAN_FILE, or the {what} itself (annotation or DEFECTDOJO_ variable)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn target(
+        settings: &[(&str, &str)],
+        scan: &Scan,
+        one_argument_type: Option<&str>,
+    ) -> (Target, Vec<&'static str>, Vec<String>) {
+        let map: HashMap<&str, &str> = settings.iter().copied().collect();
+        let setting = |k: &str| map.get(k).map(|v| v.to_string());
+        let mut problems = Vec::new();
+        let (t, missing) = read_target(scan, &setting, None, one_argument_type, &mut problems);
+        (t, missing, problems)
+    }
+
+    #[test]
+    fn everything_defaults_to_the_scan_name() {
+        let scan = Scan {
+            name: Some("nmap-1".into()),
+            ..Scan::default()
+        };
+        let (t, missing, p) = target(&[], &scan, None);
+        assert!(missing.is_empty() && p.is_empty());
+        assert_eq!(
+            (
+                t.product_name.as_str(),
+                t.engagement_name.as_str(),
+                t.test_title.as_str()
+            ),
+            ("nmap-1", "nmap-1", "nmap-1")
+        );
+        assert_eq!(t.product_description, DEFAULT_PRODUCT_DESCRIPTION);
+        assert!(!t.engagement_dedup);
+    }
+
+    #[test]
+    fn without_names_a_bare_report_needs_only_the_product() {
+        let (t, missing, _) = target(&[], &Scan::default(), Some("Trivy Scan"));
+        assert_eq!(missing, ["product name"]);
+        assert_eq!(t.test_title, "Trivy Scan");
+        let p = missing_problems(true, false, &missing, "r.json");
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("set DEFECTDOJO_PRODUCT_NAME"), "{p:?}");
+        let (t, missing, _) = target(&[("product-name", "shop")], &Scan::default(), None);
+        assert_eq!(t.engagement_name, "shop");
+        assert_eq!(missing, ["test title"]);
+        assert!(missing_problems(false, false, &missing, "")[0].starts_with("no test title"));
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let (t, _, p) = target(
+            &[
+                ("engagement-deduplicate-on-engagement", "perhaps"),
+                ("engagement-end-date", "2024-02-30x"),
+                ("product-tags", "a, b"),
+            ],
+            &Scan::default(),
+            None,
+        );
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(t.engagement_end_date, None);
+        assert_eq!(t.product_tags, ["a", "b"]);
+    }
+}

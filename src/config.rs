@@ -14,7 +14,7 @@ use crate::cli::Args;
 use crate::error::Error;
 use crate::form::{self, Mode};
 use crate::http::Timeouts;
-use crate::redact::Secret;
+use crate::http::redact::Secret;
 use crate::scan::Scan;
 use crate::scantype::{self, Plan};
 
@@ -73,7 +73,7 @@ pub struct Config {
     /// (`DEFECTDOJO_SUMMARY_FILE`, overwrite).
     pub summary_file: Option<(String, bool)>,
     /// Trust (CA files), proxies and DefectDojo's extra headers.
-    pub network: crate::net::Network,
+    pub network: crate::http::Network,
 }
 
 /// Product type, product, engagement and test names.
@@ -175,7 +175,7 @@ impl Config {
                 {
                     problems.push(format!(
                         "DEFECTDOJO_URL '{}' is not an http:// or https:// URL",
-                        crate::redact::url(&url)
+                        crate::http::redact::url(&url)
                     ));
                 } else if url.contains('?') || url.contains('#') {
                     problems.push(
@@ -290,7 +290,7 @@ impl Config {
             &mut problems,
         );
         if one_argument {
-            let report = crate::redact::url(&(args.raw_result.clone() + &args.findings));
+            let report = crate::http::redact::url(&(args.raw_result.clone() + &args.findings));
             problems.extend(bare_report_problem(no_scan_type, &missing, &report));
         } else {
             problems.extend(missing.iter().map(|what| missing_name(what)));
@@ -360,7 +360,7 @@ impl Config {
             }
         }
 
-        let network = crate::net::Network::from_env(&var, &mut problems);
+        let network = crate::http::Network::from_env(&var, &mut problems);
 
         if !problems.is_empty() {
             return Err(Error::Config(problems));

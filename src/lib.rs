@@ -2,9 +2,9 @@
 //! DefectDojo's verdicts back.
 //!
 //! The pipeline is blocking and single-threaded:
-//! configuration ([`config`], [`cli`]) → inputs ([`source`]) → DefectDojo
+//! configuration ([`config`], [`cli`]) → inputs ([`storage`]) → DefectDojo
 //! context and import ([`dojo`], [`multipart`], [`body`]) → read back and
-//! convert ([`convert`]) → write the result ([`source`]). Findings are
+//! convert ([`convert`]) → write the result ([`storage`]). Findings are
 //! streamed one at a time ([`json_array`]); no module holds all findings.
 #![forbid(unsafe_code)]
 
@@ -27,19 +27,14 @@ pub mod k8s;
 pub mod logging;
 pub mod minify;
 pub mod multipart;
-pub mod net;
 pub mod pipeline;
-pub mod proxy;
-pub mod redact;
-pub mod retry;
 pub mod scan;
 pub mod scantype;
 pub mod scb;
-pub mod source;
 pub mod step_summary;
+pub mod storage;
 pub mod summary;
 pub mod time;
-pub mod tls;
 pub mod uuid;
 
 pub use error::Error;

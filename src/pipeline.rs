@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::io::{BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
+use crate::body::Opened;
 use crate::body::{self, Mode, Prepared, Spool};
 use crate::cli::{self, Args, Command};
 use crate::config::{Config, Getter};
@@ -26,9 +27,9 @@ use crate::form;
 use crate::minify::Minify;
 use crate::scan::Scan;
 use crate::scantype::Plan;
-use crate::source::{self, Location, Opened};
+use crate::storage::{self, Location};
 use crate::summary::{BySeverity, Delta, Gate, Summary};
-use crate::{convert, describe, dryrun, gate, k8s, net, step_summary, time};
+use crate::{convert, describe, dryrun, gate, http, k8s, step_summary, time};
 
 /// The largest single finding accepted in findings.json: a bound on memory
 /// (one finding is held at a time), far above any real finding.
@@ -55,7 +56,7 @@ pub fn main_with_env() -> u8 {
             let to_stdout = output.as_deref().map(str::trim) == Some("-");
             match run(args, &get) {
                 Ok(Outcome { line, code }) => {
-                    let line = crate::redact::terminal(&line);
+                    let line = crate::http::redact::terminal(&line);
                     // The findings own stdout when they are written there.
                     let written = if to_stdout {
                         writeln!(std::io::stderr(), "{line}")
@@ -76,7 +77,7 @@ pub fn main_with_env() -> u8 {
 fn report(err: &Error) -> u8 {
     eprintln!(
         "dojo-hook: error: {}",
-        crate::redact::terminal(&err.to_string())
+        crate::http::redact::terminal(&err.to_string())
     );
     err.exit_code()
 }
@@ -112,8 +113,8 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         );
     }
 
-    crate::retry::start(&cfg.timeouts);
-    let agent = net::agent(&cfg.timeouts, &cfg.network);
+    crate::http::deadline::start(&cfg.timeouts);
+    let agent = http::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     let started = Instant::now();
     if cfg.dry_run {
@@ -140,7 +141,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
         .with_headers(cfg.network.dojo_headers.clone());
     log::info!(
         "importing into DefectDojo at {}",
-        crate::redact::url(&cfg.dojo_url)
+        crate::http::redact::url(&cfg.dojo_url)
     );
     let run_started = time::now_utc_parts().unix_seconds();
     check_scan_type(&dojo, &cfg)?;
@@ -330,7 +331,7 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
             });
             if failed {
                 // Finding titles come from the scanner and DefectDojo.
-                let reason = crate::redact::terminal(&gate::reason(fail_on, &new));
+                let reason = crate::http::redact::terminal(&gate::reason(fail_on, &new));
                 eprintln!("dojo-hook: {reason}");
                 code = EXIT_GATE;
             } else {
@@ -403,7 +404,7 @@ fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
 }
 
 /// Presigned URLs carry their credentials in the query string; a storage
-/// error may quote them back ([`crate::redact::remember_query`]).
+/// error may quote them back ([`crate::http::redact::remember_query`]).
 fn remember_presigned_queries(args: &Args) {
     let given = [Some(&args.raw_result), Some(&args.findings)];
     let uploads = [
@@ -411,7 +412,7 @@ fn remember_presigned_queries(args: &Args) {
         args.findings_upload.as_ref(),
     ];
     for url in given.into_iter().chain(uploads).flatten() {
-        crate::redact::remember_query(url);
+        crate::http::redact::remember_query(url);
     }
 }
 
@@ -425,7 +426,7 @@ fn write_summary(path: &str, append: bool, markdown: &str) {
         .append(append)
         .write(true)
         .truncate(!append);
-    let written = source::open_waiting(std::path::Path::new(path), &options, "reading")
+    let written = storage::open_waiting(std::path::Path::new(path), &options, "reading")
         .and_then(|mut f| f.write_all(markdown.as_bytes()));
     match written {
         Ok(()) => log::info!("wrote the Markdown summary to {path}"),
@@ -564,7 +565,7 @@ fn prepare_report<'a>(
             let name = raw.file_name().unwrap_or_else(|| "report".to_string());
             let open_what = what.clone();
             let prepared = body::prepare(&what, spool, Mode::Input, move || {
-                source::open(agent, raw, &open_what)
+                storage::open(agent, raw, &open_what)
             })?;
             if prepared.is_empty() {
                 return Err(Error::input(
@@ -587,7 +588,7 @@ fn prepare_report<'a>(
             drop(prepared);
             let open_what = what.clone();
             let minified = body::prepare(&what, spool, Mode::Input, move || {
-                let opened = source::open(agent, raw, &open_what)?;
+                let opened = storage::open(agent, raw, &open_what)?;
                 Ok(Opened::stream(Minify::new(opened.reader)))
             })?;
             if minified.len() > limit {
@@ -615,7 +616,7 @@ fn prepare_generic<'a>(
     let what = format!("findings {}", findings.display());
     let open_what = what.clone();
     let prepared = body::prepare(&what, spool, Mode::Input, move || {
-        let opened = source::open(agent, findings, &open_what)?;
+        let opened = storage::open(agent, findings, &open_what)?;
         let reader = GenericReader::new(
             BufReader::with_capacity(64 * 1024, opened.reader),
             MAX_FINDING_BYTES,
@@ -792,7 +793,7 @@ fn wait_for_deduplication(
             cfg.refetch_wait.as_secs()
         );
         // Not past the deadline: the next request would fail anyway.
-        let left = crate::retry::time_left().unwrap_or(cfg.refetch_wait);
+        let left = crate::http::deadline::time_left().unwrap_or(cfg.refetch_wait);
         std::thread::sleep(cfg.refetch_wait.min(left));
     }
     if answer.deduplication_complete == Some(true) {
@@ -859,7 +860,7 @@ fn sync_back(
             counts: &counts,
         }))
     })?;
-    source::store(
+    storage::store(
         agent,
         output,
         &mut prepared,

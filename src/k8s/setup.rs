@@ -9,7 +9,7 @@ use super::{ACCOUNT_DIR_VARIABLE, Cluster, DEFAULT_ACCOUNT_DIR, agent, shown};
 use crate::cli::Args;
 use crate::config::{Config, Getter};
 use crate::error::Error;
-use crate::redact::Secret;
+use crate::http::redact::Secret;
 use crate::scan::Scan;
 
 impl Cluster {

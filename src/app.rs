@@ -27,7 +27,7 @@ pub fn main_with_env() -> u8 {
             let to_stdout = output.as_deref().map(str::trim) == Some("-");
             match crate::run::run(args, &get) {
                 Ok(Outcome { line, code }) => {
-                    let line = crate::redact::terminal(&line);
+                    let line = crate::http::redact::terminal(&line);
                     // The findings own stdout when they are written there.
                     let written = if to_stdout {
                         writeln!(std::io::stderr(), "{line}")
@@ -48,7 +48,7 @@ pub fn main_with_env() -> u8 {
 fn report(err: &Error) -> u8 {
     eprintln!(
         "dojo-hook: error: {}",
-        crate::redact::terminal(&err.to_string())
+        crate::http::redact::terminal(&err.to_string())
     );
     err.exit_code()
 }

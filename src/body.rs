@@ -27,8 +27,7 @@ use std::path::{Path, PathBuf};
 
 use log::{debug, info, warn};
 
-use crate::error::Error;
-use crate::source::Opened;
+use crate::error::{Error, is_out_of_space};
 
 use temp::TempFile;
 pub(crate) use temp::create_unique;
@@ -36,8 +35,6 @@ use verify::{Digest, Expect, Verified};
 
 /// Default temp dir when `TMPDIR` is unset or empty.
 pub const DEFAULT_TMPDIR: &str = "/tmp";
-/// Default of `DEFECTDOJO_MEMORY_SPOOL_MB`.
-pub const DEFAULT_MEMORY_SPOOL_MB: u64 = 8;
 
 /// Copy buffer: large enough for fast gigabyte copies, small for the heap.
 const COPY_BUFFER: usize = 64 * 1024;
@@ -109,6 +106,32 @@ pub enum Mode {
     /// A converter's output: producing it again costs DefectDojo calls, so
     /// up to [`Spool::memory_limit`] bytes are kept in memory first.
     Output,
+}
+
+/// An opened source: a stream and, when known up front, its exact length.
+pub struct Opened<'a> {
+    /// The content. Its errors carry an [`Error`] ([`Error::from_io`]).
+    pub reader: Box<dyn Read + 'a>,
+    /// The exact length, if the source announced it.
+    pub len: Option<u64>,
+}
+
+impl<'a> Opened<'a> {
+    /// A stream of unknown length, e.g. a converter's output.
+    pub fn stream(reader: impl Read + 'a) -> Opened<'a> {
+        Opened {
+            reader: Box::new(reader),
+            len: None,
+        }
+    }
+
+    /// A stream whose exact length is known up front.
+    pub fn sized(reader: impl Read + 'a, len: u64) -> Opened<'a> {
+        Opened {
+            reader: Box::new(reader),
+            len: Some(len),
+        }
+    }
 }
 
 /// A body of exact length, ready to be sent (see [`prepare`]).
@@ -238,16 +261,16 @@ impl std::fmt::Debug for Prepared<'_> {
 /// until it is sent: prepare right before sending.
 ///
 /// ```no_run
-/// use dojo_hook::body::{self, Mode, Spool};
+/// use dojo_hook::body::{self, Mode, Opened, Spool};
 /// use dojo_hook::multipart::{self, Multipart};
-/// use dojo_hook::source::{self, Location, Opened};
+/// use dojo_hook::storage::{self, Location};
 /// # fn run(agent: &ureq::Agent, token: &str) -> Result<(), dojo_hook::Error> {
 /// let spool = Spool::from_env_values(Some("/tmp"), 8);
 ///
 /// // An input, uploaded to DefectDojo as a multipart file part.
 /// let report = Location::parse("https://minio/b/scan-1/zap.xml?X-Amz-Signature=…");
 /// let mut file = body::prepare("scan report", &spool, Mode::Input, || {
-///     source::open(agent, &report, "scan report")
+///     storage::open(agent, &report, "scan report")
 /// })?;
 /// let name = report.file_name().unwrap_or_else(|| "report".into());
 /// let form = Multipart::new(multipart::new_boundary())
@@ -268,7 +291,7 @@ impl std::fmt::Debug for Prepared<'_> {
 /// let mut findings = body::prepare("findings", &spool, Mode::Output, || {
 ///     Ok(Opened::stream(json))
 /// })?;
-/// source::put(agent, "https://minio/b/findings.json?X-Amz-Signature=…", &mut findings, "findings")?;
+/// storage::put(agent, "https://minio/b/findings.json?X-Amz-Signature=…", &mut findings, "findings")?;
 /// # Ok(()) }
 /// ```
 pub fn prepare<'a>(
@@ -354,12 +377,6 @@ fn spool_to_file(
             e,
         )),
     }
-}
-
-pub(crate) fn is_out_of_space(e: &io::Error) -> bool {
-    // ENOSPC, and EDQUOT (122 on Linux): a size-limited tmpfs, or a quota.
-    e.kind() == io::ErrorKind::StorageFull
-        || (cfg!(target_os = "linux") && e.raw_os_error() == Some(122))
 }
 
 /// Reads `source` into `buffer` if it has at most `limit` bytes; returns

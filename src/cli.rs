@@ -37,10 +37,10 @@ pub struct Args {
 
 impl std::fmt::Debug for Args {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = |s: &Option<String>| s.as_deref().map(crate::redact::url);
+        let shown = |s: &Option<String>| s.as_deref().map(crate::http::redact::url);
         f.debug_struct("Args")
-            .field("raw_result", &crate::redact::url(&self.raw_result))
-            .field("findings", &crate::redact::url(&self.findings))
+            .field("raw_result", &crate::http::redact::url(&self.raw_result))
+            .field("findings", &crate::http::redact::url(&self.findings))
             .field("raw_result_upload", &shown(&self.raw_result_upload))
             .field("findings_upload", &shown(&self.findings_upload))
             .finish()

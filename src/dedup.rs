@@ -26,7 +26,7 @@ pub fn wait(dojo: &Dojo, cfg: &Config, imported: &Imported) -> Result<(), Error>
             cfg.refetch_wait.as_secs()
         );
         // Not past the deadline: the next request would fail anyway.
-        let left = crate::retry::time_left().unwrap_or(cfg.refetch_wait);
+        let left = crate::http::deadline::time_left().unwrap_or(cfg.refetch_wait);
         std::thread::sleep(cfg.refetch_wait.min(left));
     }
     if imported.answer.deduplication_complete == Some(true) {

@@ -29,7 +29,7 @@ pub fn prepare(dojo: &Dojo, inputs: &Inputs) -> Result<Destination, Error> {
     let cfg = &inputs.cfg;
     log::info!(
         "importing into DefectDojo at {}",
-        crate::redact::url(&cfg.dojo_url)
+        crate::http::redact::url(&cfg.dojo_url)
     );
     check_scan_type(dojo, cfg)?;
     let ctx = context::resolve(dojo, cfg, &crate::time::today_utc())?;

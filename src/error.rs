@@ -2,7 +2,7 @@
 //!
 //! Every failure is one readable line: what failed, why, and (where we can
 //! tell) how to fix it. Messages never contain the API key or a presigned
-//! query string: URLs are passed through [`crate::redact::url`] before they
+//! query string: URLs are passed through [`crate::http::redact::url`] before they
 //! are put into an error.
 
 use std::fmt;
@@ -179,7 +179,7 @@ impl fmt::Display for Error {
             },
             Error::Input { what, reason } => write!(f, "{what}: {reason}"),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
-            Error::Output { what, source } if crate::body::is_out_of_space(source) => write!(
+            Error::Output { what, source } if is_out_of_space(source) => write!(
                 f,
                 "{what}: no space left on the device (ENOSPC): free space, or point \
                  FINDINGS_UPLOAD / DEFECTDOJO_FINDINGS_OUTPUT elsewhere"
@@ -209,6 +209,13 @@ impl std::error::Error for Error {
             _ => None,
         }
     }
+}
+
+/// True for a full device: ENOSPC, and EDQUOT (122 on Linux): a
+/// size-limited tmpfs, or a quota.
+pub(crate) fn is_out_of_space(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull
+        || (cfg!(target_os = "linux") && e.raw_os_error() == Some(122))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::dojo::Dojo;
 use crate::error::Error;
 use crate::k8s::Cluster;
 use crate::scan::Scan;
-use crate::source::Location;
+use crate::storage::Location;
 
 /// Everything a run works from, checked.
 pub struct Inputs {
@@ -70,8 +70,8 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
              importing FINDINGS as \"Generic Findings Import\""
         );
     }
-    crate::retry::start(&cfg.timeouts);
-    let agent = crate::net::agent(&cfg.timeouts, &cfg.network);
+    crate::http::deadline::start(&cfg.timeouts);
+    let agent = crate::http::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     Ok(Inputs {
         cfg,
@@ -98,7 +98,7 @@ fn read_scan_file(get: Getter) -> Result<Scan, Error> {
 }
 
 /// Presigned URLs carry their credentials in the query string; a storage
-/// error may quote them back ([`crate::redact::remember_query`]).
+/// error may quote them back ([`crate::http::redact::remember_query`]).
 fn remember_presigned_queries(args: &Args) {
     let given = [Some(&args.raw_result), Some(&args.findings)];
     let uploads = [
@@ -106,7 +106,7 @@ fn remember_presigned_queries(args: &Args) {
         args.findings_upload.as_ref(),
     ];
     for url in given.into_iter().chain(uploads).flatten() {
-        crate::redact::remember_query(url);
+        crate::http::redact::remember_query(url);
     }
 }
 

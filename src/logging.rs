@@ -4,7 +4,7 @@
 //! request headers (the API key) at debug and trace. Whatever `RUST_LOG`
 //! says, records from those crates above `info` are dropped here, before
 //! env_logger sees them. Every message that passes goes through
-//! [`crate::redact::terminal`].
+//! [`crate::http::redact::terminal`].
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
@@ -33,7 +33,7 @@ impl Log for Capped {
             // The last line of defence: whatever a message quotes (a server's
             // text, a certificate's name), no remembered secret and no
             // terminal control sequence reaches the log.
-            let message = crate::redact::terminal(&record.args().to_string());
+            let message = crate::http::redact::terminal(&record.args().to_string());
             self.0.log(
                 &Record::builder()
                     .args(format_args!("{message}"))

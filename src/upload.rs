@@ -6,13 +6,14 @@
 
 use std::io::BufReader;
 
+use crate::body::Opened;
 use crate::body::{self, Mode, Prepared};
 use crate::convert::generic::GenericReader;
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::minify::Minify;
 use crate::scan::types::Plan;
-use crate::source::{self, Location, Opened};
+use crate::storage::{self, Location};
 
 /// The largest single finding accepted in findings.json: a bound on memory
 /// (one finding is held at a time), far above any real finding.
@@ -64,7 +65,7 @@ pub fn report(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     let name = raw.file_name().unwrap_or_else(|| "report".to_string());
     let open_what = what.clone();
     let prepared = body::prepare(&what, &inputs.spool, Mode::Input, move || {
-        source::open(agent, raw, &open_what)
+        storage::open(agent, raw, &open_what)
     })?;
     if prepared.is_empty() {
         return Err(Error::input(
@@ -90,7 +91,7 @@ pub fn report(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     drop(prepared);
     let open_what = what.clone();
     let minified = body::prepare(&what, &inputs.spool, Mode::Input, move || {
-        let opened = source::open(agent, raw, &open_what)?;
+        let opened = storage::open(agent, raw, &open_what)?;
         Ok(Opened::stream(Minify::new(opened.reader)))
     })?;
     if minified.len() > limit {
@@ -115,7 +116,7 @@ pub fn generic(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     let what = format!("findings {}", findings.display());
     let open_what = what.clone();
     let prepared = body::prepare(&what, &inputs.spool, Mode::Input, move || {
-        let opened = source::open(agent, findings, &open_what)?;
+        let opened = storage::open(agent, findings, &open_what)?;
         let reader = GenericReader::new(
             BufReader::with_capacity(64 * 1024, opened.reader),
             MAX_FINDING_BYTES,

@@ -19,7 +19,7 @@ use crate::ci::{self, Detected};
 use crate::cli::Args;
 use crate::error::Error;
 use crate::http::Timeouts;
-use crate::redact::Secret;
+use crate::http::redact::Secret;
 use crate::scan::Scan;
 use crate::scan::resource::ANNOTATION_PREFIX;
 
@@ -83,7 +83,7 @@ pub struct Config {
     /// (`DEFECTDOJO_SUMMARY_FILE`, overwrite).
     pub summary_file: Option<(String, bool)>,
     /// Trust (CA files), proxies and DefectDojo's extra headers.
-    pub network: crate::net::Network,
+    pub network: crate::http::Network,
 }
 
 impl Config {
@@ -143,7 +143,7 @@ impl Config {
             one_argument_type.as_deref(),
             problems,
         );
-        let report = crate::redact::url(&(args.raw_result.clone() + &args.findings));
+        let report = crate::http::redact::url(&(args.raw_result.clone() + &args.findings));
         problems.extend(names::missing_problems(
             one_argument,
             plan.1,

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::outputs::{self, Gate};
 use super::value::{Getter, boolean, nonblank};
+use crate::http::Network;
 use crate::http::Timeouts;
-use crate::net::Network;
-use crate::redact::Secret;
+use crate::http::redact::Secret;
 
 /// The largest number of seconds any time variable accepts: 30 days. More
 /// is a configuration error (exit 2), not a panic of instant arithmetic.
@@ -103,7 +103,7 @@ pub fn read_dojo_url(var: Getter, problems: &mut Vec<String>) -> String {
     {
         problems.push(format!(
             "DEFECTDOJO_URL '{}' is not an http:// or https:// URL",
-            crate::redact::url(&url)
+            crate::http::redact::url(&url)
         ));
     } else if url.contains('?') || url.contains('#') {
         problems.push("DEFECTDOJO_URL must not contain a query string or fragment".to_string());

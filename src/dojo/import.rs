@@ -10,7 +10,7 @@ use super::model::ImportAnswer;
 use super::{Dojo, Method};
 use crate::body::Prepared;
 use crate::error::Error;
-use crate::http;
+use crate::http::{self, deadline, retry};
 use crate::multipart::{self, Multipart};
 
 /// Bodies above this size announce themselves with `Expect: 100-continue`,
@@ -143,9 +143,9 @@ pub fn import(
         form.scan_type
     );
     dojo.count(Method::Post);
-    crate::retry::check(&what).map_err(|e| (e, Landed::No))?;
+    deadline::check(&what).map_err(|e| (e, Landed::No))?;
     // The whole call is bounded by the import timeout (and the deadline).
-    let request = crate::retry::cap_transfer(dojo.agent().post(&url))
+    let request = deadline::cap_transfer(dojo.agent().post(&url))
         .config()
         // DefectDojo parses the whole report before it answers: the wait
         // for the answer (and each read of it) gets the import timeout.
@@ -163,13 +163,13 @@ pub fn import(
     let sent = request.send(ureq::SendBody::from_reader(&mut body));
     let mut resp = sent.map_err(|e| {
         let landed = transport_landed(&e);
-        (crate::source::send_error(&what, e), landed)
+        (http::send_error(&what, e), landed)
     })?;
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
         let landed = match status {
             // Overloaded or rate-limited: refused before the import ran.
-            429 | 503 => Landed::NoRetry(retry_after(&resp)),
+            429 | 503 => Landed::NoRetry(retry::retry_after(&resp)),
             // A proxy gave up waiting; DefectDojo may have finished.
             502 | 504 => Landed::Unknown,
             _ => Landed::No,
@@ -186,14 +186,6 @@ pub fn import(
         other => (other, Landed::No),
     })?;
     super::parse(&bytes, &what).map_err(|e| (e, Landed::No))
-}
-
-fn retry_after(resp: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
-    resp.headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
 }
 
 /// What a failure without an answer says about the import: a refused or

@@ -16,7 +16,7 @@ use super::model::ImportAnswer;
 use super::{Dojo, cleanup};
 use crate::body::Prepared;
 use crate::error::Error;
-use crate::retry;
+use crate::http::{deadline, retry};
 
 /// Produces the report's body again, for a body that can be read only once.
 pub type Again<'r, 'a> = &'r mut dyn FnMut() -> Result<Prepared<'a>, Error>;
@@ -52,7 +52,7 @@ pub fn import<'a>(
             Landed::NoRetry(after) => {
                 let wait = retry::backoff(&retry::POLICY, tries, after);
                 let in_time = wait < retry::POLICY.budget.saturating_sub(started.elapsed())
-                    && retry::time_left().is_none_or(|left| wait < left);
+                    && deadline::time_left().is_none_or(|left| wait < left);
                 if tries >= retry::POLICY.attempts || !in_time {
                     return Err(err);
                 }
@@ -80,7 +80,7 @@ fn check_landed(
     err: Error,
     new_tests: &dyn Fn() -> Result<Vec<u64>, Error>,
 ) -> Result<ImportAnswer, Error> {
-    if retry::expired() {
+    if deadline::expired() {
         return Err(err.note(
             "there was no time left to check whether DefectDojo imported it; it was not sent \
              again, to avoid a duplicate test: check the engagement",
@@ -137,7 +137,7 @@ fn check_reimported(
     err: Error,
 ) -> Result<ImportAnswer, Error> {
     let now = match before {
-        Some(_) if !retry::expired() => cleanup::import_count(dojo, test),
+        Some(_) if !deadline::expired() => cleanup::import_count(dojo, test),
         _ => None,
     };
     match (before, now) {

@@ -21,9 +21,8 @@ use serde::de::DeserializeOwned;
 use ureq::Agent;
 
 use crate::error::Error;
-use crate::http;
-use crate::redact::Secret;
-use crate::retry;
+use crate::http::redact::{self, Secret};
+use crate::http::{self, deadline, retry};
 
 /// Largest JSON answer we read from DefectDojo (a page of 500 findings with
 /// prefetched originals is a few MB).
@@ -124,18 +123,20 @@ impl<'a> Dojo<'a> {
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         };
-        let shown = format!("{what} ({verb} {})", crate::redact::url(&url));
+        let shown = format!("{what} ({verb} {})", redact::url(&url));
         let attempt = || {
-            log::debug!("{verb} {}", crate::redact::url(&url));
+            log::debug!("{verb} {}", redact::url(&url));
             self.count(method);
             match (method, body) {
-                (Method::Get, _) => retry::cap(self.authorize(self.agent.get(&url))).call(),
-                (Method::Delete, _) => retry::cap(self.authorize(self.agent.delete(&url))).call(),
+                (Method::Get, _) => deadline::cap(self.authorize(self.agent.get(&url))).call(),
+                (Method::Delete, _) => {
+                    deadline::cap(self.authorize(self.agent.delete(&url))).call()
+                }
                 (Method::Post, b) => {
-                    retry::cap(self.authorize(self.agent.post(&url))).send_json_value(b)
+                    deadline::cap(self.authorize(self.agent.post(&url))).send_json_value(b)
                 }
                 (Method::Patch, b) => {
-                    retry::cap(self.authorize(self.agent.patch(&url))).send_json_value(b)
+                    deadline::cap(self.authorize(self.agent.patch(&url))).send_json_value(b)
                 }
             }
         };

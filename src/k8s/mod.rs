@@ -25,11 +25,11 @@ use std::time::Duration;
 
 use ureq::Agent;
 use ureq::http::Response;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::Certificate;
 
 use crate::convert::sync::Counts;
 use crate::error::Error;
-use crate::redact::Secret;
+use crate::http::redact::Secret;
 use crate::scan::Scan;
 
 use patch::categories;
@@ -243,16 +243,7 @@ impl Cluster {
 }
 
 fn agent(ca: Vec<Certificate<'static>>) -> Agent {
-    let tls = TlsConfig::builder().root_certs(RootCerts::from(ca)).build();
-    Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .proxy(None)
-        .tls_config(tls)
-        .user_agent(concat!("dojo-hook/", env!("CARGO_PKG_VERSION")))
-        .timeout_global(Some(TIMEOUT))
-        .build()
-        .into()
+    crate::http::agent::direct_agent(ca, TIMEOUT)
 }
 
 fn bearer(token: &Secret) -> String {

@@ -9,7 +9,7 @@ use super::{ACCOUNT_DIR_VARIABLE, Cluster, DEFAULT_ACCOUNT_DIR, agent, shown};
 use crate::cli::Args;
 use crate::config::{self, Getter, Settings};
 use crate::error::Error;
-use crate::redact::Secret;
+use crate::http::redact::Secret;
 
 impl Cluster {
     /// The connection to use, or `None` when the Scan does not come from

@@ -6,11 +6,12 @@
 use std::cell::RefCell;
 
 use super::{Output, Run};
+use crate::body::Opened;
 use crate::body::{self, Mode};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::readback;
-use crate::source::{self, Opened};
+use crate::storage;
 
 pub(super) struct Findings;
 
@@ -29,7 +30,7 @@ impl Output for Findings {
         let mut prepared = body::prepare(&what, &inputs.spool, Mode::Output, || {
             readback::start(run.dojo, inputs, test_id, &counts).map(Opened::stream)
         })?;
-        source::store(
+        storage::store(
             &inputs.agent,
             output,
             &mut prepared,

@@ -37,7 +37,7 @@ fn write_file(path: &str, append: bool, markdown: &str) {
         .append(append)
         .write(true)
         .truncate(!append);
-    let written = crate::source::open_waiting(Path::new(path), &options, "reading")
+    let written = crate::storage::open_waiting(Path::new(path), &options, "reading")
         .and_then(|mut f| f.write_all(markdown.as_bytes()));
     match written {
         Ok(()) => log::info!("wrote the Markdown summary to {path}"),

@@ -25,7 +25,7 @@ impl Output for Verdict {
         let findings = new.failing_count;
         if failed {
             // Finding titles come from the scanner and DefectDojo.
-            let reason = crate::redact::terminal(&gate::reason(&fail_on, new));
+            let reason = crate::http::redact::terminal(&gate::reason(&fail_on, new));
             eprintln!("dojo-hook: {reason}");
             run.code = EXIT_GATE;
         } else {

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
 use crate::error::Error;
+use crate::http::url::percent_decode;
 
 use super::Fetch;
 
@@ -89,39 +90,10 @@ fn page_key(path_and_query: &str) -> String {
     let mut params: Vec<String> = query
         .split('&')
         .filter(|p| !p.is_empty())
-        .map(percent_decode)
+        .map(|p| String::from_utf8_lossy(&percent_decode(p, true)).into_owned())
         .collect();
     params.sort_unstable();
     format!("{path}?{}", params.join("&"))
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                // h and l are hex digits, so the value fits a byte.
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

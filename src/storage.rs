@@ -1,5 +1,5 @@
 //! Where content comes from and goes to: local files, presigned object
-//! storage URLs and stdout.
+//! storage URLs, stdout, and devices or named pipes.
 //!
 //! [`open`] gives a stream and, when known, its length; [`put`],
 //! [`write_local`] and [`write_stdout`] send a [`Prepared`] body. Presigned
@@ -17,11 +17,10 @@ use log::debug;
 use ureq::Agent;
 use ureq::http::Response;
 
-use crate::body::{self, Prepared};
+use crate::body::{self, Opened, Prepared};
 use crate::error::Error;
-use crate::http;
-use crate::redact;
-use crate::retry;
+use crate::http::url::percent_decode_str;
+use crate::http::{self, deadline, redact, retry};
 
 /// Where an input is read from or an output written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,57 +69,12 @@ impl Location {
                     .split_once("://")
                     .map_or(without_query, |(_, rest)| rest);
                 let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
-                percent_decode(path.rsplit('/').next().unwrap_or(""))
+                percent_decode_str(path.rsplit('/').next().unwrap_or(""))
             }
             Location::Path(path) => path.file_name()?.to_string_lossy().into_owned(),
             Location::Stdout => return None,
         };
         (!name.is_empty()).then_some(name)
-    }
-}
-
-pub(crate) fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| segment.to_string())
-}
-
-/// An opened source: a stream and, when known up front, its exact length.
-pub struct Opened<'a> {
-    /// The content. Its errors carry an [`Error`] ([`Error::from_io`]).
-    pub reader: Box<dyn Read + 'a>,
-    /// The exact length, if the source announced it.
-    pub len: Option<u64>,
-}
-
-impl<'a> Opened<'a> {
-    /// A stream of unknown length, e.g. a converter's output.
-    pub fn stream(reader: impl Read + 'a) -> Opened<'a> {
-        Opened {
-            reader: Box::new(reader),
-            len: None,
-        }
-    }
-
-    /// A stream whose exact length is known up front.
-    pub fn sized(reader: impl Read + 'a, len: u64) -> Opened<'a> {
-        Opened {
-            reader: Box::new(reader),
-            len: Some(len),
-        }
     }
 }
 
@@ -194,7 +148,7 @@ fn open_url(agent: &Agent, url: &str, what: &str) -> Result<Opened<'static>, Err
     let request = format!("{what}: GET {}", redact::url(url));
     let mut resp = retry::run(&request, &retry::POLICY, || {
         debug!("GET {}", redact::url(url));
-        retry::cap_transfer(agent.get(url)).call()
+        deadline::cap_transfer(agent.get(url)).call()
     })?;
     if !resp.status().is_success() {
         return Err(storage_error(&request, url, &mut resp));
@@ -250,7 +204,7 @@ pub fn put(agent: &Agent, url: &str, body: &mut Prepared<'_>, what: &str) -> Res
     };
     let mut resp = retry::run(&request, &policy, || {
         let mut reader = body.reader().map_err(|e| ureq::Error::Io(e.into_io()))?;
-        retry::cap_transfer(agent.put(url))
+        deadline::cap_transfer(agent.put(url))
             .header("Content-Length", len.to_string())
             .header("Expect", "100-continue")
             .send(ureq::SendBody::from_reader(&mut reader))
@@ -259,17 +213,6 @@ pub fn put(agent: &Agent, url: &str, body: &mut Prepared<'_>, what: &str) -> Res
         return Err(storage_error(&request, url, &mut resp));
     }
     Ok(())
-}
-
-/// The error of a request that got no answer; a failure of the body's
-/// own reader (e.g. a second pass that differed) is passed on as it is.
-pub(crate) fn send_error(request: &str, err: ureq::Error) -> Error {
-    match err {
-        ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<Error>()) => {
-            Error::from_io(request, io)
-        }
-        other => http::transport_error(request, other),
-    }
 }
 
 /// Writes a body to a local path.
@@ -337,7 +280,7 @@ fn write_in_place(path: &Path, body: &mut Prepared<'_>, named: &str) -> Result<(
 }
 
 /// Opens `path`; a named pipe's open waits for its other end (`other_end`
-/// is `reading` or `writing`), at most [`retry::local_wait`]: a pipe
+/// is `reading` or `writing`), at most [`deadline::local_wait`]: a pipe
 /// nobody opens must not block the run past its bounds.
 pub(crate) fn open_waiting(
     path: &Path,
@@ -354,7 +297,7 @@ pub(crate) fn open_waiting(
     let (tx, rx) = std::sync::mpsc::channel();
     let (owned, opening) = (path.to_path_buf(), options.clone());
     std::thread::spawn(move || tx.send(opening.open(owned)));
-    let (wait, variable) = retry::local_wait();
+    let (wait, variable) = deadline::local_wait();
     rx.recv_timeout(wait).unwrap_or_else(|_| {
         Err(io::Error::new(
             io::ErrorKind::TimedOut,
@@ -684,7 +627,7 @@ mod tests {
     }
 
     fn agent() -> Agent {
-        http::agent(&http::Timeouts::default())
+        http::agent(&http::Timeouts::default(), &http::Network::default())
     }
 
     fn content(len: usize) -> Vec<u8> {

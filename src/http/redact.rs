@@ -8,11 +8,13 @@
 //! `Authorization` header, an S3 error quoting the signed URL) and may send
 //! terminal control sequences. Every secret is remembered when it is read
 //! ([`Secret::new`], [`remember_query`]), and every server-supplied text
-//! goes through [`server_text`] (via [`crate::http::one_line`]); what reaches
+//! goes through [`server_text`] (via [`super::error::one_line`]); what reaches
 //! stderr or stdout goes through [`terminal`] once more (the logger, the
 //! final error line), so nothing a server sends is printed unfiltered.
 
 use std::sync::Mutex;
+
+use super::url::percent_decode_str;
 
 /// A URL without its query string, fragment and user info, safe to print.
 ///
@@ -75,7 +77,7 @@ pub fn remember_query(raw: &str) {
     for pair in query.split('&') {
         if let Some((_, value)) = pair.split_once('=') {
             remember(value);
-            remember(&crate::source::percent_decode(value));
+            remember(&percent_decode_str(value));
         }
     }
 }

@@ -1,93 +1,34 @@
-//! The HTTP layer shared by DefectDojo, object storage and Kubernetes calls.
+//! Failed calls as one readable line each: calls without an answer
+//! ([`transport_error`], [`send_error`]), answers with a non-2xx status
+//! ([`status_error`]) and server text made safe to print ([`one_line`]).
 //!
-//! One ureq [`Agent`] is built per run. Statuses are not turned into errors
-//! by ureq (`http_status_as_error(false)`), so a 4xx/5xx reaches the user with
-//! the server's own message; redirects are not followed, so the API key never
-//! travels to a host the user did not name. Everything that is printed goes
-//! through [`crate::redact::url`].
+//! The server's own message is kept (DefectDojo's field errors, a proxy's
+//! page title), redacted ([`super::redact::server_text`]) and cut short; a
+//! TLS or proxy failure is explained by [`super::tls`] and [`super::proxy`].
 
 use std::io::Read;
-use std::time::Duration;
 
-use ureq::Agent;
-use ureq::config::ConfigBuilder;
 use ureq::http::Response;
-use ureq::typestate::AgentScope;
 
+use super::deadline::{bound_secs, deadline_error, deadline_hit};
 use crate::error::Error;
 
 /// Largest error body we read: enough for any DefectDojo message, bounded
 /// so that a hostile or broken server cannot make us buffer gigabytes.
 pub const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
-/// Timeouts of a run, from `DEFECTDOJO_TIMEOUT_SECONDS` and
-/// `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS`.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    /// Connect, and each ordinary call as a whole, its answer included (a
-    /// server that trickles its answer is cut off).
-    pub call: Duration,
-    /// The import call and object-storage transfers as a whole (DefectDojo
-    /// parses the report before it answers, which takes minutes for large
-    /// reports; storage bodies can be gigabytes): [`crate::retry::cap_transfer`].
-    pub import: Duration,
-    /// The whole run (`DEFECTDOJO_DEADLINE_SECONDS`), if bounded
-    /// ([`crate::retry`]).
-    pub deadline: Option<Duration>,
-}
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
-            call: Duration::from_secs(60),
-            import: Duration::from_secs(1800),
-            deadline: None,
-        }
-    }
-}
-
-/// Builds an agent with [`config_builder`]'s settings and ureq's own
-/// connections: webpki roots only, and ureq's reading of the proxy variables.
-/// A run's agent for DefectDojo and storage is [`crate::net::agent`].
-pub fn agent(timeouts: &Timeouts) -> Agent {
-    config_builder(timeouts).build().into()
-}
-
-/// The settings every agent of a run shares: statuses are not errors, no
-/// redirects, the timeouts. The proxy is left at ureq's default (ureq reads
-/// `ALL_PROXY`/`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` itself, by its own
-/// rules); [`crate::net::agent`] replaces that with [`crate::proxy`]'s.
-pub fn config_builder(timeouts: &Timeouts) -> ConfigBuilder<AgentScope> {
-    let call = Some(timeouts.call);
-    Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(concat!("dojo-hook/", env!("CARGO_PKG_VERSION")))
-        // The whole call, so that a server trickling its answer a byte at a
-        // time cannot keep a run alive; transfers replace it
-        // ([`crate::retry::cap_transfer`]), the deadline adds a global one.
-        .timeout_per_call(call)
-        .timeout_connect(call)
-        .timeout_resolve(call)
-        .timeout_send_request(call)
-        .timeout_recv_response(call)
-        // Bodies may be large: bound each read and write, not the whole body.
-        .timeout_per_read(call)
-        .timeout_per_write(call)
-}
-
 /// Turns a ureq error (no HTTP answer) into one readable line.
 ///
 /// `what` must already be redacted (e.g. `GET https://dojo/api/v2/…`).
 pub fn transport_error(what: &str, err: ureq::Error) -> Error {
-    if let Some(detail) = crate::net::detail(&err) {
+    if let Some(detail) = detail(&err) {
         return Error::Transport {
             what: what.to_string(),
             detail,
         };
     }
-    if crate::retry::deadline_hit(&err) {
-        return crate::retry::deadline_error(what);
+    if deadline_hit(&err) {
+        return deadline_error(what);
     }
     let detail = match &err {
         ureq::Error::Timeout(kind) => timeout_detail(kind),
@@ -116,11 +57,11 @@ pub fn transport_error(what: &str, err: ureq::Error) -> Error {
 }
 
 /// Which bound a timeout hit, and the variable that raises it: an ordinary
-/// call's per-call timeout, a transfer's global one ([`crate::retry::cap`],
-/// [`crate::retry::cap_transfer`]; the deadline's was told apart before).
+/// call's per-call timeout, a transfer's global one ([`super::deadline::cap`],
+/// [`super::deadline::cap_transfer`]; the deadline's was told apart before).
 fn timeout_detail(kind: &ureq::Timeout) -> String {
     use ureq::Timeout::*;
-    let (call, transfer) = crate::retry::bound_secs();
+    let (call, transfer) = bound_secs();
     let phase = match kind {
         PerCall => {
             return format!(
@@ -147,6 +88,22 @@ fn timeout_detail(kind: &ureq::Timeout) -> String {
         "timed out ({phase}); the server did not answer in time: check that it is up, \
          or raise DEFECTDOJO_TIMEOUT_SECONDS / DEFECTDOJO_IMPORT_TIMEOUT_SECONDS"
     )
+}
+
+/// The readable detail of a TLS or proxy failure, if `err` is one.
+fn detail(err: &ureq::Error) -> Option<String> {
+    super::tls::detail(err).or_else(|| super::proxy::detail(err))
+}
+
+/// The error of a request that got no answer; a failure of the body's
+/// own reader (e.g. a second pass that differed) is passed on as it is.
+pub fn send_error(request: &str, err: ureq::Error) -> Error {
+    match err {
+        ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<Error>()) => {
+            Error::from_io(request, io)
+        }
+        other => transport_error(request, other),
+    }
 }
 
 /// The error of reading an answer's body: ureq's own errors (a timeout)
@@ -288,10 +245,10 @@ fn html_title(html: &str) -> Option<String> {
 }
 
 /// Server-supplied text as one printable line: secrets redacted and control
-/// characters dropped ([`crate::redact::server_text`]) before the text is
+/// characters dropped ([`super::redact::server_text`]) before the text is
 /// cut, whitespace collapsed, cut to `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
-    let safe = crate::redact::server_text(text);
+    let safe = super::redact::server_text(text);
     let joined = safe.split_whitespace().collect::<Vec<_>>().join(" ");
     if joined.chars().count() <= max {
         joined
@@ -365,7 +322,7 @@ mod tests {
 
     #[test]
     fn an_echoed_key_and_control_bytes_are_not_shown() {
-        let _key = crate::redact::Secret::new("http-test-key-4242");
+        let _key = super::super::redact::Secret::new("http-test-key-4242");
         let body = b"{\"detail\":\"bad header Authorization: Token http-test-key-4242 \\u001b]0;pwned\\u0007\"}";
         let d = error_detail(403, "application/json", body);
         assert_eq!(d, "bad header Authorization: Token [redacted] ]0;pwned");

@@ -1,26 +1,19 @@
-//! The run's deadline and the retries of idempotent requests.
-//!
-//! `DEFECTDOJO_DEADLINE_SECONDS` bounds the whole run: no request (and no
-//! retry) starts after it, and every request's overall timeout is capped by
-//! the time left ([`cap`], ureq's per-request `timeout_global`). A transfer
-//! (the import, object storage) is bounded as a whole by
-//! `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS` instead of an ordinary call's bound
-//! ([`cap_transfer`]). The run is single-threaded, so these limits are kept
-//! per thread ([`start`]).
+//! The retries of idempotent requests.
 //!
 //! [`run`] retries a request that may safely be sent again (GETs, the
 //! storage PUT of a re-readable body, the PATCH of a test's description) on
 //! connection failures, timeouts, 429, 502, 503 and 504, with exponential
-//! backoff and jitter, within [`Policy`]'s bounds. Requests that create
-//! objects are never retried here: see [`crate::dojo::landing`].
+//! backoff and jitter, within [`Policy`]'s bounds, and never past the run's
+//! deadline ([`super::deadline`]). Requests that create objects are never
+//! retried here: see [`crate::dojo::landing`].
 
-use std::cell::Cell;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ureq::http::Response;
 
+use super::deadline::{check, time_left};
+use super::error::send_error;
 use crate::error::Error;
-use crate::http::Timeouts;
 
 /// How often and how long an idempotent request is tried.
 #[derive(Debug, Clone, Copy)]
@@ -45,129 +38,6 @@ pub const POLICY: Policy = Policy {
     budget: Duration::from_secs(60),
 };
 
-/// The bounds of a run that calls and local waits need: the deadline
-/// (when, and its configured seconds for the error), the bound of one
-/// ordinary call and of one transfer.
-#[derive(Clone, Copy)]
-struct Limits {
-    deadline: Option<(Instant, u64)>,
-    call: Duration,
-    transfer: Duration,
-}
-
-thread_local! {
-    static LIMITS: Cell<Limits> = Cell::new(Limits::from(&Timeouts::default()));
-}
-
-impl From<&Timeouts> for Limits {
-    fn from(t: &Timeouts) -> Limits {
-        // Configured seconds are capped (`config::MAX_SECONDS`); an
-        // unrepresentable instant is no deadline rather than a panic.
-        let deadline = t
-            .deadline
-            .and_then(|l| Some((Instant::now().checked_add(l)?, l.as_secs())));
-        Limits {
-            deadline,
-            call: t.call,
-            transfer: t.import,
-        }
-    }
-}
-
-fn limits() -> Limits {
-    LIMITS.with(|l| l.get())
-}
-
-/// Starts the run's limits: the deadline from now, and the bounds of one
-/// call and one transfer ([`cap_transfer`], [`local_wait`]).
-pub fn start(timeouts: &Timeouts) {
-    LIMITS.with(|l| l.set(Limits::from(timeouts)));
-}
-
-/// The time left before the deadline (zero once it passed); `None` without
-/// a deadline.
-pub fn time_left() -> Option<Duration> {
-    limits()
-        .deadline
-        .map(|(at, _)| at.saturating_duration_since(Instant::now()))
-}
-
-/// True once the deadline has passed.
-pub fn expired() -> bool {
-    time_left().is_some_and(|left| left.is_zero())
-}
-
-/// An error if the deadline has passed: `what` must not start.
-pub fn check(what: &str) -> Result<(), Error> {
-    if expired() {
-        Err(deadline_error(what))
-    } else {
-        Ok(())
-    }
-}
-
-/// The error for a request stopped by the deadline.
-pub fn deadline_error(what: &str) -> Error {
-    let secs = limits().deadline.map_or(0, |(_, s)| s);
-    Error::Transport {
-        what: what.to_string(),
-        detail: format!(
-            "the run's deadline (DEFECTDOJO_DEADLINE_SECONDS={secs}) was reached: \
-             raise it, or find out why DefectDojo or the storage is slow"
-        ),
-    }
-}
-
-/// Caps a request's overall timeout by the time left before the deadline.
-///
-/// An ordinary call's own bound is ureq's per-call timeout, set on the
-/// agent (`DEFECTDOJO_TIMEOUT_SECONDS`, [`crate::http::config_builder`]);
-/// the deadline is its global timeout, so a timeout's kind tells the two
-/// apart ([`crate::http::transport_error`]).
-pub fn cap<B>(request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-    match time_left() {
-        Some(left) => request
-            .config()
-            .timeout_global(Some(left.max(Duration::from_millis(1))))
-            .build(),
-        None => request,
-    }
-}
-
-/// Bounds a transfer — the import, an object-storage GET or PUT — as a
-/// whole by `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS` (capped by the time left),
-/// instead of an ordinary call's bound: these bodies can be gigabytes.
-/// Its global timeout is then either bound; one that fires before the
-/// deadline is the transfer's own ([`deadline_hit`] tells).
-pub fn cap_transfer<B>(request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-    let limit = match time_left() {
-        Some(left) => left.min(limits().transfer).max(Duration::from_millis(1)),
-        None => limits().transfer,
-    };
-    request
-        .config()
-        .timeout_per_call(None)
-        .timeout_global(Some(limit))
-        .build()
-}
-
-/// How long a local open may wait for the other end of a named pipe: an
-/// ordinary call's bound, capped by the time left; with the variable that
-/// set it, for the error.
-pub fn local_wait() -> (Duration, &'static str) {
-    let call = limits().call;
-    match time_left() {
-        Some(left) if left < call => (left, "DEFECTDOJO_DEADLINE_SECONDS"),
-        _ => (call, "DEFECTDOJO_TIMEOUT_SECONDS"),
-    }
-}
-
-/// The configured seconds of an ordinary call and of a transfer, for errors.
-pub fn bound_secs() -> (u64, u64) {
-    let l = limits();
-    (l.call.as_secs(), l.transfer.as_secs())
-}
-
 /// Why a request is worth another attempt, and how long the server asked
 /// us to wait (`Retry-After`), if it did.
 pub fn retryable(
@@ -179,16 +49,20 @@ pub fn retryable(
             if !matches!(status, 429 | 502 | 503 | 504) {
                 return None;
             }
-            let after = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            Some((format!("HTTP {status}"), after))
+            Some((format!("HTTP {status}"), retry_after(resp)))
         }
         Err(err) => transient(err).then(|| (transient_reason(err), None)),
     }
+}
+
+/// The wait a server asked for in `Retry-After`, if it gave one in seconds
+/// (an HTTP date is ignored).
+pub fn retry_after(resp: &Response<ureq::Body>) -> Option<Duration> {
+    resp.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 /// Connection failures and timeouts; not DNS, TLS, bad URLs, nor a failure
@@ -222,11 +96,6 @@ fn transient_reason(err: &ureq::Error) -> String {
     }
 }
 
-/// True when `err` is a timeout that the deadline's cap caused.
-pub fn deadline_hit(err: &ureq::Error) -> bool {
-    matches!(err, ureq::Error::Timeout(_)) && expired()
-}
-
 /// The wait before retry number `retry` (1 for the first): `base·2^(retry-1)`
 /// scaled by a jitter between 50 % and 100 %, or the server's `Retry-After`;
 /// at most `max_wait` either way.
@@ -257,7 +126,7 @@ fn jitter() -> f64 {
 /// Sends a request that may be sent again, retrying it by `policy`.
 ///
 /// `what` (already redacted) names it in logs and errors. `attempt` builds
-/// and sends it once, with [`cap`] applied. A final retryable answer (e.g. a
+/// and sends it once, with [`super::deadline::cap`] applied. A final retryable answer (e.g. a
 /// fourth 503) is returned as it is, for the caller to turn into its error
 /// with the server's message.
 pub fn run(
@@ -298,7 +167,7 @@ fn finish(
     what: &str,
     result: Result<Response<ureq::Body>, ureq::Error>,
 ) -> Result<Response<ureq::Body>, Error> {
-    result.map_err(|e| crate::source::send_error(what, e))
+    result.map_err(|e| send_error(what, e))
 }
 
 #[cfg(test)]
@@ -336,25 +205,5 @@ mod tests {
         // A failure of our own body (e.g. a second pass that differed).
         let ours = io::Error::new(io::ErrorKind::BrokenPipe, Error::input("body", "changed"));
         assert!(!transient(&ureq::Error::Io(ours)));
-    }
-
-    #[test]
-    fn deadline_is_per_run_and_checked() {
-        let start_deadline = |deadline| {
-            start(&Timeouts {
-                deadline,
-                ..Timeouts::default()
-            })
-        };
-        start_deadline(None);
-        assert!(check("x").is_ok());
-        start_deadline(Some(Duration::ZERO));
-        let err = check("GET x").unwrap_err();
-        assert!(
-            err.to_string().contains("DEFECTDOJO_DEADLINE_SECONDS=0"),
-            "{err}"
-        );
-        assert_eq!(err.exit_code(), crate::error::EXIT_REMOTE);
-        start_deadline(None);
     }
 }

@@ -15,7 +15,7 @@
 //! one line that says what is wrong and which variable fixes it.
 //!
 //! What this module must not do: log certificates' contents beyond names and
-//! counts, or decide anything about proxies ([`crate::proxy`]).
+//! counts, or decide anything about proxies ([`super::proxy`]).
 
 use std::fmt;
 use std::io::{self, Read, Write};

@@ -15,7 +15,7 @@
 //! `localhost` are not excluded unless `NO_PROXY` says so, as in curl.
 //!
 //! Proxy credentials never reach a log line or an error: proxies are shown
-//! through [`crate::redact::url`].
+//! through [`super::redact::url`].
 
 use std::fmt;
 use std::net::IpAddr;
@@ -61,11 +61,11 @@ impl Proxies {
             match parse_proxy(&url) {
                 Ok(proxy) => Some(ProxyRoute {
                     variable,
-                    shown: crate::redact::url(&url),
+                    shown: super::redact::url(&url),
                     proxy,
                 }),
                 Err(why) => {
-                    problems.push(format!("{variable} '{}' {why}", crate::redact::url(&url)));
+                    problems.push(format!("{variable} '{}' {why}", super::redact::url(&url)));
                     None
                 }
             }

@@ -24,13 +24,16 @@
 //!
 //! Benchmark options: `--count-imports` streams import uploads through a counter instead
 //! of storing and parsing them; `--bench-findings N` (implies it) makes every imported
-//! test serve N findings generated per request (see `tests/support/fake_dojo/bench.rs`),
+//! test serve N findings generated per request (see `tests/support/fake_dojo/bench/`),
 //! with only the keys a sync-back reads under `--bench-lean`;
 //! `--count-puts` makes the store count PUT bodies (bytes and top-level array elements)
 //! instead of keeping them; `--log FILE` appends one line per request of either fake
 //! (`FakeDojo(3.2.0)|FakeDojo(2.58.4)|FakeStore METHOD PATH BODY_BYTES QUERY_BYTES QUERY`,
 //! the query cut to 120 bytes).
 
+// The example only serves the fakes; the rest of `support` (request logs, faults,
+// seeding, the other fakes) is for tests/it, which compiles it with dead-code checks on.
+#[allow(dead_code, unused_imports)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -38,6 +41,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use support::fake_dojo::BenchOptions;
 use support::{FakeDojo, FakeStore, Flavour, Options, StoreOptions};
 
 const USAGE: &str = "usage: fakes [--flavour v3|v2] [--dojo-port N] [--store-port N] [--store-dir DIR] \
@@ -92,9 +96,15 @@ fn run() -> Result<(), String> {
     }
     opts.crash_after_findings = args.opt_value_from_str("--crash-after").map_err(e)?;
     opts.advertised_origin = args.opt_value_from_str("--advertised-origin").map_err(e)?;
-    opts.count_imports = args.contains("--count-imports");
-    opts.bench_findings = args.opt_value_from_str("--bench-findings").map_err(e)?;
-    opts.bench_lean = args.contains("--bench-lean");
+    // Parsed in this order (pico-args reports the first bad flag); `--bench-lean` alone
+    // changes nothing, as before: it only shapes the findings of benchmark mode.
+    let count_imports = args.contains("--count-imports");
+    let bench_findings = args.opt_value_from_str("--bench-findings").map_err(e)?;
+    let bench_lean = args.contains("--bench-lean");
+    opts.bench = (count_imports || bench_findings.is_some()).then_some(BenchOptions {
+        findings: bench_findings,
+        lean: bench_lean,
+    });
     let log: Option<PathBuf> = args
         .opt_value_from_os_str("--log", |s| Ok::<_, String>(PathBuf::from(s)))
         .map_err(e)?;

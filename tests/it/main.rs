@@ -10,6 +10,8 @@ mod harness;
 
 mod ci;
 mod errors;
+mod fake_bench;
+mod fake_selftest;
 mod faults;
 mod gate;
 mod import;

@@ -3,13 +3,13 @@
 //! paths (generic import, sync back), with a spool dir and in two-pass mode.
 //!
 //! Not timed: the numbers are request counts and `/usr/bin/time`'s peak RSS. The fake
-//! serves generated findings (benchmark mode, `tests/support/fake_dojo/bench.rs`), lean
+//! serves generated findings (benchmark mode, `tests/support/fake_dojo/bench/`), lean
 //! ones for the 100,000-finding runs so that the debug build gets through them quickly.
 
 use std::io::Write;
 
 use crate::harness::{Hook, Output, TempDir};
-use crate::support::fake_dojo::{FakeDojo, Flavour, Options};
+use crate::support::fake_dojo::{BenchOptions, FakeDojo, Flavour, Options};
 use crate::support::fake_store::{FakeStore, StoreOptions};
 
 /// The sync-back page size (`sync::DEFAULT_PAGE_SIZE`).
@@ -24,8 +24,10 @@ const MAX_GROWTH_KIB: u64 = 1024;
 
 fn bench_dojo(flavour: Flavour, findings: u64, lean: bool) -> FakeDojo {
     let mut opts = Options::new(flavour);
-    opts.bench_findings = Some(findings);
-    opts.bench_lean = lean;
+    opts.bench = Some(BenchOptions {
+        findings: Some(findings),
+        lean,
+    });
     FakeDojo::start_with(opts)
 }
 
@@ -148,7 +150,7 @@ fn peak_memory_stays_flat_from_1k_to_100k_findings() {
             ("two passes", "/nonexistent"),
         ] {
             let mut opts = Options::new(Flavour::V3);
-            opts.count_imports = true;
+            opts.bench = Some(BenchOptions::default());
             let dojo = FakeDojo::start_with(opts);
             let hook = Hook::new(&dojo)
                 .env("DEFECTDOJO_SCAN_TYPE", "Generic Findings Import")

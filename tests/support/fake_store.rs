@@ -175,24 +175,8 @@ impl FakeStore {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 
-    /// The `Content-Type` an object was PUT with.
-    pub fn object_content_type(&self, path: &str) -> Option<String> {
-        lookup(&lock(&self.state), &normalise(path))?.content_type
-    }
-
-    /// Paths of the objects held in memory (seeded or PUT), sorted.
-    pub fn keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = lock(&self.state).objects.keys().cloned().collect();
-        keys.sort();
-        keys
-    }
-
     pub fn remove_object(&self, path: &str) {
         lock(&self.state).objects.remove(&normalise(path));
-    }
-
-    pub fn set_require_signature(&self, on: bool) {
-        lock(&self.state).opts.require_signature = on;
     }
 
     pub fn set_chunked_gets(&self, on: bool) {
@@ -212,16 +196,8 @@ impl FakeStore {
             .collect()
     }
 
-    pub fn request_count(&self) -> usize {
-        self.server.request_count()
-    }
-
     pub fn fail(&self, fault: Fault) {
         self.server.fail(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        self.server.clear_faults();
     }
 
     pub fn expect_no_calls(&self) {
@@ -229,6 +205,7 @@ impl FakeStore {
     }
 
     /// Appends a line per request to `file` (see [`Server::log_to`]).
+    #[allow(dead_code)] // examples/fakes.rs only (`--log`, read by scripts/bench.py)
     pub fn log_to(&self, file: std::fs::File) {
         self.server.log_to(file);
     }

@@ -72,22 +72,6 @@ impl Seen {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// The logged body parsed as JSON; panics with the body in the message if it is not JSON.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("request body is not JSON ({e}): {}", self.body_text()))
-    }
-
-    /// Decoded query parameters (form decoding: `+` is a space), in order.
-    pub fn params(&self) -> Vec<(String, String)> {
-        parse_query(&self.query)
-    }
-
-    /// Last value of a decoded query parameter (Django's `QueryDict.get`).
-    pub fn param(&self, name: &str) -> Option<String> {
-        last_param(&self.params(), name)
-    }
-
     /// `path?query` as sent (just `path` without a query).
     pub fn target(&self) -> String {
         if self.query.is_empty() {
@@ -150,10 +134,6 @@ impl Body {
             Body::Shared(b) => b.len() as u64,
             Body::File(_, len) | Body::Generated(len, _) => *len,
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -246,9 +226,6 @@ pub type BodyCounter = Arc<dyn Fn(&Request) -> Option<Box<dyn BodySink>> + Send 
 pub enum FaultAction {
     /// Read the request, answer `status` / `body` / `content_type`.
     Respond,
-    /// Answer `status` / `body` right after the headers, without reading the body, and
-    /// close (a proxy's early 413, for example). The client may see a reset instead.
-    RespondEarly,
     /// Read the request, wait, then let the normal handler answer.
     Delay(Duration),
     /// Read the request and never answer (the connection stays open until the fake is dropped).
@@ -309,14 +286,6 @@ impl Fault {
             status,
             body: body.to_string(),
             ..Fault::default()
-        }
-    }
-
-    /// Answer before the request body has been read, then close.
-    pub fn early(method: &str, path_prefix: &str, status: u16, body: &str) -> Fault {
-        Fault {
-            action: FaultAction::RespondEarly,
-            ..Fault::status(method, path_prefix, status, body)
         }
     }
 
@@ -475,22 +444,8 @@ impl Server {
         self.shared.count.load(Ordering::SeqCst)
     }
 
-    /// Forget the logged requests (the "was called" check still counts them).
-    pub fn clear_requests(&self) {
-        lock(&self.shared.seen).clear();
-    }
-
     pub fn fail(&self, fault: Fault) {
         lock(&self.shared.faults).push(fault);
-    }
-
-    pub fn clear_faults(&self) {
-        lock(&self.shared.faults).clear();
-    }
-
-    /// Faults that have not been used up yet.
-    pub fn pending_faults(&self) -> Vec<Fault> {
-        lock(&self.shared.faults).clone()
     }
 
     /// Declare that this test does not expect any request, so dropping the server
@@ -508,6 +463,7 @@ impl Server {
     /// Appends one line per request to `file`: `NAME METHOD PATH BODY_BYTES QUERY_BYTES
     /// QUERY` (`NAME` as given to [`Server::start`]; `QUERY` cut to 120 bytes, `-` when
     /// empty), written when the request has been read (set once; later calls are ignored).
+    #[allow(dead_code)] // examples/fakes.rs only, through FakeDojo/FakeStore::log_to
     pub fn log_to(&self, file: File) {
         let _ = self.shared.log_file.set(Mutex::new(file));
     }
@@ -632,15 +588,6 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
             || (head.version == "HTTP/1.0" && !connection.contains("keep-alive"));
         let fault = take_fault(&shared, &head.method, &head.path);
 
-        if let Some(f) = fault
-            .as_ref()
-            .filter(|f| f.action == FaultAction::RespondEarly)
-        {
-            log_request(&shared, &head, &[], 0);
-            let _ = write_response(&mut *out, &head.method, fault_response(f), true);
-            let _ = stream.shutdown(Shutdown::Write);
-            return;
-        }
         let expects_continue = find_header(&head.headers, "expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
         if expects_continue
@@ -676,7 +623,7 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
 
         let reply = match fault {
             Some(f) => match f.action {
-                FaultAction::Respond | FaultAction::RespondEarly => Reply::Send(fault_response(&f)),
+                FaultAction::Respond => Reply::Send(fault_response(&f)),
                 FaultAction::Hang => Reply::Hang,
                 FaultAction::Close => Reply::Close,
                 FaultAction::HandleThenClose => {

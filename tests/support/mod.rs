@@ -8,12 +8,10 @@
 //! - [`proxy`]: a CONNECT proxy that logs what went through it.
 //! - [`count`]: body sinks that count uploads instead of keeping them (benchmark mode).
 //!
-//! Integration tests use them with `mod support;`; `examples/fakes.rs` includes this
-//! module by path and serves both until killed, for scripts and benchmarks.
-
-// Each test binary (and the example) uses a different subset of these helpers, so the
-// unused rest would otherwise warn as dead code in every one of them.
-#![allow(dead_code)]
+//! `tests/it/main.rs`, the one test binary, includes this module by path (the fakes'
+//! self-tests are its `fake_selftest` and `fake_bench` modules); `examples/fakes.rs`
+//! includes it too and serves the fake DefectDojo and store until killed, for scripts
+//! and benchmarks.
 
 pub mod count;
 pub mod fake_dojo;
@@ -24,10 +22,7 @@ pub mod proxy;
 pub mod sigv4;
 pub mod tls;
 
-// Convenience re-exports; any one test binary uses only some of them.
-#[allow(unused_imports)]
+// Convenience re-exports.
 pub use fake_dojo::{FakeDojo, Flavour, Options};
-#[allow(unused_imports)]
 pub use fake_store::{FakeStore, StoreOptions};
-#[allow(unused_imports)]
-pub use http::{Fault, FaultAction, Seen};
+pub use http::Fault;

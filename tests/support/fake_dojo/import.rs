@@ -106,17 +106,10 @@ pub fn handle(
         }
     }
     let record = ImportRecord {
-        endpoint: if reimport {
-            "reimport-scan"
-        } else {
-            "import-scan"
-        }
-        .to_string(),
         status: 0,
         fields: fields.clone(),
         file_name: file.as_ref().and_then(|f| f.file_name.clone()),
         file_len: file.as_ref().map_or(0, |f| f.data.len()),
-        file_content_type: file.as_ref().and_then(|f| f.content_type.clone()),
         file: file
             .as_ref()
             .filter(|f| f.data.len() <= LOGGED_BODY_LIMIT)

@@ -40,14 +40,10 @@ pub mod util;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-// The data types, for tests that seed or inspect the state (each uses a few).
-#[allow(unused_imports)]
-pub use model::{
-    CicdInfrastructure, Endpoint, Engagement, Finding, ImportAction, ImportRecord, Location,
-    LocationFinding, LocationProduct, Product, ProductType, Test, TestImport, TestType,
-    ToolConfiguration, ToolType,
-};
+// The data types, for tests that seed or inspect the state.
+pub use model::{Finding, ImportRecord};
 
+pub use bench::BenchOptions;
 pub use state::State;
 
 use super::count::MultipartCount;
@@ -63,6 +59,7 @@ pub enum Flavour {
 }
 
 impl Flavour {
+    #[allow(dead_code)] // examples/fakes.rs only (`--flavour`)
     pub fn parse(s: &str) -> Option<Flavour> {
         match s.to_ascii_lowercase().as_str() {
             "v3" | "3" | "3.2.0" => Some(Flavour::V3),
@@ -104,15 +101,9 @@ pub struct Options {
     /// was saved, at 50 % complete, with no import history. A real `trivy k8s` report whose
     /// cluster-scoped resources build a `service` over 200 characters does this on 3.2.0.
     pub crash_after_findings: Option<usize>,
-    /// Benchmark mode: import bodies are streamed and counted, never stored, and each
-    /// import's test serves generated findings ([`bench`]). Implied by `bench_findings`.
-    pub count_imports: bool,
-    /// Benchmark mode: every import's test serves this many generated findings (default:
-    /// as many as the upload had).
-    pub bench_findings: Option<u64>,
-    /// Benchmark mode: generated findings carry only the keys a sync-back reads (a fifth
-    /// of the bytes), for tests that push many findings through a debug build.
-    pub bench_lean: bool,
+    /// Benchmark mode ([`bench`]), for benchmarks and scale tests; `None` (the default)
+    /// for everything else.
+    pub bench: Option<BenchOptions>,
 }
 
 impl Options {
@@ -129,9 +120,7 @@ impl Options {
             advertised_origin: None,
             native_findings: 3,
             crash_after_findings: None,
-            count_imports: false,
-            bench_findings: None,
-            bench_lean: false,
+            bench: None,
         }
     }
 }
@@ -161,8 +150,6 @@ impl Ctx {
 pub struct FakeDojo {
     /// `http://127.0.0.1:PORT` (`https://` with TLS), no trailing slash.
     pub url: String,
-    pub flavour: Flavour,
-    pub opts: Options,
     state: Arc<Mutex<State>>,
     server: Server,
 }
@@ -199,7 +186,7 @@ impl FakeDojo {
             Some(tls) => Server::start_tls(name, opts.port, handler, tls),
             None => Server::start(name, opts.port, handler),
         };
-        if opts.count_imports || opts.bench_findings.is_some() {
+        if opts.bench.is_some() {
             server.count_bodies(Arc::new(|req: &Request| {
                 let import =
                     req.path.ends_with("/import-scan/") || req.path.ends_with("/reimport-scan/");
@@ -218,8 +205,6 @@ impl FakeDojo {
         let _ = ctx.origin.set(origin.trim_end_matches('/').to_string());
         FakeDojo {
             url: server.url.clone(),
-            flavour: opts.flavour,
-            opts,
             state,
             server,
         }
@@ -233,11 +218,6 @@ impl FakeDojo {
     /// The server's data; hold the guard briefly (requests wait for it).
     pub fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
-    }
-
-    /// `Token <admin key>`, for the `Authorization` header.
-    pub fn auth_header(&self) -> String {
-        format!("Token {}", self.opts.admin_key)
     }
 
     pub fn requests(&self) -> Vec<Seen> {
@@ -268,22 +248,14 @@ impl FakeDojo {
         self.server.fail(fault);
     }
 
-    pub fn clear_faults(&self) {
-        self.server.clear_faults();
-    }
-
     pub fn expect_no_calls(&self) {
         self.server.expect_no_calls();
     }
 
     /// Appends a line per request to `file` (see [`Server::log_to`]).
+    #[allow(dead_code)] // examples/fakes.rs only (`--log`, read by scripts/bench.py)
     pub fn log_to(&self, file: std::fs::File) {
         self.server.log_to(file);
-    }
-
-    /// Makes pending async duplicate flags visible now (as if Celery had finished).
-    pub fn settle_dedup(&self) {
-        self.state().settle_all();
     }
 
     /// The last import-scan / reimport-scan request that reached the import logic.

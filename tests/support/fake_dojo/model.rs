@@ -325,15 +325,12 @@ pub struct TestImport {
 /// authentication and multipart parsing), for assertions.
 #[derive(Clone, Debug, Default)]
 pub struct ImportRecord {
-    /// `import-scan` or `reimport-scan`.
-    pub endpoint: String,
     /// The status the fake answered.
     pub status: u16,
     /// Every non-file form field, in the order sent (unknown ones included).
     pub fields: Vec<(String, String)>,
     pub file_name: Option<String>,
     pub file_len: usize,
-    pub file_content_type: Option<String>,
     /// The file's bytes when at most 1 MiB.
     pub file: Option<Vec<u8>>,
     /// The test the request imported into (also set when a 500 left an empty test).
@@ -348,12 +345,6 @@ impl ImportRecord {
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
-    }
-
-    pub fn file_text(&self) -> Option<String> {
-        self.file
-            .as_ref()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 }
 

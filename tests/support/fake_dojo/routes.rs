@@ -149,7 +149,7 @@ pub fn dispatch(ctx: &Ctx, state: &Mutex<State>, mut req: Request) -> Reply {
         // DRF answers HEAD like GET; the plumbing drops the body.
         req.method = "GET".to_string();
     }
-    if ctx.opts.count_imports || ctx.opts.bench_findings.is_some() {
+    if ctx.opts.bench.is_some() {
         if let Some(resp) = super::bench::intercept(ctx, state, &mut req, user) {
             return resp.into();
         }

@@ -308,15 +308,6 @@ impl State {
         self.lineage(f.test).map(|(_, p, _)| p)
     }
 
-    /// The location value behind a 3.x finding endpoint reference.
-    pub fn location_value_of_ref(&self, reference: u64) -> Option<&str> {
-        let r = self.location_findings.iter().find(|r| r.id == reference)?;
-        self.locations
-            .iter()
-            .find(|l| l.id == r.location)
-            .map(|l| l.location_value.as_str())
-    }
-
     // ---- endpoints / locations ----
 
     /// Attaches an endpoint to a finding the way the flavour stores it: 2.x finds or
@@ -504,14 +495,6 @@ impl State {
         }
         if let Some(t) = self.test_mut(test) {
             t.dedup_gets_remaining = 0;
-        }
-    }
-
-    /// Makes every pending duplicate flag visible (as if Celery had caught up).
-    pub fn settle_all(&mut self) {
-        let tests: Vec<u64> = self.tests.iter().map(|t| t.id).collect();
-        for t in tests {
-            self.settle_test(t);
         }
     }
 

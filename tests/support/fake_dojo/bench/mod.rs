@@ -1,12 +1,12 @@
 //! Benchmark mode: imports that are counted instead of stored, and tests whose findings
 //! are generated per request instead of held in memory.
 //!
-//! With [`super::Options::count_imports`], an import's multipart body streams through a
+//! With [`super::Options::bench`] set, an import's multipart body streams through a
 //! [`MultipartCount`] (the plumbing never holds it): the form fields go through the
 //! usual permission and validation phases, the report is only measured (bytes, and the
 //! findings of a Generic Findings Import file), and the test is created empty. The test
 //! then becomes *virtual*: `GET /api/v2/findings/?test=<id>` serves `n` generated
-//! findings ([`Options::bench_findings`](super::Options::bench_findings), else the
+//! findings ([`BenchOptions::findings`], else the
 //! counted findings, else the canned count of a native report), rendered from templates
 //! of [`render::finding`] so they have every key a real finding has.
 //!
@@ -20,6 +20,18 @@
 
 mod pages;
 mod template;
+
+/// Benchmark mode, set as [`super::Options::bench`]: import bodies are streamed and
+/// counted, never stored, and each import's test serves generated findings.
+#[derive(Clone, Debug, Default)]
+pub struct BenchOptions {
+    /// Every import's test serves this many generated findings (default: as many as the
+    /// upload had).
+    pub findings: Option<u64>,
+    /// Generated findings carry only the keys a sync-back reads (a fifth of the bytes),
+    /// for tests that push many findings through a debug build.
+    pub lean: bool,
+}
 
 use std::sync::{Mutex, OnceLock};
 
@@ -237,14 +249,13 @@ fn import(ctx: &Ctx, state: &Mutex<State>, req: &mut Request, user: &User) -> Re
             false,
         );
         if let Some(test) = outcome.test.filter(|_| outcome.status == 201) {
-            let n = ctx
-                .opts
-                .bench_findings
-                .unwrap_or(if v.scan_type == GENERIC {
+            let n = ctx.opts.bench.as_ref().and_then(|b| b.findings).unwrap_or(
+                if v.scan_type == GENERIC {
                     form.file_objects
                 } else {
                     ctx.opts.native_findings as u64
-                });
+                },
+            );
             let old_test = st.add_test(engagement, Some("bench originals"), &v.scan_type);
             let product = st.engagement(engagement).map_or(0, |e| e.product);
             let virt = Virtual {
@@ -264,12 +275,10 @@ fn import(ctx: &Ctx, state: &Mutex<State>, req: &mut Request, user: &User) -> Re
     })()
     .unwrap_or_else(|o| o);
     st.imports.push(super::state::ImportRecord {
-        endpoint: "import-scan".into(),
         status: outcome.status,
         fields: form.fields.clone(),
         file_name: form.file_name.clone(),
         file_len: form.file_len as usize,
-        file_content_type: form.file_content_type.clone(),
         file: None,
         test: outcome.test,
     });

@@ -208,7 +208,10 @@ fn templates(f: Flavour, lean: bool) -> Templates {
 }
 
 pub(super) fn templates_of(ctx: &Ctx) -> &Templates {
-    ctx.bench
-        .templates
-        .get_or_init(|| templates(ctx.opts.flavour, ctx.opts.bench_lean))
+    ctx.bench.templates.get_or_init(|| {
+        templates(
+            ctx.opts.flavour,
+            ctx.opts.bench.as_ref().is_some_and(|b| b.lean),
+        )
+    })
 }

@@ -5,15 +5,13 @@
 //! be used, and through a raw `TcpStream` where the test needs control over the wire
 //! (chunked uploads, dropped connections, keep-alive).
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::support::fake_dojo::util::{legacy_hash, sha256_hex, titlecase};
+use crate::support::{FakeDojo, FakeStore, Fault, Flavour, Options, StoreOptions};
 use serde_json::{Value, json};
-use support::fake_dojo::util::{legacy_hash, sha256_hex, titlecase};
-use support::{FakeDojo, FakeStore, Fault, Flavour, Options, StoreOptions};
 
 // ---------------------------------------------------------------- helpers
 

@@ -1,17 +1,16 @@
 //! Self-tests of the fakes' benchmark mode (`tests/support/count.rs`,
-//! `tests/support/fake_dojo/bench.rs`): counted uploads give the same result however
+//! `tests/support/fake_dojo/bench/`): counted uploads give the same result however
 //! the body is cut, and generated findings pages are consistent with each other, with
 //! their prefetch and with the 3.x location references.
-
-mod support;
 
 use std::collections::HashSet;
 use std::io::Write;
 use std::time::Duration;
 
+use crate::support::count::{CountedForm, JsonCount, MultipartCount};
+use crate::support::fake_dojo::BenchOptions;
+use crate::support::{FakeDojo, FakeStore, Flavour, Options, StoreOptions};
 use serde_json::{Value, json};
-use support::count::{CountedForm, JsonCount, MultipartCount};
-use support::{FakeDojo, FakeStore, Flavour, Options, StoreOptions};
 
 const ADMIN: &str = "Token dojo-admin-key";
 
@@ -131,7 +130,10 @@ fn counting_sinks_give_the_same_result_in_any_chunking() {
 
 fn bench_dojo(flavour: Flavour, n: u64) -> FakeDojo {
     let mut opts = Options::new(flavour);
-    opts.bench_findings = Some(n);
+    opts.bench = Some(BenchOptions {
+        findings: Some(n),
+        ..BenchOptions::default()
+    });
     FakeDojo::start_with(opts)
 }
 

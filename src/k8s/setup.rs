@@ -46,61 +46,12 @@ impl Cluster {
         let mut problems = Vec::new();
         Settings::read(get, &mut problems);
         problems.extend(config::findings_upload_problem(args));
-        let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
-        if !host.trim_matches(['[', ']']).chars().all(host_chars) {
-            problems.push(format!(
-                "KUBERNETES_SERVICE_HOST '{host}' is not a host name or IP address"
-            ));
-        }
-        let port = match var("KUBERNETES_SERVICE_PORT") {
-            None => {
-                problems.push(
-                    "KUBERNETES_SERVICE_PORT is not set, but KUBERNETES_SERVICE_HOST is: \
-                     set both (Kubernetes does in every pod), or set SCAN_FILE"
-                        .to_string(),
-                );
-                0
-            }
-            Some(p) => p.parse::<u16>().ok().filter(|&p| p > 0).unwrap_or_else(|| {
-                problems.push(format!(
-                    "KUBERNETES_SERVICE_PORT '{p}' is not a port number"
-                ));
-                0
-            }),
-        };
+        let port = service_port(&host, &var, &mut problems);
         let account_dir = PathBuf::from(
             var(ACCOUNT_DIR_VARIABLE).unwrap_or_else(|| DEFAULT_ACCOUNT_DIR.to_string()),
         );
-        let scan_name = match var("SCAN_NAME") {
-            None => {
-                problems.push(
-                    "SCAN_NAME is not set: in a cluster the Scan is read from the Kubernetes API \
-                     by its name (the secureCodeBox operator sets SCAN_NAME); outside a hook Job, \
-                     set SCAN_FILE instead"
-                        .to_string(),
-                );
-                String::new()
-            }
-            Some(name) => {
-                if !is_object_name(&name, 253) {
-                    problems.push(format!(
-                        "SCAN_NAME '{name}' is not a Kubernetes object name \
-                         (lowercase letters, digits, '-' and '.')"
-                    ));
-                }
-                name
-            }
-        };
-        let namespace = match var("NAMESPACE") {
-            Some(ns) => ns,
-            None => account_namespace(&account_dir),
-        };
-        if !is_object_name(&namespace, 63) || namespace.contains('.') {
-            problems.push(format!(
-                "NAMESPACE '{namespace}' is not a Kubernetes namespace name \
-                 (lowercase letters, digits and '-')"
-            ));
-        }
+        let scan_name = scan_name(&var, &mut problems);
+        let namespace = namespace(&var, &account_dir, &mut problems);
         if !problems.is_empty() {
             return Err(Error::Config(problems));
         }
@@ -117,6 +68,73 @@ impl Cluster {
             categories_read: Vec::new(),
         }))
     }
+}
+
+/// `KUBERNETES_SERVICE_HOST` checked, and `KUBERNETES_SERVICE_PORT` (0 when
+/// it is a problem).
+fn service_port(
+    host: &str,
+    var: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> u16 {
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    if !host.trim_matches(['[', ']']).chars().all(host_chars) {
+        problems.push(format!(
+            "KUBERNETES_SERVICE_HOST '{host}' is not a host name or IP address"
+        ));
+    }
+    match var("KUBERNETES_SERVICE_PORT") {
+        None => {
+            problems.push(
+                "KUBERNETES_SERVICE_PORT is not set, but KUBERNETES_SERVICE_HOST is: \
+                 set both (Kubernetes does in every pod), or set SCAN_FILE"
+                    .to_string(),
+            );
+            0
+        }
+        Some(p) => p.parse::<u16>().ok().filter(|&p| p > 0).unwrap_or_else(|| {
+            problems.push(format!(
+                "KUBERNETES_SERVICE_PORT '{p}' is not a port number"
+            ));
+            0
+        }),
+    }
+}
+
+/// `SCAN_NAME`, the Scan to read: required in a cluster.
+fn scan_name(var: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> String {
+    let Some(name) = var("SCAN_NAME") else {
+        problems.push(
+            "SCAN_NAME is not set: in a cluster the Scan is read from the Kubernetes API \
+             by its name (the secureCodeBox operator sets SCAN_NAME); outside a hook Job, \
+             set SCAN_FILE instead"
+                .to_string(),
+        );
+        return String::new();
+    };
+    if !is_object_name(&name, 253) {
+        problems.push(format!(
+            "SCAN_NAME '{name}' is not a Kubernetes object name \
+             (lowercase letters, digits, '-' and '.')"
+        ));
+    }
+    name
+}
+
+/// `NAMESPACE`, else the service account's namespace.
+fn namespace(
+    var: &dyn Fn(&str) -> Option<String>,
+    account_dir: &Path,
+    problems: &mut Vec<String>,
+) -> String {
+    let namespace = var("NAMESPACE").unwrap_or_else(|| account_namespace(account_dir));
+    if !is_object_name(&namespace, 63) || namespace.contains('.') {
+        problems.push(format!(
+            "NAMESPACE '{namespace}' is not a Kubernetes namespace name \
+             (lowercase letters, digits and '-')"
+        ));
+    }
+    namespace
 }
 
 pub(super) fn read_token(dir: &Path) -> Result<Secret, Error> {

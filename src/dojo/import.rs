@@ -99,9 +99,10 @@ pub fn content_type_for(file_name: &str) -> &'static str {
 /// Whether a failed import may have been processed by DefectDojo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Landed {
-    /// It certainly was not: it may be sent again after `Retry-After` (if
-    /// given).
-    NoRetry(Option<Duration>),
+    /// It certainly was not: DefectDojo (or the network) refused it before
+    /// the import ran (429, 503, a refused connection), so it may be sent
+    /// again, after `Retry-After` when given.
+    Refused(Option<Duration>),
     /// It certainly was not, and sending it again would fail the same way.
     No,
     /// The request went out and its answer was lost (a timeout, a reset, a
@@ -169,7 +170,7 @@ pub fn import(
     if !(200..300).contains(&status) {
         let landed = match status {
             // Overloaded or rate-limited: refused before the import ran.
-            429 | 503 => Landed::NoRetry(retry::retry_after(&resp)),
+            429 | 503 => Landed::Refused(retry::retry_after(&resp)),
             // A proxy gave up waiting; DefectDojo may have finished.
             502 | 504 => Landed::Unknown,
             _ => Landed::No,
@@ -196,10 +197,10 @@ fn transport_landed(err: &ureq::Error) -> Landed {
     use std::io::ErrorKind;
     match err {
         ureq::Error::ConnectionFailed | ureq::Error::Timeout(ureq::Timeout::Connect) => {
-            Landed::NoRetry(None)
+            Landed::Refused(None)
         }
         ureq::Error::HostNotFound | ureq::Error::Timeout(ureq::Timeout::Resolve) => Landed::No,
-        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => Landed::NoRetry(None),
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => Landed::Refused(None),
         ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<Error>()) => Landed::No,
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::BadUri(_) => Landed::No,
         _ => Landed::Unknown,

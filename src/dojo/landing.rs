@@ -49,7 +49,7 @@ pub fn import<'a>(
                     (None, _) => check_landed(form, err, new_tests),
                 };
             }
-            Landed::NoRetry(after) => {
+            Landed::Refused(after) => {
                 let wait = retry::backoff(&retry::POLICY, tries, after);
                 let in_time = wait < retry::POLICY.budget.saturating_sub(started.elapsed())
                     && deadline::time_left().is_none_or(|left| wait < left);

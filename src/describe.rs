@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Times are shown in the offset they were given in (the scan's creation
-//! timestamp) or in UTC (the end). Pure string work.
+//! timestamp) or in UTC (the end), through [`crate::time`].
 
 use crate::scan::Scan;
 
@@ -30,27 +30,7 @@ pub fn test_description(scan: &Scan, dojo_type: &str, now: &str) -> String {
 
 /// `2010-06-30T01:20:00+02:00` → `30.06.2010 01:20:00` (its own offset).
 fn german_datetime(ts: &str) -> Option<String> {
-    let b = ts.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        ts.get(r.clone())
-            .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))
-    };
-    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d, h, mi) = (
-        digits(0..4)?,
-        digits(5..7)?,
-        digits(8..10)?,
-        digits(11..13)?,
-        digits(14..16)?,
-    );
-    let s = if b.get(16) == Some(&b':') {
-        digits(17..19)?
-    } else {
-        "00"
-    };
-    Some(format!("{d}.{mo}.{y} {h}:{mi}:{s}"))
+    crate::time::scan_datetime_parts(ts).map(|p| p.format_dd_mm_yyyy_hh_mm_ss())
 }
 
 #[cfg(test)]

@@ -8,8 +8,6 @@
 use std::fmt;
 use std::io;
 
-/// Exit code for success.
-pub const EXIT_OK: u8 = 0;
 /// Exit code for a failure of DefectDojo, object storage, Kubernetes or the
 /// network, including input that the server rejected.
 pub const EXIT_REMOTE: u8 = 1;

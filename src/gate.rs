@@ -20,15 +20,6 @@ use crate::scan::finding::Severity;
 /// Findings listed in the summary and the gate's reason.
 pub const SHOWN: usize = 20;
 
-/// DefectDojo's severities, most severe first.
-pub const SEVERITIES: [&str; 5] = [
-    Severity::Critical.dojo_name(),
-    Severity::High.dojo_name(),
-    Severity::Medium.dojo_name(),
-    Severity::Low.dojo_name(),
-    Severity::Informational.dojo_name(),
-];
-
 /// The rank of a DefectDojo severity: 0 for Critical … 4 for Info (also
 /// for anything unknown).
 pub fn rank(severity: &str) -> usize {

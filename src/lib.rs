@@ -9,40 +9,45 @@
 //! module holds all findings. ARCHITECTURE.md draws the whole house.
 #![forbid(unsafe_code)]
 
+// The public surface is what the binary, the tests, the examples and the doc
+// examples use: the entry point, the converters, and the streaming building
+// blocks (bodies of exact length, multipart, storage, the findings array and
+// the finding model). Everything else is the crate's own.
+
 pub mod app;
 pub mod body;
-pub mod ci;
-pub mod cli;
-pub mod config;
+pub(crate) mod ci;
+pub(crate) mod cli;
+pub(crate) mod config;
 pub mod convert;
-pub mod credentials;
-pub mod decimal;
-pub mod dedup;
-pub mod describe;
-pub mod destination;
-pub mod dojo;
-pub mod dryrun;
-pub mod error;
-pub mod gate;
-pub mod help;
-pub mod http;
-pub mod import;
-pub mod inputs;
+pub(crate) mod credentials;
+pub(crate) mod decimal;
+pub(crate) mod dedup;
+pub(crate) mod describe;
+pub(crate) mod destination;
+pub(crate) mod dojo;
+pub(crate) mod dryrun;
+pub(crate) mod error;
+pub(crate) mod gate;
+pub(crate) mod help;
+pub(crate) mod http;
+pub(crate) mod import;
+pub(crate) mod inputs;
 pub mod json_array;
-pub mod k8s;
+pub(crate) mod k8s;
 pub mod logging;
-pub mod minify;
+pub(crate) mod minify;
 pub mod multipart;
-pub mod outputs;
-pub mod readback;
-pub mod run;
+pub(crate) mod outputs;
+pub(crate) mod readback;
+pub(crate) mod run;
 pub mod scan;
-pub mod step_summary;
+pub(crate) mod step_summary;
 pub mod storage;
-pub mod suggest;
-pub mod summary;
-pub mod time;
+pub(crate) mod suggest;
+pub(crate) mod summary;
+pub(crate) mod time;
 pub mod upload;
-pub mod uuid;
+pub(crate) mod uuid;
 
 pub use error::Error;

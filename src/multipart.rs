@@ -68,11 +68,6 @@ impl Multipart {
         }
     }
 
-    /// The boundary in use.
-    pub fn boundary(&self) -> &str {
-        &self.boundary
-    }
-
     /// Adds a text field. The value is sent as it is (any UTF-8, line
     /// breaks included); Django reads it as UTF-8.
     pub fn text(mut self, name: &str, value: &str) -> Multipart {

@@ -108,7 +108,7 @@ impl DateTimeParts {
 
     /// The same instant with offset zero, or `None` if that falls outside
     /// the years 0000–9999.
-    pub fn to_utc(&self) -> Option<DateTimeParts> {
+    pub fn to_utc(self) -> Option<DateTimeParts> {
         let mut utc = from_unix_seconds(self.unix_seconds())?;
         utc.nanos = self.nanos;
         Some(utc)
@@ -125,24 +125,6 @@ impl DateTimeParts {
         format!(
             "{:02}.{:02}.{:04} {:02}:{:02}:{:02}",
             self.day, self.month, self.year, self.hour, self.minute, self.second
-        )
-    }
-
-    /// `yyyy-MM-dd HH:mm:ssZ` in this value's own offset, the zone written as
-    /// `+hhmm` (Java's `Z` pattern letter: `2024-01-01 12:00:00+0000`).
-    pub fn format_ymd_hms_offset(&self) -> String {
-        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
-        let off = self.offset_minutes.unsigned_abs();
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}{sign}{:02}{:02}",
-            self.year,
-            self.month,
-            self.day,
-            self.hour,
-            self.minute,
-            self.second,
-            off / 60,
-            off % 60
         )
     }
 
@@ -571,12 +553,10 @@ mod tests {
     fn kubernetes_timestamps_in_their_own_offset() {
         let p = scan_datetime_parts("2024-01-01T12:00:00Z").unwrap();
         assert_eq!(p.format_dd_mm_yyyy_hh_mm_ss(), "01.01.2024 12:00:00");
-        assert_eq!(p.format_ymd_hms_offset(), "2024-01-01 12:00:00+0000");
         let p = scan_datetime_parts("2010-06-30T01:20+02:00").unwrap();
         assert_eq!(p.format_dd_mm_yyyy_hh_mm_ss(), "30.06.2010 01:20:00");
-        assert_eq!(p.format_ymd_hms_offset(), "2010-06-30 01:20:00+0200");
         let p = scan_datetime_parts("2010-06-30T01:20:05-05:30").unwrap();
-        assert_eq!(p.format_ymd_hms_offset(), "2010-06-30 01:20:05-0530");
+        assert_eq!(p.offset_minutes, -330);
         let utc = p.to_utc().unwrap();
         assert_eq!(utc.format_dd_mm_yyyy_hh_mm_ss(), "30.06.2010 06:50:05");
     }

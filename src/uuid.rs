@@ -39,13 +39,6 @@ fn format_uuid(bytes: &[u8; 16]) -> String {
     out
 }
 
-/// SHA-1 of `data` in one call.
-pub fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut sha = Sha1::new();
-    sha.update(data);
-    sha.finish()
-}
-
 /// Incremental SHA-1 (FIPS 180-4 §6.1).
 #[derive(Clone)]
 pub struct Sha1 {
@@ -156,6 +149,13 @@ mod tests {
         0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30,
         0xc8,
     ];
+
+    /// SHA-1 of `data` in one call.
+    fn sha1(data: &[u8]) -> [u8; 20] {
+        let mut sha = Sha1::new();
+        sha.update(data);
+        sha.finish()
+    }
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()

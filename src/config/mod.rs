@@ -30,10 +30,10 @@ pub mod settings;
 pub mod value;
 
 pub use import::{Import, ImportMode};
-pub use names::{DEFAULT_PRODUCT_DESCRIPTION, Target};
+pub use names::Target;
 pub use outputs::{findings_output, findings_upload_problem};
-pub use settings::{MAX_SECONDS, Settings};
-pub use value::{Getter, dojo_severity, parse_bool, variable_for};
+pub use settings::Settings;
+pub use value::{Getter, variable_for};
 
 /// Everything a run needs.
 #[derive(Debug, Clone)]
@@ -260,6 +260,8 @@ fn warn_unknown_annotations(scan: &Scan) {
 
 #[cfg(test)]
 mod tests {
+    use super::names::DEFAULT_PRODUCT_DESCRIPTION;
+    use super::settings::MAX_SECONDS;
     use super::value::is_date;
     use super::*;
     use crate::scan::types::Plan;

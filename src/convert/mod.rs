@@ -1,6 +1,6 @@
 //! Converters between secureCodeBox findings and DefectDojo formats.
 
-pub mod check;
+pub(crate) mod check;
 pub mod generic;
 pub mod markdown;
 pub mod sync;

@@ -166,9 +166,6 @@ pub struct Statistics {
 /// Counts of one severity.
 #[derive(Debug, Default, Deserialize, Clone, Copy)]
 pub struct Counts {
-    /// Active findings.
-    #[serde(default)]
-    pub active: u64,
     /// Duplicates.
     #[serde(default)]
     pub duplicate: u64,

@@ -14,8 +14,7 @@ use std::io::{self, BufReader, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use dojo_hook::convert::generic::GenericReader;
-use dojo_hook::upload::MAX_FINDING_BYTES;
+use dojo_hook::convert::generic::{GenericReader, MAX_FINDING_BYTES};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

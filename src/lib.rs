@@ -47,7 +47,7 @@ pub mod storage;
 pub(crate) mod suggest;
 pub(crate) mod summary;
 pub(crate) mod time;
-pub mod upload;
+pub(crate) mod upload;
 pub(crate) mod uuid;
 
 pub use error::Error;

@@ -8,16 +8,12 @@ use std::io::BufReader;
 
 use crate::body::Opened;
 use crate::body::{self, Mode, Prepared};
-use crate::convert::generic::GenericReader;
+use crate::convert::generic::{GenericReader, MAX_FINDING_BYTES};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::minify::Minify;
 use crate::scan::types::Plan;
 use crate::storage::{self, Location};
-
-/// The largest single finding accepted in findings.json: a bound on memory
-/// (one finding is held at a time), far above any real finding.
-pub const MAX_FINDING_BYTES: usize = 16 * 1024 * 1024;
 
 /// A body ready to send, and the file name it is sent as.
 pub struct Upload<'a> {

@@ -211,17 +211,6 @@ impl<'a> Dojo<'a> {
         parse(&answer, what)
     }
 
-    /// PATCH a JSON body and parse the answer.
-    pub fn patch<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-        what: &str,
-    ) -> Result<T, Error> {
-        let answer = self.call(Method::Patch, path, Some(body), what)?;
-        parse(&answer, what)
-    }
-
     /// Lists every object of `path` with the query `params` (see
     /// [`Dojo::each_page`]) and keeps those `keep` accepts.
     pub fn list<T: DeserializeOwned>(

@@ -115,5 +115,6 @@ pub const UNTITLED: &str = "Untitled finding";
 /// requires a non-empty one).
 pub const NO_DESCRIPTION: &str = "No description provided.";
 
-/// Default limit for one finding's JSON (16 MiB).
-pub const DEFAULT_MAX_FINDING_BYTES: usize = 16 << 20;
+/// The largest single finding accepted in findings.json: a bound on memory
+/// (one finding is held at a time), far above any real finding.
+pub const MAX_FINDING_BYTES: usize = 16 << 20;

@@ -777,7 +777,7 @@ impl<R: BufRead> Read for Watch<'_, R> {
 fn converts_100k_findings_with_bounded_memory() {
     const N: usize = 100_000;
     let input = BufReader::new(Generated::new(N));
-    let mut reader = GenericReader::new(input, DEFAULT_MAX_FINDING_BYTES);
+    let mut reader = GenericReader::new(input, MAX_FINDING_BYTES);
     let mut watch = Watch {
         inner: &mut reader,
         max_capacity: 0,

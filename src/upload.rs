@@ -15,12 +15,41 @@ use crate::minify::Minify;
 use crate::scan::types::Plan;
 use crate::storage::{self, Location};
 
-/// A body ready to send, and the file name it is sent as.
+/// A body ready to send, the file name it is sent as, and how to make it
+/// again (the import stage re-sends a streamed body, or falls back to the
+/// generic conversion, through this value rather than this module).
 pub struct Upload<'a> {
     /// The body.
     pub body: Prepared<'a>,
     /// The file name DefectDojo sees (its parsers dispatch on the extension).
     pub file_name: String,
+    /// Makes the body again.
+    pub remake: Remake<'a>,
+}
+
+/// How an upload is made again.
+#[derive(Clone, Copy)]
+pub struct Remake<'a> {
+    inputs: &'a Inputs,
+    generic: bool,
+}
+
+impl<'a> Remake<'a> {
+    /// The same body again, for a body that can be read only once.
+    pub fn body(&self) -> Result<Prepared<'a>, Error> {
+        let again = if self.generic {
+            generic(self.inputs)
+        } else {
+            report(self.inputs)
+        };
+        again.map(|u| u.body)
+    }
+
+    /// findings.json as Generic Findings Import JSON, for the fallback when
+    /// DefectDojo's native parser crashed.
+    pub fn generic(&self) -> Result<Upload<'a>, Error> {
+        generic(self.inputs)
+    }
 }
 
 /// Checks what DefectDojo would refuse after the context was created (the
@@ -76,6 +105,10 @@ pub fn report(inputs: &Inputs) -> Result<Upload<'_>, Error> {
         return Ok(Upload {
             body: prepared,
             file_name: name,
+            remake: Remake {
+                inputs,
+                generic: false,
+            },
         });
     }
     let lower = name.to_ascii_lowercase();
@@ -102,6 +135,10 @@ pub fn report(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     Ok(Upload {
         body: minified,
         file_name: name,
+        remake: Remake {
+            inputs,
+            generic: false,
+        },
     })
 }
 
@@ -129,6 +166,10 @@ pub fn generic(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     Ok(Upload {
         body: prepared,
         file_name: "findings.json".to_string(),
+        remake: Remake {
+            inputs,
+            generic: true,
+        },
     })
 }
 

@@ -13,7 +13,7 @@ use crate::dojo::model::ImportAnswer;
 use crate::dojo::{Dojo, Method, landing};
 use crate::error::Error;
 use crate::inputs::Inputs;
-use crate::upload::{self, Upload};
+use crate::upload::Upload;
 
 /// What the import did.
 pub struct Imported {
@@ -46,6 +46,7 @@ pub fn run<'a>(
     let Upload {
         body: mut report,
         file_name,
+        remake,
     } = upload;
     let mut form = form(inputs, dest, file_name);
     let title = cfg.target.test_title.as_str();
@@ -54,7 +55,7 @@ pub fn run<'a>(
     };
     let native_type = form.scan_type.clone();
     let new_tests = || own_tests(&native_type);
-    let mut again = || upload::report(inputs).map(|u| u.body);
+    let mut again = || remake.body();
     let sent = landing::import(
         dojo,
         &form,
@@ -69,7 +70,7 @@ pub fn run<'a>(
         Ok(answer) => (answer, None, Vec::new()),
         Err(err) => {
             drop(report);
-            let fallen = recovery::after_failure(dojo, inputs, dest, &mut form, err)?;
+            let fallen = recovery::after_failure(dojo, inputs, dest, remake, &mut form, err)?;
             report = fallen.body;
             (fallen.answer, Some("generic"), fallen.removed)
         }

@@ -13,7 +13,7 @@ use crate::dojo::{Dojo, landing};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::scan::types::{GENERIC, Plan};
-use crate::upload;
+use crate::upload::Remake;
 
 /// The fallback import that succeeded.
 pub(super) struct FellBack<'a> {
@@ -28,6 +28,7 @@ pub(super) fn after_failure<'a>(
     dojo: &Dojo,
     inputs: &'a Inputs,
     dest: &Destination,
+    remake: Remake<'a>,
     form: &mut ImportForm,
     err: Error,
 ) -> Result<FellBack<'a>, Error> {
@@ -50,17 +51,18 @@ pub(super) fn after_failure<'a>(
         "{err}; falling back to the Generic Findings Import of {}",
         inputs.findings.display()
     );
-    let generic = match upload::generic(inputs) {
+    let generic = match remake.generic() {
         Ok(generic) => generic,
         Err(second) => {
             return Err(err.note(format!("the generic fallback failed too: {second}")));
         }
     };
     let mut body = generic.body;
+    let generic_remake = generic.remake;
     form.scan_type = GENERIC.to_string();
     form.file_name = generic.file_name;
     let own = || cleanup::own_tests(dojo, dest.ctx.engagement_id, title, GENERIC, &dest.before);
-    let mut again = || upload::generic(inputs).map(|u| u.body);
+    let mut again = || generic_remake.body();
     match landing::import(
         dojo,
         form,

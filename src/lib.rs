@@ -2,10 +2,10 @@
 //! DefectDojo's verdicts back.
 //!
 //! A run is blocking and single-threaded, and reads as its stages
-//! ([`run::run`]): [`inputs`] → [`upload`] body → [`destination`] in
-//! DefectDojo → [`import`] (with its recovery and fallback) → [`dedup`]lication
-//! wait → [`readback`] → [`outputs`]. The dry run ([`dryrun`]) uses the same
-//! stages read-only. Findings are streamed one at a time ([`json_array`]); no
+//! (`run::run`): `inputs` → `upload` body → `destination` in
+//! DefectDojo → `import` (with its recovery and fallback) → `dedup` (deduplication)
+//! wait → `readback` → `outputs`. The dry run (`dryrun`) uses the same
+//! stages read-only. Findings are streamed one at a time (`json_array`); no
 //! module holds all findings. ARCHITECTURE.md draws the whole house.
 #![forbid(unsafe_code)]
 
@@ -20,7 +20,6 @@ pub(crate) mod ci;
 pub(crate) mod cli;
 pub(crate) mod config;
 pub mod convert;
-pub(crate) mod credentials;
 pub(crate) mod decimal;
 pub(crate) mod dedup;
 pub(crate) mod describe;

@@ -4,7 +4,7 @@
 //! request headers (the API key) at debug and trace. Whatever `RUST_LOG`
 //! says, records from those crates above `info` are dropped here, before
 //! env_logger sees them. Every message that passes goes through
-//! [`crate::http::redact::terminal`].
+//! `crate::http::redact::terminal`.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 

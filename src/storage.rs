@@ -4,7 +4,7 @@
 //! [`open`] gives a stream and, when known, its length; [`put`],
 //! [`write_local`] and [`write_stdout`] send a [`Prepared`] body. Presigned
 //! URLs carry their credentials in the query string, so every URL that
-//! reaches a log line or an error goes through [`redact::url`], and error
+//! reaches a log line or an error goes through `redact::url`, and error
 //! bodies of object storage are reduced to their `Code` and `Message` (some
 //! S3 errors quote the signed request). This module does not decide how a
 //! body is held until it is sent: that is [`crate::body`].

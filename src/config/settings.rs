@@ -72,7 +72,7 @@ impl Settings {
         let var = |name: &str| nonblank(get, name);
         // The order of the problems is the order of these lines.
         let dojo_url = read_dojo_url(&var, problems);
-        let api_key = crate::credentials::api_key(&var, problems);
+        let api_key = crate::http::credentials::api_key(&var, problems);
         let numbers = read_numbers(&var, problems);
         let switches = read_switches(&var, problems);
         let gate = outputs::read_gate(&var, problems);

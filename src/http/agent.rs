@@ -1,6 +1,6 @@
 //! The settings of a run's connections — timeouts, trust ([`super::tls`]),
 //! proxies ([`super::proxy`]) and DefectDojo's extra headers
-//! ([`crate::credentials`]) — and the agents built from them: one for
+//! ([`super::credentials`]) — and the agents built from them: one for
 //! DefectDojo and object storage ([`agent`]), one for the Kubernetes API
 //! ([`direct_agent`]).
 //!
@@ -19,10 +19,10 @@ use ureq::typestate::AgentScope;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 
+use super::credentials;
 use super::proxy::Proxies;
 use super::redact::Secret;
 use super::tls::Trust;
-use crate::credentials;
 
 /// Timeouts of a run, from `DEFECTDOJO_TIMEOUT_SECONDS` and
 /// `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS`.

@@ -16,6 +16,7 @@
 //! - [`url`]: percent-decoding of URL parts.
 
 pub mod agent;
+pub mod credentials;
 pub mod deadline;
 pub mod error;
 pub mod proxy;

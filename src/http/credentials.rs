@@ -10,7 +10,7 @@
 
 use std::io::{self, Read};
 
-use crate::http::redact::Secret;
+use super::redact::Secret;
 
 /// The variable holding the API key itself.
 pub const APIKEY: &str = "DEFECTDOJO_APIKEY";

@@ -36,6 +36,7 @@ mod map;
 mod model;
 mod options;
 mod pager;
+mod seen;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +53,7 @@ use model::{Finding, FindingsPage, PrefetchedEndpoint, Shape};
 use pager::{Client, Visited, origin, rebuild_next};
 
 pub use options::{Counts, DEFAULT_MAX_URI_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SyncOptions};
+pub use seen::Seen;
 
 /// GET access to DefectDojo's API, provided by the pipeline.
 ///
@@ -61,11 +63,21 @@ pub trait Fetch {
     /// GETs `path_and_query`, which always starts with `/api/v2/`, and
     /// returns the body of a 2xx answer.
     fn get(&mut self, path_and_query: &str) -> Result<Vec<u8>, Error>;
+
+    /// Sees every finding once, in order, as it is written: where outputs
+    /// other than findings.json (SARIF, JUnit) take their part of the same
+    /// read. An error ends the read-back.
+    fn seen(&mut self, _finding: &Seen<'_>) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 impl<F: Fetch + ?Sized> Fetch for &mut F {
     fn get(&mut self, path_and_query: &str) -> Result<Vec<u8>, Error> {
         (**self).get(path_and_query)
+    }
+    fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
+        (**self).seen(finding)
     }
 }
 
@@ -294,7 +306,8 @@ impl<F: Fetch> SyncReader<F> {
             f.duplicate == Some(true),
             f.false_p == Some(true),
         );
-        Ok(())
+        let location = Some(location_of(f)).filter(|&l| l != UNKNOWN);
+        self.client.fetch.seen(&seen::seen(f, location))
     }
 
     /// The path of the page after this one, from DefectDojo's `next` link.

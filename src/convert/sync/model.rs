@@ -113,6 +113,23 @@ pub(crate) struct Finding<'a> {
     pub vulnerability_ids: Option<Vec<VulnerabilityId<'a>>>,
     #[serde(borrow, default)]
     pub tags: Option<Vec<Text<'a>>>,
+    // Read for the CI report formats (SARIF, JUnit); see `seen.rs`.
+    #[serde(borrow, default)]
+    pub mitigation: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub references: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub file_path: Option<Text<'a>>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub line: Option<u64>,
+    #[serde(borrow, default)]
+    pub hash_code: Option<Text<'a>>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    pub cvssv3_score: Option<f64>,
+    #[serde(borrow, default)]
+    pub component_name: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    pub component_version: Option<Text<'a>>,
 }
 
 impl Finding<'_> {
@@ -189,6 +206,47 @@ impl PrefetchedEndpoint {
 /// Marks a key as present even when its value is `null`: with
 /// `#[serde(default)]`, an absent key stays `None`, a present one becomes
 /// `Some(value)`.
+/// A number the mapping can live without: a positive integer, else absent
+/// (null, a negative line, a string), never a failed page.
+fn lenient_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    Ok(lenient_f64(deserializer)?
+        .filter(|n| *n >= 1.0 && n.fract() == 0.0 && *n <= u64::MAX as f64)
+        .map(|n| n as u64))
+}
+
+/// A number the mapping can live without: absent unless a finite number.
+fn lenient_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    struct Lenient;
+    impl<'de> Visitor<'de> for Lenient {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number or null")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<f64>, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<f64>, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<f64>, E> {
+            Ok(v.is_finite().then_some(v))
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<f64>, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<f64>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<f64>, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<f64>, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Lenient)
+}
+
 fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,

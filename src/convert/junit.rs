@@ -1,0 +1,2 @@
+//! JUnit XML for test-report widgets (GitLab, Jenkins), from the read-back
+//! findings.

@@ -1,0 +1,196 @@
+//! DefectDojo's verdict on one read-back finding, in the terms the CI
+//! report formats (SARIF, JUnit) need: how it was triaged, whether it is
+//! new to this import, and whether it fails the build gate.
+//!
+//! Pure: the import history ([`History`]) and the gate's rules are read
+//! elsewhere and handed in, so the same finding is always judged the same.
+
+use std::io::{self, Read, Write};
+
+use crate::convert::sync::Seen;
+
+/// How DefectDojo triaged a finding, the strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triage {
+    /// `false_p`.
+    FalsePositive,
+    /// `risk_accepted`.
+    RiskAccepted,
+    /// `out_of_scope`.
+    OutOfScope,
+    /// `duplicate`: another finding already reports it.
+    Duplicate,
+}
+
+impl Triage {
+    /// How a person reads it (a JUnit skip reason, a SARIF justification).
+    pub fn label(self) -> &'static str {
+        match self {
+            Triage::FalsePositive => "false positive",
+            Triage::RiskAccepted => "risk accepted",
+            Triage::OutOfScope => "out of scope",
+            Triage::Duplicate => "duplicate",
+        }
+    }
+
+    /// Whether the finding is suppressed: a person decided it needs no fix.
+    /// A duplicate is not (its original still reports the problem).
+    pub fn suppresses(self) -> bool {
+        !matches!(self, Triage::Duplicate)
+    }
+}
+
+/// SARIF's `baselineState`: the finding against the test before this import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// Created (or, on reimport, reactivated) by this import.
+    New,
+    /// Already there: a duplicate of an existing finding, or untouched by
+    /// this reimport.
+    Unchanged,
+    /// Closed by this reimport: no longer in the report.
+    Absent,
+}
+
+impl Baseline {
+    /// SARIF's spelling.
+    pub fn sarif(self) -> &'static str {
+        match self {
+            Baseline::New => "new",
+            Baseline::Unchanged => "unchanged",
+            Baseline::Absent => "absent",
+        }
+    }
+}
+
+/// A finding with DefectDojo's verdict.
+#[derive(Debug, Clone)]
+pub struct Judged<'a> {
+    /// The finding as read back.
+    pub seen: Seen<'a>,
+    /// Its triage, if any.
+    pub triage: Option<Triage>,
+    /// Against the test before this import.
+    pub baseline: Baseline,
+    /// Whether it fails the build gate (`DEFECTDOJO_FAIL_ON`; without it,
+    /// any new active finding).
+    pub fails_gate: bool,
+}
+
+/// What the test's latest import did to its findings, from DefectDojo's
+/// import history (`/api/v2/test_imports/`); only read on reimport, where
+/// the test holds findings of earlier imports.
+pub trait History {
+    /// Created by this import (action `N`).
+    fn created(&self, id: u64) -> bool;
+    /// Reactivated by this import (action `R`).
+    fn reactivated(&self, id: u64) -> bool;
+    /// Closed by this import (action `C`).
+    fn closed(&self, id: u64) -> bool;
+}
+
+/// The rules a finding is judged by.
+pub struct Rules<'h> {
+    /// The reimport's history; `None` for an import into a new test, where
+    /// every finding was created by this import.
+    pub history: Option<&'h dyn History>,
+    /// The gate's threshold as a rank (0 Critical … 4 Info), if any.
+    pub threshold: Option<usize>,
+    /// `DEFECTDOJO_FAIL_ON_REACTIVATED`: reactivated findings fail too.
+    pub fail_on_reactivated: bool,
+}
+
+impl Rules<'_> {
+    /// Judges one finding.
+    pub fn judge<'a>(&self, seen: Seen<'a>) -> Judged<'a> {
+        let triage = if seen.false_p {
+            Some(Triage::FalsePositive)
+        } else if seen.risk_accepted {
+            Some(Triage::RiskAccepted)
+        } else if seen.out_of_scope {
+            Some(Triage::OutOfScope)
+        } else if seen.duplicate {
+            Some(Triage::Duplicate)
+        } else {
+            None
+        };
+        let (created, reactivated, closed) = match self.history {
+            None => (true, false, false),
+            Some(h) => (
+                h.created(seen.id),
+                h.reactivated(seen.id),
+                h.closed(seen.id),
+            ),
+        };
+        let baseline = if closed {
+            Baseline::Absent
+        } else if seen.duplicate {
+            Baseline::Unchanged
+        } else if created || reactivated {
+            Baseline::New
+        } else {
+            Baseline::Unchanged
+        };
+        // As the gate counts "new" (crate::gate): active, not a duplicate,
+        // not a false positive, and made by this very import.
+        let made_here = created || (self.fail_on_reactivated && reactivated);
+        let new = seen.active && !seen.duplicate && !seen.false_p && made_here;
+        let fails_gate = new && self.threshold.is_none_or(|t| seen.rank <= t);
+        Judged {
+            seen,
+            triage,
+            baseline,
+            fails_gate,
+        }
+    }
+}
+
+/// Scratch space a report writer keeps its parts in until the whole report
+/// exists (a private temp file, or memory when there is no temp dir).
+pub trait Scratch: Write {
+    /// Everything written so far, from the start; may be called again.
+    fn reread(&mut self) -> io::Result<Box<dyn Read + '_>>;
+    /// Bytes written so far.
+    fn len(&self) -> u64;
+}
+
+impl Scratch for Vec<u8> {
+    fn reread(&mut self) -> io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(&self[..]))
+    }
+    fn len(&self) -> u64 {
+        Vec::len(self) as u64
+    }
+}
+
+/// What a run's report formats share about the run.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    /// DefectDojo's base URL (no trailing `/`): finding links are
+    /// `{dojo_url}/finding/{id}`.
+    pub dojo_url: String,
+    /// The DefectDojo scan type imported.
+    pub scan_type: String,
+    /// The test's id and title.
+    pub test_id: u64,
+    pub test_title: String,
+    /// Whether this import was a reimport into an existing test.
+    pub reimport: bool,
+    /// The repository root as an absolute path (`GITHUB_WORKSPACE`,
+    /// `CI_PROJECT_DIR`, `WORKSPACE`, else the working directory): absolute
+    /// file paths under it become relative to `%SRCROOT%`.
+    pub source_root: Option<String>,
+    /// dojo-hook's version.
+    pub tool_version: String,
+}
+
+impl RunInfo {
+    /// A finding's page in DefectDojo.
+    pub fn finding_url(&self, id: u64) -> String {
+        format!("{}/finding/{id}", self.dojo_url)
+    }
+    /// The test's page in DefectDojo.
+    pub fn test_url(&self) -> String {
+        format!("{}/test/{}", self.dojo_url, self.test_id)
+    }
+}

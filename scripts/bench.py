@@ -8,7 +8,8 @@ log (requests per path):
    upload, with a spool dir and in two-pass mode (TMPDIR=/nonexistent);
 2. sync back: N findings read back from a fake DefectDojo (3.x and 2.x) ->
    secureCodeBox JSON -> PUT, with a spool dir and in two-pass mode
-   (TMPDIR=/nonexistent, DEFECTDOJO_MEMORY_SPOOL_MB=0);
+   (TMPDIR=/nonexistent, DEFECTDOJO_MEMORY_SPOOL_MB=0), each also with all outputs
+   on (the SARIF and JUnit reports from the same read-back);
 3. a 100 MB raw report uploaded by dojo-hook and by `curl -F file=@...` to the same
    fake endpoint;
 4. conversion alone (examples/convert.rs) against a bare serde_json pass into
@@ -360,8 +361,16 @@ def main():
 
 def sync_runs(fakes, flavour, n, small, spool, rows, rss_by_path, checks):
     base = hook_env(fakes, DEFECTDOJO_SCAN_TYPE="Generic Findings Import")
+    reports = os.path.join(os.path.dirname(spool), "reports")
+    os.makedirs(reports, exist_ok=True)
+    # "all outputs": findings.json, SARIF and JUnit from the same one read-back.
+    all_outputs = {"DEFECTDOJO_SARIF_OUTPUT": os.path.join(reports, "bench.sarif"),
+                   "DEFECTDOJO_JUNIT_OUTPUT": os.path.join(reports, "bench.xml")}
+    two_passes = {"TMPDIR": "/nonexistent", "DEFECTDOJO_MEMORY_SPOOL_MB": "0"}
     for mode, extra in (("spool", {"TMPDIR": spool}),
-                        ("two passes", {"TMPDIR": "/nonexistent", "DEFECTDOJO_MEMORY_SPOOL_MB": "0"})):
+                        ("two passes", two_passes),
+                        ("spool, all outputs", dict(all_outputs, TMPDIR=spool)),
+                        ("two passes, all outputs", dict(all_outputs, **two_passes))):
         log("sync back of %s findings from %s, %s" % (format(n, ","), flavour, mode))
         key = "/bench/%s-%d-%s.json" % (flavour, n, mode.replace(" ", "-"))
         out_url = "%s%s?%s" % (fakes.store, key, SIG)
@@ -372,6 +381,9 @@ def sync_runs(fakes, flavour, n, small, spool, rows, rss_by_path, checks):
             stored = json.loads(subprocess.run(["curl", "-sS", fakes.store + key], capture_output=True,
                                                text=True, check=True).stdout)
             assert stored["objects"] == n, "the store counted %s findings, not %d" % (stored, n)
+            if "DEFECTDOJO_JUNIT_OUTPUT" in extra:
+                assert r["summary"]["junit"]["tests"] == n, r["summary"]
+                assert r["summary"]["sarif"]["results"] == min(n, 25_000), r["summary"]
             fakes.new_requests()  # the GET above
             r["stored"] = stored
             return r
@@ -379,7 +391,7 @@ def sync_runs(fakes, flavour, n, small, spool, rows, rss_by_path, checks):
         r = best_of(repeats(n), run)
         stored = r["stored"]
         total, pages, locations, per_finding = dojo_counts(r["requests"])
-        passes = 2 if mode == "two passes" else 1
+        passes = 2 if mode.startswith("two passes") else 1
         expected_pages = passes * max(1, math.ceil(n / PAGE_SIZE))
         rss_by_path.setdefault(("sync back " + flavour, mode), []).append(r["rss"])
         rows.append(("sync back %s, %s" % (flavour, mode), n, r["wall"], r["cpu"], r["rss"],

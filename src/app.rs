@@ -22,25 +22,25 @@ pub fn main_with_env() -> u8 {
             println!("dojo-hook {}", env!("CARGO_PKG_VERSION"));
             0
         }
-        Ok(Command::Run(args)) => {
-            let output = crate::config::findings_output(&args, &get);
-            let to_stdout = output.as_deref().map(str::trim) == Some("-");
-            match crate::run::run(args, &get) {
-                Ok(Outcome { line, code }) => {
-                    let line = crate::http::redact::terminal(&line);
-                    // The findings own stdout when they are written there.
-                    let written = if to_stdout {
-                        writeln!(std::io::stderr(), "{line}")
-                    } else {
-                        writeln!(std::io::stdout(), "{line}")
-                    };
-                    // A closed stdout (e.g. `| head`) is not a failure of the import.
-                    drop(written);
-                    code
-                }
-                Err(err) => report(&err),
+        Ok(Command::Run(args)) => match crate::run::run(args, &get) {
+            Ok(Outcome {
+                line,
+                code,
+                stdout_taken,
+            }) => {
+                let line = crate::http::redact::terminal(&line);
+                // An output written to stdout owns it.
+                let written = if stdout_taken {
+                    writeln!(std::io::stderr(), "{line}")
+                } else {
+                    writeln!(std::io::stdout(), "{line}")
+                };
+                // A closed stdout (e.g. `| head`) is not a failure of the import.
+                drop(written);
+                code
             }
-        }
+            Err(err) => report(&err),
+        },
         Err(err) => report(&err),
     }
 }

@@ -19,6 +19,7 @@
 //! This module never opens a source itself: the caller hands in a closure
 //! that opens it (again), so files, URLs and converters are treated alike.
 
+mod scratch;
 mod temp;
 mod verify;
 
@@ -29,6 +30,7 @@ use log::{debug, info, warn};
 
 use crate::error::{Error, is_out_of_space};
 
+pub(crate) use scratch::{Scratch, ScratchSpace};
 use temp::TempFile;
 pub(crate) use temp::create_unique;
 use verify::{Digest, Expect, Verified};
@@ -87,7 +89,8 @@ impl Spool {
     }
 }
 
-fn probe(dir: &Path) -> io::Result<()> {
+/// Whether `dir` takes new files: creates and removes one.
+pub(crate) fn probe(dir: &Path) -> io::Result<()> {
     let (file, path) = create_unique(dir, ".dojo-hook-probe-", true)?;
     drop(file);
     if let Err(e) = std::fs::remove_file(&path) {
@@ -156,6 +159,15 @@ enum Kind<'a> {
 }
 
 impl<'a> Prepared<'a> {
+    /// A body whose exact length is known: streamed as it is read.
+    pub(crate) fn streamed(what: &str, reader: Box<dyn Read + 'a>, len: u64) -> Prepared<'a> {
+        Prepared {
+            what: what.to_string(),
+            len,
+            kind: Kind::Streamed(Some(reader)),
+        }
+    }
+
     /// The exact number of bytes [`Prepared::reader`] yields: the
     /// `Content-Length` to send.
     pub fn len(&self) -> u64 {

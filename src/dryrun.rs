@@ -57,11 +57,15 @@ pub fn run(inputs: &Inputs) -> Outcome {
         Err(err) => report.problems.push(err.to_string()),
     }
     plan_destination(&dojo, inputs, &mut report);
-    if let Some(out) = &inputs.output {
-        report.plan.push(format!(
-            "would write DefectDojo's verdicts to {}",
-            out.display()
-        ));
+    let outputs = [
+        ("DefectDojo's verdicts", &inputs.output),
+        ("the SARIF report", &inputs.sarif),
+        ("the JUnit report", &inputs.junit),
+    ];
+    for (what, out) in outputs {
+        if let Some(out) = out {
+            report.plan.push(format!("would write {what} to {}", out.display()));
+        }
     }
     for line in &report.plan {
         log::info!("dry run: {line}");
@@ -77,6 +81,8 @@ pub fn run(inputs: &Inputs) -> Outcome {
         } else {
             crate::error::EXIT_LOCAL
         },
+        // As in a real run, so that a pipeline reads the same streams.
+        stdout_taken: crate::outputs::stdout_taken(inputs),
     }
 }
 

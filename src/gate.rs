@@ -8,10 +8,10 @@
 //! Only the findings at or above the threshold (and the 20 most severe for
 //! the summary) are kept, so memory stays bounded.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 
+use crate::convert::sync::IdSet;
+use crate::convert::triage::History;
 use crate::dojo::Dojo;
 use crate::dojo::model::TestImport;
 use crate::error::Error;
@@ -65,21 +65,16 @@ struct Finding {
     severity: Option<String>,
 }
 
-/// Reads the test's new findings. `reimport` limits them to what this
-/// import created (and reactivated, with `reactivated`); `threshold` is the
-/// gate's severity rank, if any.
+/// Reads the test's new findings. `history` (reimport only) limits them
+/// to what this import created (and reactivated, with `reactivated`);
+/// `threshold` is the gate's severity rank, if any.
 pub fn new_findings(
     dojo: &Dojo,
     test_id: u64,
-    reimport: bool,
+    history: Option<&LastImport>,
     reactivated: bool,
     threshold: Option<usize>,
 ) -> Result<NewFindings, Error> {
-    let touched = if reimport {
-        Some(touched_by_last_import(dojo, test_id, reactivated)?)
-    } else {
-        None
-    };
     let test = test_id.to_string();
     let params = [
         ("test", test.as_str()),
@@ -96,7 +91,7 @@ pub fn new_findings(
         "reading this run's new findings",
         |page: Vec<Finding>| {
             for f in page {
-                if touched.as_ref().is_some_and(|t| !t.contains(&f.id)) {
+                if history.is_some_and(|h| !h.made(f.id, reactivated)) {
                     continue;
                 }
                 count(&mut out, f, &base, threshold);
@@ -135,30 +130,61 @@ fn keep_most_severe(list: &mut Vec<Shown>, f: Shown) {
     }
 }
 
-/// The findings the test's latest import created (N) or reactivated (R).
-fn touched_by_last_import(
-    dojo: &Dojo,
-    test_id: u64,
-    reactivated: bool,
-) -> Result<HashSet<u64>, Error> {
-    let imports: Vec<TestImport> = dojo.list(
-        "/api/v2/test_imports/",
-        &[("test", &test_id.to_string())],
-        "reading the test's import history",
-        |_| true,
-    )?;
-    let latest = imports.into_iter().max_by_key(|i| i.id).ok_or_else(|| {
-        Error::protocol(
+/// What the test's latest import did to its findings, as DefectDojo's
+/// import history records it: created (N), reactivated (R), closed (C).
+/// Compact id sets, so a reimport of a million findings stays small.
+#[derive(Default)]
+pub struct LastImport {
+    created: IdSet,
+    reactivated: IdSet,
+    closed: IdSet,
+}
+
+impl LastImport {
+    /// Reads the history of test `test_id` and keeps its latest import.
+    pub fn read(dojo: &Dojo, test_id: u64) -> Result<LastImport, Error> {
+        let imports: Vec<TestImport> = dojo.list(
+            "/api/v2/test_imports/",
+            &[("test", &test_id.to_string())],
             "reading the test's import history",
-            "DefectDojo recorded no import for the test (is DD_TRACK_IMPORT_HISTORY off?)",
-        )
-    })?;
-    Ok(latest
-        .test_import_finding_action_set
-        .into_iter()
-        .filter(|a| a.action == "N" || (reactivated && a.action == "R"))
-        .map(|a| a.finding)
-        .collect())
+            |_| true,
+        )?;
+        let latest = imports.into_iter().max_by_key(|i| i.id).ok_or_else(|| {
+            Error::protocol(
+                "reading the test's import history",
+                "DefectDojo recorded no import for the test (is DD_TRACK_IMPORT_HISTORY off?)",
+            )
+        })?;
+        let mut last = LastImport::default();
+        for a in latest.test_import_finding_action_set {
+            let set = match a.action.as_str() {
+                "N" => &mut last.created,
+                "R" => &mut last.reactivated,
+                "C" => &mut last.closed,
+                _ => continue,
+            };
+            set.insert(a.finding);
+        }
+        Ok(last)
+    }
+
+    /// Whether this import made finding `id` new: created it, or (with
+    /// `reactivated`) reactivated it.
+    pub fn made(&self, id: u64, reactivated: bool) -> bool {
+        self.created.contains(id) || (reactivated && self.reactivated.contains(id))
+    }
+}
+
+impl History for LastImport {
+    fn created(&self, id: u64) -> bool {
+        self.created.contains(id)
+    }
+    fn reactivated(&self, id: u64) -> bool {
+        self.reactivated.contains(id)
+    }
+    fn closed(&self, id: u64) -> bool {
+        self.closed.contains(id)
+    }
 }
 
 /// The gate's verdict line and the findings behind it.

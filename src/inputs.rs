@@ -27,6 +27,10 @@ pub struct Inputs {
     /// Where DefectDojo's verdicts go (four arguments or
     /// `DEFECTDOJO_FINDINGS_OUTPUT`).
     pub output: Option<Location>,
+    /// Where the SARIF report goes (`DEFECTDOJO_SARIF_OUTPUT`).
+    pub sarif: Option<Location>,
+    /// Where the JUnit report goes (`DEFECTDOJO_JUNIT_OUTPUT`).
+    pub junit: Option<Location>,
     /// The one HTTP agent of the run (trust, proxies, timeouts).
     pub agent: ureq::Agent,
     /// Where bodies of unknown length are spooled.
@@ -61,8 +65,17 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     let raw = Location::parse(&cfg.args.raw_result);
     let findings = Location::parse(&cfg.args.findings);
     let output = cfg.args.findings_upload.as_deref().map(Location::parse);
-    if let Some(Location::Path(path)) = &output {
-        check_output_dir(path)?;
+    let sarif = cfg.reports.sarif.as_deref().map(Location::parse);
+    let junit = cfg.reports.junit.as_deref().map(Location::parse);
+    let named = [
+        ("FINDINGS_UPLOAD", &output),
+        ("DEFECTDOJO_SARIF_OUTPUT", &sarif),
+        ("DEFECTDOJO_JUNIT_OUTPUT", &junit),
+    ];
+    for (name, location) in named {
+        if let Some(Location::Path(path)) = location {
+            check_output_dir(name, path)?;
+        }
     }
     if cfg.import.no_scan_type {
         log::warn!(
@@ -79,6 +92,8 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
         raw,
         findings,
         output,
+        sarif,
+        junit,
         agent,
         spool,
         started,
@@ -110,23 +125,41 @@ fn remember_presigned_queries(args: &Args) {
     }
 }
 
-/// The output's directory must exist before anything is created in
-/// DefectDojo; for a symbolic link, the directory of the file it points to
-/// (that is where the output is written).
-fn check_output_dir(path: &Path) -> Result<(), Error> {
+/// The output's directory must exist and take new files before anything
+/// is created in DefectDojo (outputs are written to a temp file there and
+/// renamed); for a symbolic link, the directory of the file it points to.
+/// A device or named pipe is written in place, so its directory is not
+/// asked.
+fn check_output_dir(name: &str, path: &Path) -> Result<(), Error> {
     let target = link_target(path);
+    if std::fs::metadata(&target).is_ok_and(|m| is_stream(m.file_type())) {
+        return Ok(());
+    }
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::input(
-            format!("FINDINGS_UPLOAD {}", path.display()),
+    let what = format!("{name} {}", path.display());
+    if !dir.is_dir() {
+        return Err(Error::input(
+            what,
             format!("its directory {} does not exist", dir.display()),
-        ))
+        ));
     }
+    crate::body::probe(dir).map_err(|e| {
+        Error::input(
+            what,
+            format!(
+                "its directory {} does not take new files ({e}): give a writable directory",
+                dir.display()
+            ),
+        )
+    })
+}
+
+fn is_stream(kind: std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    kind.is_char_device() || kind.is_block_device() || kind.is_fifo()
 }
 
 /// The file a chain of symbolic links ends at (40 links at most, as Linux
@@ -157,11 +190,22 @@ mod tests {
         let link = dir.join("out.json");
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink("missing-dir/findings.json", &link).unwrap();
-        let err = check_output_dir(&link).unwrap_err().to_string();
+        let err = check_output_dir("FINDINGS_UPLOAD", &link).unwrap_err().to_string();
         assert!(err.contains("missing-dir"), "{err}");
         std::fs::remove_file(&link).unwrap();
         std::os::unix::fs::symlink("findings.json", &link).unwrap();
-        assert!(check_output_dir(&link).is_ok());
+        assert!(check_output_dir("FINDINGS_UPLOAD", &link).is_ok());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_that_takes_no_files_is_refused_and_devices_are_not_asked() {
+        // procfs refuses new files even to root.
+        let err = check_output_dir("DEFECTDOJO_SARIF_OUTPUT", Path::new("/proc/self/x.sarif"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not take new files"), "{err}");
+        assert!(err.starts_with("DEFECTDOJO_SARIF_OUTPUT /proc/self/x.sarif"), "{err}");
+        assert!(check_output_dir("DEFECTDOJO_JUNIT_OUTPUT", Path::new("/dev/null")).is_ok());
     }
 }

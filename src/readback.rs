@@ -1,12 +1,13 @@
 //! Stage 6, the read back: the test's findings as DefectDojo holds them
 //! after deduplication, page by page, converted to secureCodeBox findings
-//! ([`crate::convert::sync`]) as a stream that outputs consume. Nothing is
-//! held but the page being converted.
+//! ([`crate::convert::sync`]) as a stream that outputs consume, while an
+//! [`Observer`] (the CI report formats) sees every finding of the same
+//! read. Nothing is held but the page being converted.
 
 use std::cell::RefCell;
 use std::io::Read;
 
-use crate::convert::sync;
+use crate::convert::sync::{self, Seen};
 use crate::dojo::{Dojo, Method};
 use crate::error::Error;
 use crate::inputs::Inputs;
@@ -14,18 +15,26 @@ use crate::inputs::Inputs;
 /// A stream of the test's findings as a secureCodeBox findings.json array;
 /// its counts are known once it has been read to the end.
 pub struct ReadBack<'c, 'd> {
-    reader: sync::SyncReader<DojoFetch<'d>>,
+    reader: sync::SyncReader<DojoFetch<'c, 'd>>,
     counts: &'c RefCell<Option<sync::Counts>>,
+}
+
+/// Sees every finding of a read-back once, in order.
+pub trait Observer {
+    /// One finding; an error ends the read-back.
+    fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error>;
 }
 
 /// Starts reading test `test_id` back; `counts` receives the totals when
 /// the stream ends (the body machinery owns the reader and may run it
-/// twice, so the counts cannot be returned by value).
+/// twice, so the counts cannot be returned by value). Give the `observer`
+/// to the first read only: a second pass repeats the same findings.
 pub fn start<'c, 'd>(
     dojo: &'d Dojo<'d>,
     inputs: &Inputs,
     test_id: u64,
     counts: &'c RefCell<Option<sync::Counts>>,
+    observer: Option<&'c RefCell<dyn Observer + 'c>>,
 ) -> Result<ReadBack<'c, 'd>, Error> {
     let options = sync::SyncOptions {
         base_url: inputs.cfg.dojo_url.clone(),
@@ -35,7 +44,7 @@ pub fn start<'c, 'd>(
         max_uri_len: sync::DEFAULT_MAX_URI_LEN,
     };
     Ok(ReadBack {
-        reader: sync::SyncReader::new(DojoFetch(dojo), options)?,
+        reader: sync::SyncReader::new(DojoFetch { dojo, observer }, options)?,
         counts,
     })
 }
@@ -50,12 +59,22 @@ impl Read for ReadBack<'_, '_> {
     }
 }
 
-/// The sync-back reader's view of DefectDojo.
-struct DojoFetch<'d>(&'d Dojo<'d>);
+/// The sync-back reader's view of DefectDojo, and of who watches.
+struct DojoFetch<'c, 'd> {
+    dojo: &'d Dojo<'d>,
+    observer: Option<&'c RefCell<dyn Observer + 'c>>,
+}
 
-impl sync::Fetch for DojoFetch<'_> {
+impl sync::Fetch for DojoFetch<'_, '_> {
     fn get(&mut self, path_and_query: &str) -> Result<Vec<u8>, Error> {
-        self.0
+        self.dojo
             .call(Method::Get, path_and_query, None, "reading findings back")
+    }
+
+    fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
+        match self.observer {
+            Some(observer) => observer.borrow_mut().seen(finding),
+            None => Ok(()),
+        }
     }
 }

@@ -250,7 +250,7 @@ const MAX_LINKS: usize = 40;
 /// The path a chain of symbolic links ends at, which need not exist yet (a
 /// dangling link names the file to create). Relative links are relative to
 /// their own directory.
-fn follow_links(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn follow_links(path: &Path) -> io::Result<PathBuf> {
     let mut current = path.to_path_buf();
     for _ in 0..MAX_LINKS {
         match fs::symlink_metadata(&current) {

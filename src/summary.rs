@@ -111,6 +111,30 @@ impl Delta {
     }
 }
 
+/// What the SARIF report holds.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+pub struct SarifLine {
+    /// Results in the run.
+    pub results: u64,
+    /// Findings left out past `DEFECTDOJO_SARIF_MAX_RESULTS`.
+    pub omitted: u64,
+    /// Results suppressed by DefectDojo's triage.
+    pub suppressed: u64,
+    /// Distinct rules.
+    pub rules: u64,
+}
+
+/// What the JUnit report holds.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+pub struct JunitLine {
+    /// Test cases (one per finding).
+    pub tests: u64,
+    /// Cases failing the gate.
+    pub failures: u64,
+    /// Cases skipped for their triage.
+    pub skipped: u64,
+}
+
 /// The build gate's verdict.
 #[derive(Debug, Serialize, Clone, PartialEq, Eq)]
 pub struct Gate {
@@ -177,6 +201,12 @@ pub struct Summary {
     /// Tests a failed import left behind, removed before the fallback import.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed_tests: Vec<crate::dojo::cleanup::Removed>,
+    /// The SARIF report written, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sarif: Option<SarifLine>,
+    /// The JUnit report written, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub junit: Option<JunitLine>,
     /// HTTP requests sent to DefectDojo.
     pub dojo_requests: u64,
 }

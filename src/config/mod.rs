@@ -31,7 +31,7 @@ pub mod value;
 
 pub use import::{Import, ImportMode};
 pub use names::Target;
-pub use outputs::{findings_output, findings_upload_problem};
+pub use outputs::findings_upload_problem;
 pub use settings::Settings;
 pub use value::{Getter, variable_for};
 
@@ -84,6 +84,8 @@ pub struct Config {
     pub summary_file: Option<(String, bool)>,
     /// Trust (CA files), proxies and DefectDojo's extra headers.
     pub network: crate::http::Network,
+    /// The CI report formats (SARIF, JUnit).
+    pub reports: outputs::Reports,
 }
 
 impl Config {
@@ -98,10 +100,16 @@ impl Config {
         self.args.findings_upload.is_some()
     }
 
+    /// True when the test is read back after the import: for the findings
+    /// output or a CI report format (all from the same one read).
+    pub fn reads_back(&self) -> bool {
+        self.sync_back() || self.reports.sarif.is_some() || self.reports.junit.is_some()
+    }
+
     /// True when the run needs final verdicts: deduplication must have
     /// finished before anything is read back.
     pub fn needs_final_verdicts(&self) -> bool {
-        self.sync_back() || self.fail_on.is_some() || self.summary_file.is_some()
+        self.reads_back() || self.fail_on.is_some() || self.summary_file.is_some()
     }
 
     /// Builds and validates the configuration; reports every problem at once.
@@ -153,7 +161,9 @@ impl Config {
         let import = import::read_import(&scan, &setting, &var, ci.as_ref(), plan, problems);
         problems.extend(import::input_problem(&args, one_argument, &import));
         outputs::read_findings_output(&mut args, &var, problems);
-        Config::assemble(settings, target, import, scan, args, ci)
+        let reports = outputs::read_reports(&setting, &var, problems);
+        problems.extend(outputs::stdout_problem(args.findings_upload.as_deref(), &reports));
+        Config::assemble(settings, target, import, scan, args, ci, reports)
     }
 
     /// Puts the parts together, field by field.
@@ -164,6 +174,7 @@ impl Config {
         scan: Scan,
         args: Args,
         ci: Option<Detected>,
+        reports: outputs::Reports,
     ) -> Config {
         let Settings {
             dojo_url,
@@ -197,6 +208,7 @@ impl Config {
             fail_on_reactivated: gate.fail_on_reactivated,
             summary_file,
             network,
+            reports,
         }
     }
 }
@@ -232,6 +244,9 @@ const ANNOTATIONS: &[&str] = &[
     "scan-date",
     "minimum_severity",
     "minimum-severity",
+    "sarif-output",
+    "junit-output",
+    "sarif-max-results",
 ];
 
 /// Warns about `defectdojo.securecodebox.io/…` annotations (and flat scan

@@ -20,9 +20,8 @@ pub struct Gate {
 /// Where the findings with DefectDojo's verdicts are written, if anywhere:
 /// the fourth argument (`FINDINGS_UPLOAD`), else `DEFECTDOJO_FINDINGS_OUTPUT`
 /// (trimmed; blank is unset). `-` means stdout. The one place this
-/// fallback is decided, for the configuration and for whoever must know
-/// early whether stdout holds the findings.
-pub fn findings_output(args: &Args, get: Getter) -> Option<String> {
+/// fallback is decided.
+fn findings_output(args: &Args, get: Getter) -> Option<String> {
     args.findings_upload
         .clone()
         .or_else(|| nonblank(get, FINDINGS_OUTPUT))
@@ -77,6 +76,72 @@ pub fn read_gate(var: Getter, problems: &mut Vec<String>) -> Gate {
         fail_on,
         fail_on_reactivated,
     }
+}
+
+/// The CI report formats: where they go and what bounds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reports {
+    /// `DEFECTDOJO_SARIF_OUTPUT` (annotation `sarif-output`): path, URL or `-`.
+    pub sarif: Option<String>,
+    /// `DEFECTDOJO_JUNIT_OUTPUT` (annotation `junit-output`): path, URL or `-`.
+    pub junit: Option<String>,
+    /// `DEFECTDOJO_SARIF_MAX_RESULTS` [default: 25,000, GitHub's limit per
+    /// run; 0 = no limit]: the most severe open findings are kept first.
+    pub sarif_max_results: u64,
+    /// The repository root that absolute file paths are made relative to:
+    /// `DEFECTDOJO_SOURCE_ROOT`, `GITHUB_WORKSPACE`, `CI_PROJECT_DIR`
+    /// (GitLab) or `WORKSPACE` (Jenkins); `None`: the working directory.
+    pub source_root: Option<String>,
+}
+
+/// GitHub rejects a SARIF run with more results than this.
+pub const SARIF_MAX_RESULTS: u64 = 25_000;
+
+/// Reads [`Reports`]; `setting` is annotation > variable, `var` a variable.
+pub fn read_reports(
+    setting: &dyn Fn(&str) -> Option<String>,
+    var: Getter,
+    problems: &mut Vec<String>,
+) -> Reports {
+    let path = |name: &str| setting(name).map(|v| v.trim().to_string());
+    let sarif_max_results = match setting("sarif-max-results") {
+        None => SARIF_MAX_RESULTS,
+        Some(v) => v.trim().parse().unwrap_or_else(|_| {
+            problems.push(format!(
+                "DEFECTDOJO_SARIF_MAX_RESULTS '{v}' is not a whole number (0 = no limit)"
+            ));
+            SARIF_MAX_RESULTS
+        }),
+    };
+    let source_root = ["DEFECTDOJO_SOURCE_ROOT", "GITHUB_WORKSPACE", "CI_PROJECT_DIR", "WORKSPACE"]
+        .into_iter()
+        .find_map(|name| var(name));
+    Reports {
+        sarif: path("sarif-output"),
+        junit: path("junit-output"),
+        sarif_max_results,
+        source_root,
+    }
+}
+
+/// At most one output can own stdout: two would interleave into garbage.
+pub fn stdout_problem(findings: Option<&str>, reports: &Reports) -> Option<String> {
+    let named = [
+        ("FINDINGS_UPLOAD", findings),
+        ("DEFECTDOJO_SARIF_OUTPUT", reports.sarif.as_deref()),
+        ("DEFECTDOJO_JUNIT_OUTPUT", reports.junit.as_deref()),
+    ];
+    let on_stdout: Vec<&str> = named
+        .iter()
+        .filter(|(_, v)| v.map(str::trim) == Some("-"))
+        .map(|(n, _)| *n)
+        .collect();
+    (on_stdout.len() > 1).then(|| {
+        format!(
+            "{} are all '-': only one output can be written to stdout; give the others a path",
+            on_stdout.join(" and ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -148,5 +213,31 @@ mod tests {
             read_summary_file(&var),
             Some(("/own/summary".into(), false))
         );
+    }
+    #[test]
+    fn reports_follow_the_naming_rule_and_share_stdout_once() {
+        let vars = HashMap::from([
+            ("DEFECTDOJO_SARIF_OUTPUT", " out.sarif "),
+            ("DEFECTDOJO_JUNIT_OUTPUT", "-"),
+            ("CI_PROJECT_DIR", "/builds/group/repo"),
+        ]);
+        let var = |k: &str| vars.get(k).map(|v| v.to_string());
+        let setting = |name: &str| var(&crate::config::variable_for(name));
+        let mut problems = Vec::new();
+        let reports = read_reports(&setting, &var, &mut problems);
+        assert_eq!(reports.sarif.as_deref(), Some("out.sarif"));
+        assert_eq!(reports.junit.as_deref(), Some("-"));
+        assert_eq!(reports.sarif_max_results, SARIF_MAX_RESULTS);
+        assert_eq!(reports.source_root.as_deref(), Some("/builds/group/repo"));
+        assert!(problems.is_empty());
+        assert_eq!(stdout_problem(None, &reports), None);
+        let problem = stdout_problem(Some("-"), &reports).unwrap();
+        assert!(problem.starts_with("FINDINGS_UPLOAD and DEFECTDOJO_JUNIT_OUTPUT"), "{problem}");
+
+        let bad = HashMap::from([("DEFECTDOJO_SARIF_MAX_RESULTS", "many")]);
+        let var = |k: &str| bad.get(k).map(|v| v.to_string());
+        let setting = |name: &str| var(&crate::config::variable_for(name));
+        read_reports(&setting, &var, &mut problems);
+        assert_eq!(problems.len(), 1);
     }
 }

@@ -1,7 +1,9 @@
 //! Stage 7, the outputs: every writer of the run's result plugs in here.
 //!
-//! Each output is one file with one `Output`: the findings.json of
-//! DefectDojo's verdicts (`findings`: presigned URL, file or stdout), the
+//! Each output is one file with one `Output`: the read-back (`findings`:
+//! the findings.json of DefectDojo's verdicts to a presigned URL, file or
+//! stdout, and the SARIF and JUnit reports of `reports` from the same one
+//! read), the
 //! Scan's status in Kubernetes (`scan_status`), the build gate
 //! (`verdict`) and the Markdown summary (`markdown`); the JSON summary
 //! line is the [`Outcome`] every run ends with. They are written only after
@@ -11,6 +13,7 @@
 
 mod findings;
 mod markdown;
+mod reports;
 mod scan_status;
 mod verdict;
 
@@ -19,9 +22,10 @@ use crate::destination::Destination;
 use crate::dojo::Dojo;
 use crate::dojo::model::ImportAnswer;
 use crate::error::Error;
-use crate::gate::{self, NewFindings};
+use crate::gate::{self, LastImport, NewFindings};
 use crate::import::Imported;
 use crate::inputs::Inputs;
+use crate::storage::Location;
 use crate::summary::{BySeverity, Delta, Summary};
 
 /// How a run ended: the summary line and the exit code.
@@ -31,6 +35,8 @@ pub struct Outcome {
     pub line: String,
     /// 0, or 2 for a dry run that found problems (3 for a failed gate).
     pub code: u8,
+    /// True when an output was written to stdout: the line goes to stderr.
+    pub stdout_taken: bool,
 }
 
 /// One writer of the run's result.
@@ -60,19 +66,30 @@ struct Run<'r> {
     summary: Summary,
     read_back: Option<Counts>,
     new: Option<NewFindings>,
+    /// What a reimport did, read once for whoever needs it first.
+    history: Option<LastImport>,
     code: u8,
 }
 
 impl Run<'_> {
+    /// Reads the reimport's history (once); an import has none to read.
+    fn load_history(&mut self) -> Result<(), Error> {
+        if self.imported.reimport && self.history.is_none() {
+            self.history = Some(LastImport::read(self.dojo, self.imported.test_id)?);
+        }
+        Ok(())
+    }
+
     /// This run's new findings, read from DefectDojo on first use; with the
     /// gate's threshold, so its failing findings are counted on the way.
     fn new_findings(&mut self) -> Result<&NewFindings, Error> {
         if self.new.is_none() {
+            self.load_history()?;
             let cfg = &self.inputs.cfg;
             let new = gate::new_findings(
                 self.dojo,
                 self.imported.test_id,
-                self.imported.reimport,
+                self.history.as_ref(),
                 cfg.fail_on_reactivated,
                 cfg.fail_on.as_deref().map(gate::rank),
             )?;
@@ -97,6 +114,7 @@ pub fn write(
         summary: summary(inputs, dest, imported),
         read_back: None,
         new: None,
+        history: None,
         code: 0,
     };
     for output in OUTPUTS {
@@ -108,7 +126,15 @@ pub fn write(
     Ok(Outcome {
         line: run.summary.to_line(),
         code: run.code,
+        stdout_taken: stdout_taken(inputs),
     })
+}
+
+/// Whether an output goes to stdout (then the summary line goes to stderr).
+pub fn stdout_taken(inputs: &Inputs) -> bool {
+    [&inputs.output, &inputs.sarif, &inputs.junit]
+        .into_iter()
+        .any(|l| matches!(l, Some(Location::Stdout)))
 }
 
 /// The summary as the import's answer tells it; outputs add to it.
@@ -144,6 +170,8 @@ fn summary(inputs: &Inputs, dest: &Destination, imported: &Imported) -> Summary 
         body: imported.body.clone(),
         fallback: imported.fallback,
         removed_tests: imported.removed.clone(),
+        sarif: None,
+        junit: None,
         dojo_requests: 0,
     }
 }

@@ -1,6 +1,7 @@
 //! Scale: what must not grow with the number of findings. Requests go per page, never
 //! per finding, and peak memory stays flat from 1,000 to 100,000 findings on both
-//! paths (generic import, sync back), with a spool dir and in two-pass mode.
+//! paths (generic import, sync back), with a spool dir and in two-pass mode, and
+//! with the SARIF and JUnit reports written from the same read-back.
 //!
 //! Not timed: the numbers are request counts and `/usr/bin/time`'s peak RSS. The fake
 //! serves generated findings (benchmark mode, `tests/support/fake_dojo/bench/`), lean
@@ -163,21 +164,43 @@ fn peak_memory_stays_flat_from_1k_to_100k_findings() {
             assert_eq!(out.summary()["findings"]["total"], n, "{out}");
             peaks.push(("generic import", mode, n, kib));
         }
-        // Sync back: n findings read back, converted and PUT.
-        for (mode, tmp, memory_mb) in [
-            ("spool", spool.to_str().unwrap(), "8"),
-            ("two passes", "/nonexistent", "0"),
+        // Sync back: n findings read back, converted and PUT; then with the
+        // SARIF and JUnit reports from the same read as well.
+        let reports = dir.path().join("reports");
+        std::fs::create_dir_all(&reports).unwrap();
+        for (mode, tmp, memory_mb, with_reports) in [
+            ("spool", spool.to_str().unwrap(), "8", false),
+            ("two passes", "/nonexistent", "0", false),
+            ("spool, all outputs", spool.to_str().unwrap(), "8", true),
+            ("two passes, all outputs", "/nonexistent", "0", true),
         ] {
             let dojo = bench_dojo(Flavour::V3, n, true);
             let store = counting_store();
-            let hook = sync_hook(&dojo, &store, &dir)
+            let mut hook = sync_hook(&dojo, &store, &dir)
                 .env("TMPDIR", tmp)
                 .env("DEFECTDOJO_MEMORY_SPOOL_MB", memory_mb);
+            if with_reports {
+                hook = hook
+                    .env("DEFECTDOJO_SARIF_OUTPUT", reports.join("r.sarif").display().to_string())
+                    .env("DEFECTDOJO_JUNIT_OUTPUT", reports.join("r.xml").display().to_string());
+            }
             let Some((out, kib)) = peak(&hook) else {
                 return;
             };
             out.expect(0);
             assert_eq!(synced_objects(&store), n);
+            if with_reports {
+                let s = out.summary();
+                assert_eq!(s["junit"]["tests"], n, "{out}");
+                assert_eq!(s["sarif"]["results"], n.min(25_000), "{out}");
+                let pages = dojo
+                    .requests()
+                    .iter()
+                    .filter(|r| r.path == "/api/v2/findings/" && r.query.contains("prefetch="))
+                    .count() as u64;
+                let passes = if tmp == "/nonexistent" { 2 } else { 1 };
+                assert_eq!(pages, passes * n.div_ceil(PAGE), "one read for all outputs");
+            }
             peaks.push(("sync back", mode, n, kib));
         }
     }

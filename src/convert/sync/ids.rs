@@ -66,7 +66,6 @@ impl IdSet {
     }
 
     /// Whether `id` is in the set.
-    #[cfg(test)]
     pub fn contains(&self, id: u64) -> bool {
         let (key, offset) = (id >> 16, (id & 0xFFFF) as u16);
         match self.chunks.binary_search_by_key(&key, |(k, _)| *k) {

@@ -47,7 +47,7 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
-use ids::IdSet;
+pub(crate) use ids::IdSet;
 use locations::{UNKNOWN, resolve_v2, resolve_v3};
 use model::{Finding, FindingsPage, PrefetchedEndpoint, Shape};
 use pager::{Client, Visited, origin, rebuild_next};

@@ -18,6 +18,7 @@ mod import;
 mod k8s;
 mod network;
 mod partial;
+mod report_tools;
 mod s3;
 mod scale;
 mod secrets;

@@ -13,6 +13,29 @@ TOOLS := $(CURDIR)/target/tools
 S3S_FS ?= $(TOOLS)/bin/s3s-fs
 export S3S_FS
 
+# Microsoft's SARIF multitool (npm), for checking the SARIF reports we write
+# (tests/support/reports.rs: `validate --rule-kind "Gh;Sarif"`, GitHub's code
+# scanning ingestion rules plus the SARIF spec's). The npm package ships a
+# self-contained .NET binary (in @microsoft/sarif-multitool-linux, pinned too:
+# the wrapper asks for ^5.7.0). npm 11 skips its postinstall `chmod u+x`, and
+# older npm would run it, so `deps` passes --ignore-scripts and does it itself.
+# The tests run it with DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 (no libicu
+# needed).
+SARIF_MULTITOOL_VERSION := 5.7.0
+SARIF_MULTITOOL_BIN := $(TOOLS)/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+SARIF_MULTITOOL ?= $(SARIF_MULTITOOL_BIN)
+export SARIF_MULTITOOL
+
+# junitparser (PyPI, pure Python), for reading back the JUnit XML we write
+# (scripts/junit-read.py): it is the parser that
+# EnricoMi/publish-unit-test-result-action, the widely used GitHub/Gitea test
+# report action (Jenkins-style JUnit), reads JUnit XML with. It parses with the
+# standard library's strict XML parser (or lxml), so a character that XML
+# forbids fails there as it would in that action.
+JUNITPARSER_VERSION := 5.0.3
+JUNITPARSER_PATH ?= $(TOOLS)/python
+export JUNITPARSER_PATH
+
 all: build
 
 build:
@@ -51,7 +74,8 @@ fmt:
 	$(CARGO) fmt
 
 # /usr/bin/time (Debian package `time`) measures peak memory in the tests;
-# s3s-fs takes about 2.5 minutes to build on 2 cores, once.
+# s3s-fs takes about 2.5 minutes to build on 2 cores, once; the SARIF
+# multitool (about 100 MB unpacked) and junitparser take seconds.
 deps:
 	@command -v /usr/bin/time >/dev/null 2>&1 || { \
 		echo "installing the Debian package 'time' (peak-memory checks)"; \
@@ -59,6 +83,19 @@ deps:
 	@test -x "$(S3S_FS)" || { \
 		echo "installing s3s-fs $(S3S_FS_VERSION) into $(TOOLS) (real-S3 tests; first time only)"; \
 		$(CARGO) install s3s-fs@$(S3S_FS_VERSION) --locked --features binary --root "$(TOOLS)"; }
+	@test -x "$(SARIF_MULTITOOL)" || { \
+		command -v npm >/dev/null 2>&1 || { \
+			echo "installing the Debian packages 'nodejs' and 'npm' (for the SARIF multitool)"; \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; }; \
+		echo "installing @microsoft/sarif-multitool $(SARIF_MULTITOOL_VERSION) into $(TOOLS)/sarif (SARIF checks; first time only)"; \
+		npm install --no-audit --no-fund --ignore-scripts --prefix "$(TOOLS)/sarif" \
+			@microsoft/sarif-multitool@$(SARIF_MULTITOOL_VERSION) \
+			@microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION) && \
+		chmod u+x "$(SARIF_MULTITOOL_BIN)"; }
+	@test -f "$(JUNITPARSER_PATH)/junitparser/__init__.py" || { \
+		echo "installing junitparser $(JUNITPARSER_VERSION) into $(JUNITPARSER_PATH) (JUnit checks; first time only)"; \
+		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+			--target "$(JUNITPARSER_PATH)" junitparser==$(JUNITPARSER_VERSION); }
 
 # ---- container image (see Dockerfile) ----
 .PHONY: static image chroot-test

@@ -19,6 +19,7 @@ mod k8s;
 mod network;
 mod partial;
 mod reports;
+mod report_tools;
 mod s3;
 mod scale;
 mod secrets;

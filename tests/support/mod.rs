@@ -7,6 +7,7 @@
 //! - [`tls`]: the test PKI (`fixtures/tls/`) and HTTPS for the fakes.
 //! - [`proxy`]: a CONNECT proxy that logs what went through it.
 //! - [`count`]: body sinks that count uploads instead of keeping them (benchmark mode).
+//! - [`reports`]: the SARIF and JUnit files checked by the tools their readers use.
 //!
 //! `tests/it/main.rs`, the one test binary, includes this module by path (the fakes'
 //! self-tests are its `fake_selftest` and `fake_bench` modules); `examples/fakes.rs`
@@ -19,6 +20,7 @@ pub mod fake_k8s;
 pub mod fake_store;
 pub mod http;
 pub mod proxy;
+pub mod reports;
 pub mod sigv4;
 pub mod tls;
 

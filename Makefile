@@ -3,7 +3,7 @@
 CARGO ?= cargo
 BIN := target/release/dojo-hook
 
-.PHONY: all build release demo test lint deps fmt bench
+.PHONY: all build release demo test lint deps fmt bench ci-report-samples
 
 # s3s-fs: a real S3-compatible server (SigV4 checked) for the object-storage
 # tests (tests/it/s3.rs), `cargo install`ed on first use; the version is
@@ -49,6 +49,12 @@ release:
 demo: release
 	$(CARGO) build --release --example fakes
 	bash scripts/demo.sh
+
+# Rewrites the sample SARIF and JUnit reports in fixtures/ci-reports/ from a
+# real-looking CI run against the fakes (import, triage, reimport).
+ci-report-samples: release
+	$(CARGO) build --release --example fakes
+	bash scripts/ci-report-samples.sh
 
 # Measures dojo-hook against the fakes (N = 10,000 / 100,000 / 1,000,000 findings, about
 # 10 minutes; BENCH_SIZES=10000,100000 is quicker) and writes the table into README.md's

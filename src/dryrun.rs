@@ -64,7 +64,9 @@ pub fn run(inputs: &Inputs) -> Outcome {
     ];
     for (what, out) in outputs {
         if let Some(out) = out {
-            report.plan.push(format!("would write {what} to {}", out.display()));
+            report
+                .plan
+                .push(format!("would write {what} to {}", out.display()));
         }
     }
     for line in &report.plan {

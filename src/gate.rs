@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::convert::sync::IdSet;
+use crate::convert::sync::{IdSet, Seen};
 use crate::convert::triage::History;
 use crate::dojo::Dojo;
 use crate::dojo::model::TestImport;
@@ -94,7 +94,15 @@ pub fn new_findings(
                 if history.is_some_and(|h| !h.made(f.id, reactivated)) {
                     continue;
                 }
-                count(&mut out, f, &base, threshold);
+                let severity = f.severity.unwrap_or_else(|| "Info".to_string());
+                count(
+                    &mut out,
+                    f.id,
+                    f.title.unwrap_or_default(),
+                    severity,
+                    &base,
+                    threshold,
+                );
             }
         },
     )?;
@@ -102,22 +110,76 @@ pub fn new_findings(
 }
 
 /// Counts one new finding and keeps it where it is among the most severe.
-fn count(out: &mut NewFindings, f: Finding, base: &str, threshold: Option<usize>) {
-    let severity = f.severity.unwrap_or_else(|| "Info".to_string());
+fn count(
+    out: &mut NewFindings,
+    id: u64,
+    title: String,
+    severity: String,
+    base: &str,
+    threshold: Option<usize>,
+) {
     let r = rank(&severity);
     out.by_severity[r] += 1;
     out.total += 1;
     let shown = Shown {
-        id: f.id,
-        title: f.title.unwrap_or_default(),
+        id,
+        title,
         severity,
-        url: format!("{base}/finding/{}", f.id),
+        url: format!("{base}/finding/{id}"),
     };
     if threshold.is_some_and(|t| r <= t) {
         out.failing_count += 1;
         keep_most_severe(&mut out.failing, shown.clone());
     }
     keep_most_severe(&mut out.top, shown);
+}
+
+/// The new findings counted from a read-back that happens anyway (for
+/// findings.json or a CI report), so the gate and the Markdown summary
+/// need no read of their own: the same rule as [`new_findings`]' query.
+pub struct NewCounter<'h> {
+    out: NewFindings,
+    history: Option<&'h LastImport>,
+    reactivated: bool,
+    threshold: Option<usize>,
+    base: String,
+}
+
+impl<'h> NewCounter<'h> {
+    pub fn new(
+        base: &str,
+        history: Option<&'h LastImport>,
+        reactivated: bool,
+        threshold: Option<usize>,
+    ) -> NewCounter<'h> {
+        NewCounter {
+            out: NewFindings::default(),
+            history,
+            reactivated,
+            threshold,
+            base: base.to_string(),
+        }
+    }
+
+    /// Counts `f` if it is new.
+    pub fn seen(&mut self, f: &Seen<'_>) {
+        let made_here = self.history.is_none_or(|h| h.made(f.id, self.reactivated));
+        if f.active && !f.duplicate && !f.false_p && made_here {
+            let (title, severity) = (f.title.to_string(), f.severity.to_string());
+            count(
+                &mut self.out,
+                f.id,
+                title,
+                severity,
+                &self.base,
+                self.threshold,
+            );
+        }
+    }
+
+    pub fn finish(self) -> NewFindings {
+        self.out
+    }
 }
 
 /// Keeps the [`SHOWN`] most severe (then oldest) findings, sorted.

@@ -131,10 +131,12 @@ fn remember_presigned_queries(args: &Args) {
 /// A device or named pipe is written in place, so its directory is not
 /// asked.
 fn check_output_dir(name: &str, path: &Path) -> Result<(), Error> {
-    let target = link_target(path);
-    if std::fs::metadata(&target).is_ok_and(|m| is_stream(m.file_type())) {
+    // The kernel follows the links to tell the kind: `/dev/stdout` links to
+    // `/proc/self/fd/1`, whose link text (`pipe:[…]`) is no path.
+    if std::fs::metadata(path).is_ok_and(|m| is_stream(m.file_type())) {
         return Ok(());
     }
+    let target = link_target(path);
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -190,7 +192,9 @@ mod tests {
         let link = dir.join("out.json");
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink("missing-dir/findings.json", &link).unwrap();
-        let err = check_output_dir("FINDINGS_UPLOAD", &link).unwrap_err().to_string();
+        let err = check_output_dir("FINDINGS_UPLOAD", &link)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing-dir"), "{err}");
         std::fs::remove_file(&link).unwrap();
         std::os::unix::fs::symlink("findings.json", &link).unwrap();
@@ -205,7 +209,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("does not take new files"), "{err}");
-        assert!(err.starts_with("DEFECTDOJO_SARIF_OUTPUT /proc/self/x.sarif"), "{err}");
+        assert!(
+            err.starts_with("DEFECTDOJO_SARIF_OUTPUT /proc/self/x.sarif"),
+            "{err}"
+        );
         assert!(check_output_dir("DEFECTDOJO_JUNIT_OUTPUT", Path::new("/dev/null")).is_ok());
     }
 }

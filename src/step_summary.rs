@@ -130,6 +130,8 @@ mod tests {
             body: "streamed".into(),
             fallback: None,
             removed_tests: Vec::new(),
+            sarif: None,
+            junit: None,
             dojo_requests: 0,
         }
     }

@@ -94,8 +94,7 @@ pub struct Reports {
     pub source_root: Option<String>,
 }
 
-/// GitHub rejects a SARIF run with more results than this.
-pub const SARIF_MAX_RESULTS: u64 = 25_000;
+use crate::convert::sarif::GITHUB_MAX_RESULTS as SARIF_MAX_RESULTS;
 
 /// Reads [`Reports`]; `setting` is annotation > variable, `var` a variable.
 pub fn read_reports(
@@ -113,9 +112,14 @@ pub fn read_reports(
             SARIF_MAX_RESULTS
         }),
     };
-    let source_root = ["DEFECTDOJO_SOURCE_ROOT", "GITHUB_WORKSPACE", "CI_PROJECT_DIR", "WORKSPACE"]
-        .into_iter()
-        .find_map(|name| var(name));
+    let source_root = [
+        "DEFECTDOJO_SOURCE_ROOT",
+        "GITHUB_WORKSPACE",
+        "CI_PROJECT_DIR",
+        "WORKSPACE",
+    ]
+    .into_iter()
+    .find_map(var);
     Reports {
         sarif: path("sarif-output"),
         junit: path("junit-output"),
@@ -232,7 +236,10 @@ mod tests {
         assert!(problems.is_empty());
         assert_eq!(stdout_problem(None, &reports), None);
         let problem = stdout_problem(Some("-"), &reports).unwrap();
-        assert!(problem.starts_with("FINDINGS_UPLOAD and DEFECTDOJO_JUNIT_OUTPUT"), "{problem}");
+        assert!(
+            problem.starts_with("FINDINGS_UPLOAD and DEFECTDOJO_JUNIT_OUTPUT"),
+            "{problem}"
+        );
 
         let bad = HashMap::from([("DEFECTDOJO_SARIF_MAX_RESULTS", "many")]);
         let var = |k: &str| bad.get(k).map(|v| v.to_string());

@@ -1,7 +1,8 @@
 //! The read-back output: DefectDojo's verdicts as a secureCodeBox
 //! findings.json, written to the fourth argument or
 //! `DEFECTDOJO_FINDINGS_OUTPUT` (presigned URL, file or stdout), and the CI
-//! reports ([`super::reports`]) from the same one read. Each is written
+//! reports ([`super::reports`]) and the count of new findings (for the
+//! gate and the Markdown summary) from the same one read. Each is written
 //! only once the whole result exists and was checked: a failed read-back
 //! never overwrites the stored findings nor leaves a partial report.
 
@@ -11,8 +12,10 @@ use super::reports::{self, Reports};
 use super::{Output, Run};
 use crate::body::Opened;
 use crate::body::{self, Mode};
+use crate::convert::sync::Seen;
 use crate::convert::triage::History;
 use crate::error::Error;
+use crate::gate::{self, NewCounter};
 use crate::inputs::Inputs;
 use crate::readback::{self, Observer};
 use crate::storage;
@@ -27,25 +30,36 @@ impl Output for Findings {
     fn write(&self, run: &mut Run<'_>) -> Result<(), Error> {
         let (inputs, test_id) = (run.inputs, run.imported.test_id);
         let what = format!("DefectDojo's findings of test {test_id}");
-        if reports::wanted(inputs) {
+        let (with_reports, with_new) = (reports::wanted(inputs), run.wants_new());
+        if with_reports || with_new {
             run.load_history()?;
         }
-        // The history is lent to the reports while the summary is written.
+        // The history is lent to the watchers while the summary is written.
         let history = run.history.take();
-        let reports = match reports::wanted(inputs) {
-            true => Some(Reports::start(
-                inputs,
-                run.imported,
-                history.as_ref().map(|h| h as &dyn History),
-            )?),
-            false => None,
-        };
-        let observer = reports.map(RefCell::new);
-        let watching = observer.as_ref().map(|r| r as &RefCell<dyn Observer>);
+        let watchers = RefCell::new(Watchers {
+            reports: match with_reports {
+                true => Some(Reports::start(
+                    inputs,
+                    run.imported,
+                    history.as_ref().map(|h| h as &dyn History),
+                )?),
+                false => None,
+            },
+            new: with_new.then(|| {
+                let cfg = &inputs.cfg;
+                let threshold = cfg.fail_on.as_deref().map(gate::rank);
+                NewCounter::new(
+                    &cfg.dojo_url,
+                    history.as_ref(),
+                    cfg.fail_on_reactivated,
+                    threshold,
+                )
+            }),
+        });
         let counts = RefCell::new(None);
         match &inputs.output {
             Some(output) => {
-                let mut first = watching;
+                let mut first = Some(&watchers as &RefCell<dyn Observer>);
                 let mut prepared = body::prepare(&what, &inputs.spool, Mode::Output, || {
                     readback::start(run.dojo, inputs, test_id, &counts, first.take())
                         .map(Opened::stream)
@@ -58,6 +72,7 @@ impl Output for Findings {
                 )?;
             }
             None => {
+                let watching = Some(&watchers as &RefCell<dyn Observer>);
                 let mut stream = readback::start(run.dojo, inputs, test_id, &counts, watching)?;
                 std::io::copy(&mut stream, &mut std::io::sink())
                     .map_err(|e| Error::from_io(format!("reading {what}"), e))?;
@@ -77,10 +92,33 @@ impl Output for Findings {
         }
         run.summary.duplicates = counts.duplicates;
         run.read_back = Some(counts);
-        if let Some(reports) = observer {
-            reports.into_inner().finish(inputs, &mut run.summary)?;
+        let Watchers { reports, new } = watchers.into_inner();
+        if let Some(new) = new {
+            run.keep_new(new.finish());
+        }
+        if let Some(reports) = reports {
+            reports.finish(inputs, &mut run.summary)?;
         }
         run.history = history;
         Ok(())
+    }
+}
+
+/// Whoever takes part in the one read: the CI reports, and the count of
+/// new findings the gate and the Markdown summary are made from.
+struct Watchers<'h> {
+    reports: Option<Reports<'h>>,
+    new: Option<NewCounter<'h>>,
+}
+
+impl Observer for Watchers<'_> {
+    fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
+        if let Some(new) = &mut self.new {
+            new.seen(finding);
+        }
+        match &mut self.reports {
+            Some(reports) => reports.seen(finding),
+            None => Ok(()),
+        }
     }
 }

@@ -93,10 +93,19 @@ impl Run<'_> {
                 cfg.fail_on_reactivated,
                 cfg.fail_on.as_deref().map(gate::rank),
             )?;
-            self.summary.new = Some(BySeverity::from_ranked(new.by_severity));
-            self.new = Some(new);
+            self.keep_new(new);
         }
         Ok(self.new.as_ref().expect("just read"))
+    }
+
+    /// Whether the gate or the Markdown summary will ask for the new findings.
+    fn wants_new(&self) -> bool {
+        self.inputs.cfg.fail_on.is_some() || self.inputs.cfg.summary_file.is_some()
+    }
+
+    fn keep_new(&mut self, new: NewFindings) {
+        self.summary.new = Some(BySeverity::from_ranked(new.by_severity));
+        self.new = Some(new);
     }
 }
 

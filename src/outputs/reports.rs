@@ -10,7 +10,7 @@ use crate::body::{Prepared, Scratch, ScratchSpace};
 use crate::convert::junit::JunitWriter;
 use crate::convert::sarif::SarifWriter;
 use crate::convert::sync::Seen;
-use crate::convert::triage::{History, RunInfo, Rules, Scratch as _};
+use crate::convert::triage::{History, Rules, RunInfo, Scratch as _};
 use crate::error::Error;
 use crate::gate;
 use crate::import::Imported;
@@ -140,7 +140,12 @@ fn store(inputs: &Inputs, location: &Location, mut doc: Scratch, what: &str) -> 
         .reread()
         .map_err(|e| Error::output(format!("reading back {what}"), e))?;
     let mut body = Prepared::streamed(what, reader, len);
-    storage::store(&inputs.agent, location, &mut body, &format!("writing {what}"))?;
+    storage::store(
+        &inputs.agent,
+        location,
+        &mut body,
+        &format!("writing {what}"),
+    )?;
     log::info!("wrote {what} ({len} bytes) to {}", location.display());
     Ok(())
 }

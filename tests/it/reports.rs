@@ -11,8 +11,18 @@ use crate::support::fake_dojo::{FakeDojo, Flavour};
 use crate::support::http::Fault;
 use crate::support::reports::{read_junit, validate_sarif};
 
-/// A generic report: (title, severity, file path, line, endpoint).
-fn report(findings: &[(&str, &str, Option<&str>, Option<u64>, Option<&str>)]) -> String {
+/// A finding of a test report: (title, severity, file path, line, endpoint).
+type Spec<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<u64>,
+    Option<&'a str>,
+);
+
+/// A generic report of `Spec`s. Titles
+/// are in title case already: DefectDojo title-cases them.
+fn report(findings: &[Spec<'_>]) -> String {
     let items: Vec<Value> = findings
         .iter()
         .map(|(title, severity, file, line, endpoint)| {
@@ -45,13 +55,32 @@ fn hook(dojo: &FakeDojo) -> Hook {
 /// A hook writing both reports into `dir`.
 fn reporting(dojo: &FakeDojo, dir: &Path) -> Hook {
     hook(dojo)
-        .env("DEFECTDOJO_SARIF_OUTPUT", dir.join("out.sarif").display().to_string())
-        .env("DEFECTDOJO_JUNIT_OUTPUT", dir.join("out.xml").display().to_string())
+        .env(
+            "DEFECTDOJO_SARIF_OUTPUT",
+            dir.join("out.sarif").display().to_string(),
+        )
+        .env(
+            "DEFECTDOJO_JUNIT_OUTPUT",
+            dir.join("out.xml").display().to_string(),
+        )
+}
+
+/// The validator's errors and warnings but two: dojo-hook has no public
+/// home page to name as the driver's `informationUri` (SARIF2005 asks for
+/// it; GitHub does not), and see below.
+fn sarif_problems(path: &Path) -> Vec<String> {
+    let mut problems = validate_sarif(path);
+    problems.retain(|p| !(p.contains("SARIF2005") && p.contains("'informationUri'")));
+    // A finding without a line has no region: line 1 would point at the
+    // wrong place (the spec makes `region` optional; GitHub then shows the
+    // alert on the file).
+    problems.retain(|p| !(p.contains("SARIF2017") && p.contains("'region' property is absent")));
+    problems
 }
 
 fn sarif(dir: &Path) -> Value {
     let path = dir.join("out.sarif");
-    let problems = validate_sarif(&path);
+    let problems = sarif_problems(&path);
     assert!(problems.is_empty(), "SARIF validator: {problems:#?}");
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
@@ -89,16 +118,46 @@ fn findings_gets(dojo: &FakeDojo) -> usize {
 
 #[test]
 fn both_reports_come_from_one_read_on_both_generations() {
-    let long_title = format!("Long {}", "x".repeat(10_000));
-    let odd = "Odd \u{1}\u{7}\u{1b}]]> <&> \"q\" 'a'";
+    let long_title = format!("Long {}", "Ab".repeat(5_000));
+    let odd = "Odd \u{1}\u{7}\u{1b}]]> <&> \"Q\" 'A'";
     let findings = [
-        ("SQL Injection", "High", Some("src/db/query.py"), Some(42), None),
-        ("Weak TLS", "Medium", None, None, Some("https://shop.example.com:443/login")),
-        ("Outdated base image", "Low", None, None, None),
-        ("Absolute path", "Critical", Some("/builds/shop/app/main.go"), Some(7), None),
-        ("Windows path", "Info", Some("C:\\work\\shop\\x.cs"), Some(1), None),
-        ("Dot dot", "Low", Some("src/../../etc/passwd"), None, None),
-        ("Encoded name", "Low", Some("docs/my%20file name.md"), Some(3), None),
+        (
+            "SQL Injection",
+            "High",
+            Some("src/db/query.py"),
+            Some(42),
+            None,
+        ),
+        (
+            "Weak TLS",
+            "Medium",
+            None,
+            None,
+            Some("https://shop.example.com:443/login"),
+        ),
+        ("Outdated Base Image", "Low", None, None, None),
+        (
+            "Absolute Path",
+            "Critical",
+            Some("/builds/shop/app/main.go"),
+            Some(7),
+            None,
+        ),
+        (
+            "Windows Path",
+            "Info",
+            Some("C:\\work\\shop\\x.cs"),
+            Some(1),
+            None,
+        ),
+        ("Dot Dot", "Low", Some("src/../../etc/passwd"), None, None),
+        (
+            "Encoded Name",
+            "Low",
+            Some("docs/my%20file name.md"),
+            Some(3),
+            None,
+        ),
         (long_title.as_str(), "Medium", Some("a.py"), None, None),
         (odd, "High", Some("odd\u{1}name.py"), Some(2), None),
     ];
@@ -127,22 +186,25 @@ fn both_reports_come_from_one_read_on_both_generations() {
         assert_eq!(sqli["level"], "error");
         assert_eq!(sqli["baselineState"], "new");
         assert!(sqli["properties"]["security-severity"].is_number());
-        assert!(sqli["partialFingerprints"].as_object().is_some_and(|p| !p.is_empty()));
+        assert!(
+            sqli["partialFingerprints"]
+                .as_object()
+                .is_some_and(|p| !p.is_empty())
+        );
         let loc = &sqli["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "src/db/query.py");
         assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
         assert_eq!(loc["region"]["startLine"], 42);
-        let abs = &result(&doc, "Absolute path")["locations"][0]["physicalLocation"];
+        let abs = &result(&doc, "Absolute Path")["locations"][0]["physicalLocation"];
         assert_eq!(abs["artifactLocation"]["uri"], "app/main.go");
         let tls = &result(&doc, "Weak TLS")["locations"][0];
         assert_eq!(
-            tls["logicalLocations"][0]["fullyQualifiedName"],
-            "https://shop.example.com:443/login",
+            tls["logicalLocations"][0]["fullyQualifiedName"], "https://shop.example.com:443/login",
             "{flavour:?}"
         );
         assert_eq!(result(&doc, "Weak TLS")["level"], "warning");
-        assert_eq!(result(&doc, "Outdated base image")["level"], "note");
-        let encoded = &result(&doc, "Encoded name")["locations"][0]["physicalLocation"];
+        assert_eq!(result(&doc, "Outdated Base Image")["level"], "note");
+        let encoded = &result(&doc, "Encoded Name")["locations"][0]["physicalLocation"];
         assert_eq!(
             encoded["artifactLocation"]["uri"],
             "docs/my%2520file%20name.md"
@@ -158,7 +220,10 @@ fn both_reports_come_from_one_read_on_both_generations() {
         assert_eq!(suite["name"], "scan-1");
         let c = case(&junit, "SQL Injection");
         assert_eq!(c["classname"], "Generic Findings Import");
-        assert!(c["name"].as_str().unwrap().contains("src/db/query.py:42"), "{c}");
+        assert!(
+            c["name"].as_str().unwrap().contains("src/db/query.py:42"),
+            "{c}"
+        );
         assert!(c["message"].as_str().unwrap().contains("High"), "{c}");
 
         let s = out.summary();
@@ -171,14 +236,18 @@ fn both_reports_come_from_one_read_on_both_generations() {
 #[test]
 fn triage_shows_as_suppressions_and_skips_and_a_reimport_as_baseline() {
     let first = [
-        ("False alarm", "High", Some("a.py"), Some(1), None),
-        ("Accepted risk", "High", Some("b.py"), Some(1), None),
-        ("Not ours", "Medium", Some("c.py"), Some(1), None),
-        ("Fixed later", "High", Some("d.py"), Some(1), None),
-        ("Still there", "Low", Some("e.py"), Some(1), None),
+        ("False Alarm", "High", Some("a.py"), Some(1), None),
+        ("Accepted Risk", "High", Some("b.py"), Some(1), None),
+        ("Not Ours", "Medium", Some("c.py"), Some(1), None),
+        ("Fixed Later", "High", Some("d.py"), Some(1), None),
+        ("Still There", "Low", Some("e.py"), Some(1), None),
     ];
-    let mut second: Vec<_> = first.iter().filter(|f| f.0 != "Fixed later").copied().collect();
-    second.push(("Brand new", "Critical", Some("f.py"), Some(9), None));
+    let mut second: Vec<_> = first
+        .iter()
+        .filter(|f| f.0 != "Fixed Later")
+        .copied()
+        .collect();
+    second.push(("Brand New", "Critical", Some("f.py"), Some(9), None));
     for flavour in [Flavour::V3, Flavour::V2] {
         let dojo = FakeDojo::start(flavour);
         let tmp = TempDir::new("triage");
@@ -206,9 +275,9 @@ fn triage_shows_as_suppressions_and_skips_and_a_reimport_as_baseline() {
             for (id, title) in ids {
                 let f = st.finding_mut(id).unwrap();
                 match title.as_str() {
-                    "False alarm" => (f.false_p, f.active) = (true, false),
-                    "Accepted risk" => (f.risk_accepted, f.active) = (true, false),
-                    "Not ours" => (f.out_of_scope, f.active) = (true, false),
+                    "False Alarm" => (f.false_p, f.active) = (true, false),
+                    "Accepted Risk" => (f.risk_accepted, f.active) = (true, false),
+                    "Not Ours" => (f.out_of_scope, f.active) = (true, false),
                     _ => {}
                 }
             }
@@ -221,9 +290,9 @@ fn triage_shows_as_suppressions_and_skips_and_a_reimport_as_baseline() {
         let doc = sarif(&after);
         assert_eq!(doc["runs"][0]["properties"]["reimport"], true);
         for (title, label) in [
-            ("False alarm", "false positive"),
-            ("Accepted risk", "risk accepted"),
-            ("Not ours", "out of scope"),
+            ("False Alarm", "false positive"),
+            ("Accepted Risk", "risk accepted"),
+            ("Not Ours", "out of scope"),
         ] {
             let r = result(&doc, title);
             let s = &r["suppressions"][0];
@@ -233,36 +302,36 @@ fn triage_shows_as_suppressions_and_skips_and_a_reimport_as_baseline() {
                 "{title}: {s}"
             );
         }
-        assert_eq!(result(&doc, "Brand new")["baselineState"], "new");
-        assert_eq!(result(&doc, "Still there")["baselineState"], "unchanged");
-        assert_eq!(result(&doc, "Fixed later")["baselineState"], "absent");
-        assert!(result(&doc, "Still there").get("suppressions").is_none());
+        assert_eq!(result(&doc, "Brand New")["baselineState"], "new");
+        assert_eq!(result(&doc, "Still There")["baselineState"], "unchanged");
+        assert_eq!(result(&doc, "Fixed Later")["baselineState"], "absent");
+        assert!(result(&doc, "Still There").get("suppressions").is_none());
 
         let junit = read_junit(&after.join("out.xml"));
         assert_eq!(junit["tests"], 6, "{flavour:?}: {junit:#}");
         // Only the finding this reimport created fails.
         assert_eq!(junit["failures"], 1);
-        assert_eq!(case(&junit, "Brand new")["result"], "failure");
+        assert_eq!(case(&junit, "Brand New")["result"], "failure");
         assert_eq!(junit["skipped"], 3);
         for (title, label) in [
-            ("False alarm", "false positive"),
-            ("Accepted risk", "risk accepted"),
-            ("Not ours", "out of scope"),
+            ("False Alarm", "false positive"),
+            ("Accepted Risk", "risk accepted"),
+            ("Not Ours", "out of scope"),
         ] {
             let c = case(&junit, title);
             assert_eq!(c["result"], "skipped", "{c}");
             assert!(c["message"].as_str().unwrap().contains(label), "{c}");
         }
-        assert_eq!(case(&junit, "Still there")["result"], "passed");
-        assert_eq!(case(&junit, "Fixed later")["result"], "passed");
+        assert_eq!(case(&junit, "Still There")["result"], "passed");
+        assert_eq!(case(&junit, "Fixed Later")["result"], "passed");
     }
 }
 
 #[test]
 fn duplicates_are_unchanged_and_skipped_and_the_gate_picks_the_failures() {
     let findings = [
-        ("Critical one", "Critical", Some("a.py"), Some(1), None),
-        ("Low one", "Low", Some("b.py"), Some(1), None),
+        ("Critical One", "Critical", Some("a.py"), Some(1), None),
+        ("Low One", "Low", Some("b.py"), Some(1), None),
     ];
     for flavour in [Flavour::V3, Flavour::V2] {
         let dojo = FakeDojo::start(flavour);
@@ -275,8 +344,8 @@ fn duplicates_are_unchanged_and_skipped_and_the_gate_picks_the_failures() {
         out.expect(3);
         let junit = read_junit(&tmp.path().join("out.xml"));
         assert_eq!(junit["failures"], 1, "{junit:#}");
-        assert_eq!(case(&junit, "Critical one")["result"], "failure");
-        assert_eq!(case(&junit, "Low one")["result"], "passed");
+        assert_eq!(case(&junit, "Critical One")["result"], "failure");
+        assert_eq!(case(&junit, "Low One")["result"], "passed");
 
         // The same report again, as a new test: both are duplicates.
         let out = reporting(&dojo, tmp.path())
@@ -284,17 +353,22 @@ fn duplicates_are_unchanged_and_skipped_and_the_gate_picks_the_failures() {
             .run();
         out.expect(0);
         let doc = sarif(tmp.path());
-        for title in ["Critical one", "Low one"] {
+        for title in ["Critical One", "Low One"] {
             let r = result(&doc, title);
             assert_eq!(r["baselineState"], "unchanged", "{flavour:?}: {r:#}");
             assert!(r.get("suppressions").is_none());
         }
         let junit = read_junit(&tmp.path().join("out.xml"));
-        assert_eq!((junit["failures"].as_u64(), junit["skipped"].as_u64()), (Some(0), Some(2)));
-        assert!(case(&junit, "Low one")["message"]
-            .as_str()
-            .unwrap()
-            .contains("duplicate"));
+        assert_eq!(
+            (junit["failures"].as_u64(), junit["skipped"].as_u64()),
+            (Some(0), Some(2))
+        );
+        assert!(
+            case(&junit, "Low One")["message"]
+                .as_str()
+                .unwrap()
+                .contains("duplicate")
+        );
     }
 }
 
@@ -314,18 +388,28 @@ fn sarif_to_stdout_moves_the_summary_to_stderr() {
     let summary: Value = serde_json::from_str(line).unwrap();
     assert_eq!(summary["sarif"]["results"], 1);
     let file = tmp.file("stdout.sarif", out.stdout.as_bytes());
-    assert!(validate_sarif(&file).is_empty());
+    assert_eq!(sarif_problems(&file), Vec::<String>::new());
 }
 
 #[test]
 fn bad_output_places_stop_the_run_before_defectdojo_is_touched() {
     let dojo = FakeDojo::start(Flavour::V3);
+    // Every case stops before the first request.
+    dojo.expect_no_calls();
     let tmp = TempDir::new("badout");
     let path = tmp.file("r.json", report(&[("A", "High", None, None, None)]));
     let missing = tmp.path().join("no-such-dir/out.sarif");
     let cases: [(&str, String, &str); 4] = [
-        ("DEFECTDOJO_SARIF_OUTPUT", missing.display().to_string(), "does not exist"),
-        ("DEFECTDOJO_JUNIT_OUTPUT", "/proc/self/out.xml".into(), "does not take new files"),
+        (
+            "DEFECTDOJO_SARIF_OUTPUT",
+            missing.display().to_string(),
+            "does not exist",
+        ),
+        (
+            "DEFECTDOJO_JUNIT_OUTPUT",
+            "/proc/self/out.xml".into(),
+            "does not take new files",
+        ),
         ("DEFECTDOJO_SARIF_OUTPUT", "-".into(), "only one output"),
         ("DEFECTDOJO_JUNIT_OUTPUT", "-".into(), "only one output"),
     ];
@@ -337,7 +421,7 @@ fn bad_output_places_stop_the_run_before_defectdojo_is_touched() {
         let out = run.args(&[path.to_str().unwrap()]).run();
         out.expect(2);
         assert!(out.error_line().contains(says), "{var}={value}: {out}");
-        assert!(dojo.mutating_requests().is_empty(), "{var}={value}: {out}");
+        assert_eq!(dojo.request_count(), 0, "{var}={value}: {out}");
     }
 }
 
@@ -406,11 +490,17 @@ fn annotations_name_the_reports_in_hook_mode() {
         .scan_file(&json!({"metadata": {"name": "scan-1", "annotations": {
             "defectdojo.securecodebox.io/sarif-output": sarif_path.display().to_string(),
         }}}))
-        .env("DEFECTDOJO_SARIF_OUTPUT", tmp.path().join("env.sarif").display().to_string())
+        .env(
+            "DEFECTDOJO_SARIF_OUTPUT",
+            tmp.path().join("env.sarif").display().to_string(),
+        )
         .args(&[path.to_str().unwrap()])
         .run();
     out.expect(0);
-    assert!(sarif_path.exists(), "the annotation beats the variable: {out}");
+    assert!(
+        sarif_path.exists(),
+        "the annotation beats the variable: {out}"
+    );
     assert!(!tmp.path().join("env.sarif").exists());
-    assert!(validate_sarif(&sarif_path).is_empty());
+    assert_eq!(sarif_problems(&sarif_path), Vec::<String>::new());
 }

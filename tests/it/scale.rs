@@ -181,8 +181,14 @@ fn peak_memory_stays_flat_from_1k_to_100k_findings() {
                 .env("DEFECTDOJO_MEMORY_SPOOL_MB", memory_mb);
             if with_reports {
                 hook = hook
-                    .env("DEFECTDOJO_SARIF_OUTPUT", reports.join("r.sarif").display().to_string())
-                    .env("DEFECTDOJO_JUNIT_OUTPUT", reports.join("r.xml").display().to_string());
+                    .env(
+                        "DEFECTDOJO_SARIF_OUTPUT",
+                        reports.join("r.sarif").display().to_string(),
+                    )
+                    .env(
+                        "DEFECTDOJO_JUNIT_OUTPUT",
+                        reports.join("r.xml").display().to_string(),
+                    );
             }
             let Some((out, kib)) = peak(&hook) else {
                 return;

@@ -76,6 +76,14 @@ ENVIRONMENT:
                                         and title (a new one when there is none)
     DEFECTDOJO_FINDINGS_OUTPUT          where DefectDojo's verdicts go when there is no 4th
                                         argument: a path, a URL, or -
+    DEFECTDOJO_SARIF_OUTPUT             a SARIF 2.1.0 report of the test (code scanning), with
+                                        DefectDojo's triage as suppressions: a path, a URL, or -
+    DEFECTDOJO_JUNIT_OUTPUT             a JUnit XML report of the test (test-report widgets):
+                                        failures fail the gate, triaged findings are skipped
+    DEFECTDOJO_SARIF_MAX_RESULTS        results kept in the SARIF run, most severe open ones
+                                        first [default: 25000, GitHub's limit; 0: no limit]
+    DEFECTDOJO_SOURCE_ROOT              repository root for SARIF's relative paths [default:
+                                        GITHUB_WORKSPACE, CI_PROJECT_DIR, WORKSPACE, the cwd]
     DEFECTDOJO_ACTIVE, DEFECTDOJO_VERIFIED          true|false; unset: as the scanner says
     DEFECTDOJO_PUSH_TO_JIRA, DEFECTDOJO_SERVICE, DEFECTDOJO_ENVIRONMENT,
     DEFECTDOJO_GROUP_BY (component_name|component_name+component_version|file_path|
@@ -152,13 +160,15 @@ ANNOTATIONS (prefix defectdojo.securecodebox.io/):
     import-mode, active, verified, …    every form field above, per scan (x_y → x-y)
     minimum_severity or minimum-severity  as DEFECTDOJO_MINIMUM_SEVERITY
     scan-date                           as DEFECTDOJO_SCAN_DATE
+    sarif-output, junit-output, sarif-max-results   as the DEFECTDOJO_ variables
     (an unknown annotation of this prefix is ignored with a warning: a typo?)
 
 EXIT CODES:
     0   success (and --help, --version)
     1   DefectDojo, object storage, Kubernetes API or network failure, including input the
         server rejected
-    2   usage, configuration or input problem found locally (nothing was imported);
+    2   usage, configuration or input problem found locally (nothing was imported),
+        including an output whose directory is missing or takes no files;
         a DEFECTDOJO_SCAN_TYPE this DefectDojo does not list (checked before anything is
         created); a dry run that found a problem
     3   the build gate: the import succeeded and created new findings at or above
@@ -171,6 +181,6 @@ LIMITS:
     502, 503, 504; the import is sent again only when it certainly did not land.
 
 OUTPUT:
-    logs on stderr; one JSON summary line on stdout (on stderr when FINDINGS_UPLOAD is -)
+    logs on stderr; one JSON summary line on stdout (on stderr when an output is -)
 "
 );

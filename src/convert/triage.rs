@@ -194,3 +194,135 @@ impl RunInfo {
         format!("{}/test/{}", self.dojo_url, self.test_id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn seen(id: u64, rank: usize) -> Seen<'static> {
+        Seen {
+            id,
+            title: "t",
+            severity: ["Critical", "High", "Medium", "Low", "Info"][rank],
+            rank,
+            description: "",
+            mitigation: "",
+            references: "",
+            file_path: None,
+            line: None,
+            endpoint: None,
+            cwe: None,
+            vulnerability_id: None,
+            hash_code: None,
+            cvss_score: None,
+            component: None,
+            component_version: None,
+            false_p: false,
+            risk_accepted: false,
+            out_of_scope: false,
+            duplicate: false,
+            active: true,
+            mitigated: false,
+            original: None,
+        }
+    }
+
+    /// Finding id → the last import's action (N, R, C).
+    struct Actions(HashMap<u64, char>);
+
+    impl History for Actions {
+        fn created(&self, id: u64) -> bool {
+            self.0.get(&id) == Some(&'N')
+        }
+        fn reactivated(&self, id: u64) -> bool {
+            self.0.get(&id) == Some(&'R')
+        }
+        fn closed(&self, id: u64) -> bool {
+            self.0.get(&id) == Some(&'C')
+        }
+    }
+
+    fn import(threshold: Option<usize>) -> Rules<'static> {
+        Rules {
+            history: None,
+            threshold,
+            fail_on_reactivated: false,
+        }
+    }
+
+    #[test]
+    fn an_import_makes_everything_new_but_duplicates_and_triaged_findings() {
+        let rules = import(None);
+        let j = rules.judge(seen(1, 4));
+        assert_eq!(
+            (j.triage, j.baseline, j.fails_gate),
+            (None, Baseline::New, true)
+        );
+
+        let mut dup = seen(2, 0);
+        (dup.duplicate, dup.active) = (true, false);
+        let j = rules.judge(dup);
+        assert_eq!(j.triage, Some(Triage::Duplicate));
+        assert_eq!((j.baseline, j.fails_gate), (Baseline::Unchanged, false));
+        assert!(!Triage::Duplicate.suppresses());
+
+        // False positive beats duplicate; inactive findings never fail.
+        let mut fp = seen(3, 0);
+        (fp.false_p, fp.duplicate) = (true, true);
+        assert_eq!(rules.judge(fp).triage, Some(Triage::FalsePositive));
+        let mut ra = seen(4, 0);
+        (ra.risk_accepted, ra.active) = (true, false);
+        let j = rules.judge(ra);
+        assert_eq!(
+            (j.triage, j.fails_gate),
+            (Some(Triage::RiskAccepted), false)
+        );
+        let mut oos = seen(5, 0);
+        oos.out_of_scope = true;
+        assert_eq!(rules.judge(oos).triage, Some(Triage::OutOfScope));
+    }
+
+    #[test]
+    fn the_threshold_picks_the_failures() {
+        let rules = import(Some(1));
+        assert!(rules.judge(seen(1, 0)).fails_gate);
+        assert!(rules.judge(seen(2, 1)).fails_gate);
+        assert!(!rules.judge(seen(3, 2)).fails_gate);
+    }
+
+    #[test]
+    fn a_reimport_reads_its_history() {
+        let actions = Actions(HashMap::from([(1, 'N'), (2, 'R'), (3, 'C')]));
+        let mut rules = Rules {
+            history: Some(&actions),
+            threshold: None,
+            fail_on_reactivated: false,
+        };
+        let created = rules.judge(seen(1, 2));
+        assert_eq!(
+            (created.baseline, created.fails_gate),
+            (Baseline::New, true)
+        );
+        let reactivated = rules.judge(seen(2, 2));
+        assert_eq!(
+            (reactivated.baseline, reactivated.fails_gate),
+            (Baseline::New, false)
+        );
+        let mut closed = seen(3, 2);
+        (closed.active, closed.mitigated) = (false, true);
+        let closed = rules.judge(closed);
+        assert_eq!(
+            (closed.baseline, closed.fails_gate),
+            (Baseline::Absent, false)
+        );
+        let untouched = rules.judge(seen(4, 2));
+        assert_eq!(
+            (untouched.baseline, untouched.fails_gate),
+            (Baseline::Unchanged, false)
+        );
+
+        rules.fail_on_reactivated = true;
+        assert!(rules.judge(seen(2, 2)).fails_gate);
+    }
+}

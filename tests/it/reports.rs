@@ -504,3 +504,71 @@ fn annotations_name_the_reports_in_hook_mode() {
     assert!(!tmp.path().join("env.sarif").exists());
     assert_eq!(sarif_problems(&sarif_path), Vec::<String>::new());
 }
+
+#[test]
+fn the_committed_samples_stay_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ci-reports");
+    assert_eq!(
+        sarif_problems(&dir.join("semgrep.sarif")),
+        Vec::<String>::new()
+    );
+    let junit = read_junit(&dir.join("semgrep.junit.xml"));
+    assert_eq!(
+        (&junit["tests"], &junit["failures"], &junit["skipped"]),
+        (&json!(9), &json!(1), &json!(2))
+    );
+}
+
+#[test]
+fn the_gate_and_the_summary_take_their_findings_from_the_same_read() {
+    for flavour in [Flavour::V3, Flavour::V2] {
+        let dojo = FakeDojo::start(flavour);
+        let tmp = TempDir::new("oneread");
+        let path = tmp.file(
+            "r.json",
+            report(&[("Critical One", "Critical", Some("a.py"), None, None)]),
+        );
+        let out = reporting(&dojo, tmp.path())
+            .env("DEFECTDOJO_FAIL_ON", "High")
+            .env(
+                "DEFECTDOJO_SUMMARY_FILE",
+                tmp.path().join("summary.md").display().to_string(),
+            )
+            .args(&[path.to_str().unwrap()])
+            .run();
+        out.expect(3);
+        assert_eq!(out.summary()["new"]["total"], 1, "{out}");
+        let own_reads: Vec<String> = dojo
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/api/v2/findings/" && r.query.contains("false_p=false"))
+            .map(|r| r.target())
+            .collect();
+        assert!(own_reads.is_empty(), "{flavour:?}: {own_reads:?}");
+        assert_eq!(findings_gets(&dojo), 1);
+        let summary = std::fs::read_to_string(tmp.path().join("summary.md")).unwrap();
+        assert!(summary.contains("Critical One"), "{summary}");
+    }
+}
+
+#[test]
+fn a_dry_run_names_the_reports_and_writes_none() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("dryreports");
+    let path = tmp.file("r.json", report(&[("A", "High", None, None, None)]));
+    let out = reporting(&dojo, tmp.path())
+        .env("DEFECTDOJO_DRY_RUN", "true")
+        .args(&[path.to_str().unwrap()])
+        .run();
+    out.expect(0);
+    assert!(
+        out.stderr.contains("would write the SARIF report to"),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("would write the JUnit report to"),
+        "{out}"
+    );
+    assert!(!tmp.path().join("out.sarif").exists());
+    assert!(dojo.mutating_requests().is_empty());
+}

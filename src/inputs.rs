@@ -62,6 +62,10 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     };
     let cfg = Config::build(get, scan, args)?;
     remember_presigned_queries(&cfg.args);
+    let reports = [&cfg.reports.sarif, &cfg.reports.junit];
+    for url in reports.into_iter().flatten() {
+        crate::http::redact::remember_query(url);
+    }
     let raw = Location::parse(&cfg.args.raw_result);
     let findings = Location::parse(&cfg.args.findings);
     let output = cfg.args.findings_upload.as_deref().map(Location::parse);

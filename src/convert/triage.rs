@@ -201,31 +201,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn seen(id: u64, rank: usize) -> Seen<'static> {
-        Seen {
-            id,
-            title: "t",
-            severity: ["Critical", "High", "Medium", "Low", "Info"][rank],
-            rank,
-            description: "",
-            mitigation: "",
-            references: "",
-            file_path: None,
-            line: None,
-            endpoint: None,
-            cwe: None,
-            vulnerability_id: None,
-            hash_code: None,
-            cvss_score: None,
-            component: None,
-            component_version: None,
-            false_p: false,
-            risk_accepted: false,
-            out_of_scope: false,
-            duplicate: false,
-            active: true,
-            mitigated: false,
-            original: None,
-        }
+        Seen::example(id, "t", rank)
     }
 
     /// Finding id → the last import's action (N, R, C).

@@ -158,6 +158,10 @@ fn both_reports_come_from_one_read_on_both_generations() {
             Some(3),
             None,
         ),
+        // A name that was not UTF-8 reaches DefectDojo's JSON (and its
+        // UTF-8-only database) with U+FFFD in place of the bad bytes.
+        ("Latin One", "Low", Some("src/caf\u{FFFD}.py"), None, None),
+        ("Windows Up", "Low", Some("..\\up.py"), None, None),
         (long_title.as_str(), "Medium", Some("a.py"), None, None),
         (odd, "High", Some("odd\u{1}name.py"), Some(2), None),
     ];
@@ -209,6 +213,14 @@ fn both_reports_come_from_one_read_on_both_generations() {
             encoded["artifactLocation"]["uri"],
             "docs/my%2520file%20name.md"
         );
+        let uri = |title: &str| {
+            result(&doc, title)["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .clone()
+        };
+        assert_eq!(uri("Latin One"), "src/caf%EF%BF%BD.py");
+        assert_eq!(uri("Windows Up"), "../up.py");
+        assert_eq!(uri("Dot Dot"), "../etc/passwd");
+        assert_eq!(uri("Windows Path"), "file:///C:/work/shop/x.cs");
 
         let junit = read_junit(&tmp.path().join("out.xml"));
         assert_eq!(junit["tests"], findings.len(), "{junit:#}");
@@ -373,7 +385,7 @@ fn duplicates_are_unchanged_and_skipped_and_the_gate_picks_the_failures() {
 }
 
 #[test]
-fn sarif_to_stdout_moves_the_summary_to_stderr() {
+fn a_report_on_stdout_moves_the_summary_to_stderr() {
     let dojo = FakeDojo::start(Flavour::V3);
     let tmp = TempDir::new("sarifstdout");
     let path = tmp.file("r.json", report(&[("A", "High", Some("a.py"), None, None)]));
@@ -389,6 +401,16 @@ fn sarif_to_stdout_moves_the_summary_to_stderr() {
     assert_eq!(summary["sarif"]["results"], 1);
     let file = tmp.file("stdout.sarif", out.stdout.as_bytes());
     assert_eq!(sarif_problems(&file), Vec::<String>::new());
+
+    let out = hook(&dojo)
+        .env("DEFECTDOJO_JUNIT_OUTPUT", "-")
+        .args(&[path.to_str().unwrap()])
+        .run();
+    out.expect(0);
+    let file = tmp.file("stdout.xml", out.stdout.as_bytes());
+    assert_eq!(read_junit(&file)["tests"], 1, "{out}");
+    let summary: Value = serde_json::from_str(out.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["junit"]["tests"], 1);
 }
 
 #[test]
@@ -571,4 +593,39 @@ fn a_dry_run_names_the_reports_and_writes_none() {
     );
     assert!(!tmp.path().join("out.sarif").exists());
     assert!(dojo.mutating_requests().is_empty());
+}
+
+#[test]
+fn reports_go_to_presigned_urls_with_their_length_and_no_signature_in_the_logs() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let store = crate::support::fake_store::FakeStore::start();
+    let tmp = TempDir::new("reportput");
+    let path = tmp.file(
+        "r.json",
+        report(&[("A", "High", Some("a.py"), Some(1), None)]),
+    );
+    let (sarif_url, junit_url) = (
+        store.presigned_url("/b/out.sarif"),
+        store.presigned_url("/b/out.xml"),
+    );
+    let out = hook(&dojo)
+        .env("RUST_LOG", "trace")
+        .env("DEFECTDOJO_SARIF_OUTPUT", sarif_url.as_str())
+        .env("DEFECTDOJO_JUNIT_OUTPUT", junit_url.as_str())
+        .args(&[path.to_str().unwrap()])
+        .run();
+    out.expect(0);
+    let signature = |url: &str| url.rsplit_once("X-Amz-Signature=").unwrap().1.to_string();
+    out.assert_clean(&[signature(&sarif_url), signature(&junit_url)]);
+    for put in store.puts() {
+        assert!(put.header("content-length").is_some(), "{put:?}");
+        assert_eq!(put.header("transfer-encoding"), None);
+    }
+    let sarif = tmp.file(
+        "put.sarif",
+        store.object("/b/out.sarif").expect("SARIF PUT"),
+    );
+    assert_eq!(sarif_problems(&sarif), Vec::<String>::new());
+    let junit = tmp.file("put.xml", store.object("/b/out.xml").expect("JUnit PUT"));
+    assert_eq!(read_junit(&junit)["failures"], 1);
 }

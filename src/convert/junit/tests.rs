@@ -25,31 +25,7 @@ fn info() -> RunInfo {
 }
 
 fn seen(id: u64, title: &str) -> Seen<'_> {
-    Seen {
-        id,
-        title,
-        severity: "High",
-        rank: 1,
-        description: "",
-        mitigation: "",
-        references: "",
-        file_path: None,
-        line: None,
-        endpoint: None,
-        cwe: None,
-        vulnerability_id: None,
-        hash_code: None,
-        cvss_score: None,
-        component: None,
-        component_version: None,
-        false_p: false,
-        risk_accepted: false,
-        out_of_scope: false,
-        duplicate: false,
-        active: true,
-        mitigated: false,
-        original: None,
-    }
+    Seen::example(id, title, 1)
 }
 
 fn judged(seen: Seen<'_>) -> Judged<'_> {

@@ -4,9 +4,9 @@
 //!
 //! No CDATA: everything is escaped character data, so `]]>` is harmless by
 //! construction. Characters XML 1.0 cannot carry at all (C0 controls other
-//! than tab, LF and CR; U+FFFE; U+FFFF) are not dropped but written as the
-//! visible text `\u0001`: even a character reference (`&#1;`) to them is not
-//! well-formed.
+//! than tab, LF and CR; U+FFFE; U+FFFF), and the other control characters
+//! (DEL, C1), are not dropped but written as the visible text `\u0001`: even
+//! a character reference (`&#1;`) to the former is not well-formed.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -28,9 +28,12 @@ enum Escaped {
     Visible(u32),
 }
 
-/// `Char` of XML 1.0 (5th ed.) §2.2; Rust's `char` holds no surrogates.
+/// `Char` of XML 1.0 (5th ed.) §2.2 (Rust's `char` holds no surrogates),
+/// less DEL and the C1 controls: XML 1.0 allows them but discourages them,
+/// XML 1.1 requires them escaped, and a CI log that prints a report must
+/// not get terminal control sequences (C1's CSI is one) from a scanner.
 fn allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
         || c >= '\u{10000}'
 }
 
@@ -221,12 +224,13 @@ mod tests {
             ("\u{1f}", "\\u001F", "\\u001F"),
             ("\u{FFFE}", "\\uFFFE", "\\uFFFE"),
             ("\u{FFFF}", "\\uFFFF", "\\uFFFF"),
-            // Allowed, if discouraged: kept as they are.
+            // Allowed, if discouraged, but control characters all the same.
             (
-                "\u{7f}\u{85}\u{FFFD}",
-                "\u{7f}\u{85}\u{FFFD}",
-                "\u{7f}\u{85}\u{FFFD}",
+                "\u{7f}\u{85}\u{9b}",
+                "\\u007F\\u0085\\u009B",
+                "\\u007F\\u0085\\u009B",
             ),
+            ("\u{a0}\u{FFFD}", "\u{a0}\u{FFFD}", "\u{a0}\u{FFFD}"),
             ("\u{D7FF}\u{E000}", "\u{D7FF}\u{E000}", "\u{D7FF}\u{E000}"),
             (
                 "\u{10000}\u{10FFFF}",

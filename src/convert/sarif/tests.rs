@@ -12,31 +12,7 @@ use crate::convert::triage::{Baseline, Judged, RunInfo, Scratch, Triage};
 
 /// A plain Info finding with nothing but an id and a title.
 pub(super) fn seen(id: u64, title: &str) -> Seen<'_> {
-    Seen {
-        id,
-        title,
-        severity: "Info",
-        rank: 4,
-        description: "",
-        mitigation: "",
-        references: "",
-        file_path: None,
-        line: None,
-        endpoint: None,
-        cwe: None,
-        vulnerability_id: None,
-        hash_code: None,
-        cvss_score: None,
-        component: None,
-        component_version: None,
-        false_p: false,
-        risk_accepted: false,
-        out_of_scope: false,
-        duplicate: false,
-        active: true,
-        mitigated: false,
-        original: None,
-    }
+    Seen::example(id, title, 4)
 }
 
 pub(super) fn judged(id: u64, title: &str) -> Judged<'_> {

@@ -94,3 +94,37 @@ pub(super) fn seen<'a>(f: &'a Finding<'_>, location: Option<&'a str>) -> Seen<'a
         original: f.original_id(),
     }
 }
+
+#[cfg(test)]
+impl<'a> Seen<'a> {
+    /// For tests: an active finding with an id, a title and a severity rank
+    /// (0 Critical … 4 Info), nothing else.
+    pub(crate) fn example(id: u64, title: &'a str, rank: usize) -> Seen<'a> {
+        let severity = Severity::ALL[Severity::Critical.rank() - rank.min(4)];
+        Seen {
+            id,
+            title,
+            severity: severity.dojo_name(),
+            rank,
+            description: "",
+            mitigation: "",
+            references: "",
+            file_path: None,
+            line: None,
+            endpoint: None,
+            cwe: None,
+            vulnerability_id: None,
+            hash_code: None,
+            cvss_score: None,
+            component: None,
+            component_version: None,
+            false_p: false,
+            risk_accepted: false,
+            out_of_scope: false,
+            duplicate: false,
+            active: true,
+            mitigated: false,
+            original: None,
+        }
+    }
+}

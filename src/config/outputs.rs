@@ -102,7 +102,12 @@ pub fn read_reports(
     var: Getter,
     problems: &mut Vec<String>,
 ) -> Reports {
-    let path = |name: &str| setting(name).map(|v| v.trim().to_string());
+    // Blank is unset, as for every variable.
+    let path = |name: &str| {
+        setting(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let sarif_max_results = match setting("sarif-max-results") {
         None => SARIF_MAX_RESULTS,
         Some(v) => v.trim().parse().unwrap_or_else(|_| {
@@ -142,8 +147,9 @@ pub fn stdout_problem(findings: Option<&str>, reports: &Reports) -> Option<Strin
         .collect();
     (on_stdout.len() > 1).then(|| {
         format!(
-            "{} are all '-': only one output can be written to stdout; give the others a path",
-            on_stdout.join(" and ")
+            "{} are {} '-': only one output can be written to stdout; give the others a path",
+            on_stdout.join(" and "),
+            if on_stdout.len() == 2 { "both" } else { "all" }
         )
     })
 }

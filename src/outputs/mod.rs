@@ -2,14 +2,14 @@
 //!
 //! Each output is one file with one `Output`: the read-back (`findings`:
 //! the findings.json of DefectDojo's verdicts to a presigned URL, file or
-//! stdout, and the SARIF and JUnit reports of `reports` from the same one
-//! read), the
-//! Scan's status in Kubernetes (`scan_status`), the build gate
-//! (`verdict`) and the Markdown summary (`markdown`); the JSON summary
+//! stdout, and from the same one read the SARIF and JUnit reports of
+//! `reports`), the Scan's status in Kubernetes (`scan_status`), the build
+//! gate (`verdict`) and the Markdown summary (`markdown`); the JSON summary
 //! line is the [`Outcome`] every run ends with. They are written only after
 //! a successful import, and an output that fails fails the run (except the
-//! Markdown summary, a convenience). A new format is one new file and one
-//! line in `OUTPUTS`.
+//! Markdown summary, a convenience). A new output is one new file and one
+//! line in `OUTPUTS`; a new report made from every finding is a writer fed
+//! by `reports`.
 
 mod findings;
 mod markdown;

@@ -421,7 +421,8 @@ fn bad_output_places_stop_the_run_before_defectdojo_is_touched() {
     let tmp = TempDir::new("badout");
     let path = tmp.file("r.json", report(&[("A", "High", None, None, None)]));
     let missing = tmp.path().join("no-such-dir/out.sarif");
-    let cases: [(&str, String, &str); 4] = [
+    let shared = tmp.path().join("same.out").display().to_string();
+    let cases: [(&str, String, &str); 5] = [
         (
             "DEFECTDOJO_SARIF_OUTPUT",
             missing.display().to_string(),
@@ -434,11 +435,16 @@ fn bad_output_places_stop_the_run_before_defectdojo_is_touched() {
         ),
         ("DEFECTDOJO_SARIF_OUTPUT", "-".into(), "only one output"),
         ("DEFECTDOJO_JUNIT_OUTPUT", "-".into(), "only one output"),
+        (
+            "DEFECTDOJO_JUNIT_OUTPUT",
+            shared.clone(),
+            "a place of its own",
+        ),
     ];
     for (var, value, says) in cases {
         let mut run = hook(&dojo).env(var, value.clone());
-        if value == "-" {
-            run = run.env("DEFECTDOJO_FINDINGS_OUTPUT", "-");
+        if value == "-" || value == shared {
+            run = run.env("DEFECTDOJO_FINDINGS_OUTPUT", value.as_str());
         }
         let out = run.args(&[path.to_str().unwrap()]).run();
         out.expect(2);

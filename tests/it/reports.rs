@@ -190,6 +190,11 @@ fn both_reports_come_from_one_read_on_both_generations() {
         assert_eq!(sqli["level"], "error");
         assert_eq!(sqli["baselineState"], "new");
         assert!(sqli["properties"]["security-severity"].is_number());
+        let message = sqli["message"]["text"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("DefectDojo: {}/finding/", dojo.url)),
+            "{message}"
+        );
         assert!(
             sqli["partialFingerprints"]
                 .as_object()

@@ -113,7 +113,7 @@ impl<'a> SarifResult<'a> {
             rule_id,
             level: level(s.rank),
             message: Text {
-                text: Cow::Owned(message(f)),
+                text: Cow::Owned(message(f, finding_url)),
             },
             locations: [location(f, finding_url, root)],
             partial_fingerprints: s.hash_code.map(|hash_code| Fingerprints { hash_code }),
@@ -135,7 +135,7 @@ impl<'a> SarifResult<'a> {
 
 /// The title, then the description after a blank line; never empty
 /// (GitHub rejects a result without message text).
-fn message(f: &Judged<'_>) -> String {
+fn message(f: &Judged<'_>, finding_url: &str) -> String {
     let s = &f.seen;
     let mut text = if s.title.trim().is_empty() {
         format!("DefectDojo finding {}", s.id)
@@ -146,6 +146,10 @@ fn message(f: &Judged<'_>) -> String {
         text.push_str("\n\n");
         text.push_str(&cap(s.description, 1_000));
     }
+    // GitHub shows the message, not `hostedViewerUri`: the way to the
+    // finding's triage is a line of it.
+    text.push_str("\n\nDefectDojo: ");
+    text.push_str(finding_url);
     text
 }
 

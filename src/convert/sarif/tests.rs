@@ -331,7 +331,10 @@ fn result_fields() {
     let (doc, _) = write_all(info(), 0, &[f]);
     let r = &results(&doc)[0];
     assert_eq!(r["ruleId"], "XSS");
-    assert_eq!(r["message"]["text"], "XSS\n\nReflected.");
+    assert_eq!(
+        r["message"]["text"],
+        "XSS\n\nReflected.\n\nDefectDojo: https://dojo.example/finding/9"
+    );
     assert_eq!(r["partialFingerprints"]["defectdojo/hash_code"], "abc123");
     assert_eq!(r["baselineState"], "unchanged");
     let p = &r["properties"];
@@ -358,11 +361,16 @@ fn hostile_text_stays_valid_json_and_bounded() {
     let (doc, _) = write_all(info(), 0, &[f, untitled]);
     let r = results(&doc);
     let message = r[0]["message"]["text"].as_str().unwrap();
-    assert!(message.chars().count() <= 1_000 + 2 + 1_000);
+    let link = "\n\nDefectDojo: https://dojo.example/finding/1";
+    assert!(message.ends_with(link), "{message}");
+    assert!(message.chars().count() <= 1_000 + 2 + 1_000 + link.len());
     let rule = &rules(&doc)[0];
     assert!(rule["id"].as_str().unwrap().chars().count() <= 255);
     assert!(rule["help"]["text"].as_str().unwrap().chars().count() <= 2_000);
-    assert_eq!(r[1]["message"]["text"], "DefectDojo finding 2");
+    assert_eq!(
+        r[1]["message"]["text"],
+        "DefectDojo finding 2\n\nDefectDojo: https://dojo.example/finding/2"
+    );
     assert_eq!(r[1]["ruleId"], "untitled");
     let art = &r[1]["locations"][0]["physicalLocation"]["artifactLocation"];
     assert_eq!(art["uri"], "%7F/%00");

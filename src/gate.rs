@@ -94,44 +94,40 @@ pub fn new_findings(
                 if history.is_some_and(|h| !h.made(f.id, reactivated)) {
                     continue;
                 }
-                let severity = f.severity.unwrap_or_else(|| "Info".to_string());
-                count(
-                    &mut out,
-                    f.id,
-                    f.title.unwrap_or_default(),
-                    severity,
-                    &base,
-                    threshold,
-                );
+                let severity = f.severity.as_deref().unwrap_or("Info");
+                let title = f.title.as_deref().unwrap_or_default();
+                count(&mut out, f.id, title, severity, &base, threshold);
             }
         },
     )?;
     Ok(out)
 }
 
-/// Counts one new finding and keeps it where it is among the most severe.
+/// Counts one new finding and keeps it where it is among the most severe;
+/// only a finding that is kept is copied (this runs for every new finding
+/// of a read-back).
 fn count(
     out: &mut NewFindings,
     id: u64,
-    title: String,
-    severity: String,
+    title: &str,
+    severity: &str,
     base: &str,
     threshold: Option<usize>,
 ) {
-    let r = rank(&severity);
+    let r = rank(severity);
     out.by_severity[r] += 1;
     out.total += 1;
-    let shown = Shown {
+    let shown = || Shown {
         id,
-        title,
-        severity,
+        title: title.to_string(),
+        severity: severity.to_string(),
         url: format!("{base}/finding/{id}"),
     };
     if threshold.is_some_and(|t| r <= t) {
         out.failing_count += 1;
-        keep_most_severe(&mut out.failing, shown.clone());
+        keep_most_severe(&mut out.failing, (r, id), shown);
     }
-    keep_most_severe(&mut out.top, shown);
+    keep_most_severe(&mut out.top, (r, id), shown);
 }
 
 /// The new findings counted from a read-back that happens anyway (for
@@ -165,12 +161,11 @@ impl<'h> NewCounter<'h> {
     pub fn seen(&mut self, f: &Seen<'_>) {
         let made_here = self.history.is_none_or(|h| h.made(f.id, self.reactivated));
         if f.active && !f.duplicate && !f.false_p && made_here {
-            let (title, severity) = (f.title.to_string(), f.severity.to_string());
             count(
                 &mut self.out,
                 f.id,
-                title,
-                severity,
+                f.title,
+                f.severity,
                 &self.base,
                 self.threshold,
             );
@@ -183,11 +178,12 @@ impl<'h> NewCounter<'h> {
 }
 
 /// Keeps the [`SHOWN`] most severe (then oldest) findings, sorted.
-fn keep_most_severe(list: &mut Vec<Shown>, f: Shown) {
-    let key = |s: &Shown| (rank(&s.severity), s.id);
-    let at = list.partition_point(|s| key(s) <= key(&f));
+/// `key` is the (rank, id) of the finding `make` makes, which is only
+/// called when the finding is kept.
+fn keep_most_severe(list: &mut Vec<Shown>, key: (usize, u64), make: impl FnOnce() -> Shown) {
+    let at = list.partition_point(|s| (rank(&s.severity), s.id) <= key);
     if at < SHOWN {
-        list.insert(at, f);
+        list.insert(at, make());
         list.truncate(SHOWN);
     }
 }
@@ -280,14 +276,31 @@ mod tests {
         }
     }
 
+    fn keep(list: &mut Vec<Shown>, s: Shown) {
+        let key = (rank(&s.severity), s.id);
+        keep_most_severe(list, key, || s);
+    }
+
+    #[test]
+    fn a_finding_that_is_not_kept_is_not_copied() {
+        let mut list = Vec::new();
+        for id in 0..SHOWN as u64 {
+            keep(&mut list, shown(id, "Critical"));
+        }
+        keep_most_severe(&mut list, (rank("Low"), 1_000), || {
+            panic!("a Low finding behind 20 Critical ones was copied")
+        });
+        assert_eq!(list.len(), SHOWN);
+    }
+
     #[test]
     fn only_the_most_severe_are_kept_in_order() {
         let mut list = Vec::new();
         for id in 0..50 {
-            keep_most_severe(&mut list, shown(id, "Low"));
+            keep(&mut list, shown(id, "Low"));
         }
-        keep_most_severe(&mut list, shown(99, "Critical"));
-        keep_most_severe(&mut list, shown(98, "High"));
+        keep(&mut list, shown(99, "Critical"));
+        keep(&mut list, shown(98, "High"));
         assert_eq!(list.len(), SHOWN);
         assert_eq!(list[0].id, 99);
         assert_eq!(list[1].id, 98);

@@ -14,14 +14,8 @@ OUT=fixtures/ci-reports
 work=$(mktemp -d)
 trap 'kill "$fakes_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$FAKES" --flavour v3 --dojo-port 0 --store-port 0 --store-dir "$work" >"$work/fakes.out" 2>"$work/fakes.err" &
-fakes_pid=$!
-for _ in $(seq 100); do
-    [ "$(wc -l <"$work/fakes.out")" -ge 2 ] && break
-    sleep 0.05
-done
-dojo=$(awk '$1 == "dojo" {print $2}' "$work/fakes.out")
-[ -n "$dojo" ] || { echo "the fake did not start:"; cat "$work/fakes.err"; exit 1; }
+. scripts/start-fakes.sh
+start_fakes "$work"
 
 # Pipeline 1 reports the first eight findings; pipeline 2 has fixed the
 # first one and found a new one (the ninth).

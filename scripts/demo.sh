@@ -15,15 +15,8 @@ mkdir -p "$work/store/securecodebox/scan-demo"
 cp fixtures/samples/nmap/nmap-results.xml "$work/store/securecodebox/scan-demo/nmap-results.xml"
 cp fixtures/samples/nmap/findings.json "$work/store/securecodebox/scan-demo/findings.json"
 
-"$FAKES" --flavour v3 --dojo-port 0 --store-port 0 --store-dir "$work/store" >"$work/fakes.out" 2>"$work/fakes.err" &
-fakes_pid=$!
-for _ in $(seq 100); do
-    [ "$(wc -l <"$work/fakes.out")" -ge 2 ] && break
-    sleep 0.05
-done
-dojo=$(awk '$1 == "dojo" {print $2}' "$work/fakes.out")
-store=$(awk '$1 == "store" {print $2}' "$work/fakes.out")
-[ -n "$dojo" ] && [ -n "$store" ] || { echo "the fakes did not start:"; cat "$work/fakes.err"; exit 1; }
+. scripts/start-fakes.sh
+start_fakes "$work/store"
 sig='X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=demo%2F20261127&X-Amz-Signature=0123456789abcdef'
 base="$store/securecodebox/scan-demo"
 

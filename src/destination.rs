@@ -1,8 +1,8 @@
 //! Stage 3, the destination in DefectDojo: the scan type checked against
 //! the server, the product type, product and engagement found or created
-//! ([`crate::dojo::context`]), the snapshot of the engagement's tests that
-//! tells this run's own tests from older ones ([`cleanup::Before`]), and the
-//! test a reimport goes into.
+//! ([`crate::dojo::context`]), and the test a reimport goes into. (This
+//! run's own test needs no snapshot: its temporary title tells it,
+//! [`crate::dojo::own`].)
 
 use crate::config::Config;
 use crate::config::ImportMode;
@@ -17,8 +17,6 @@ use crate::inputs::Inputs;
 pub struct Destination {
     /// Product type, product, engagement and the key's user.
     pub ctx: Context,
-    /// The engagement's tests with the import's title before the import.
-    pub before: cleanup::Before,
     /// The test a reimport goes into, and what it held before.
     pub reimport: Option<(u64, ReimportBefore)>,
 }
@@ -33,21 +31,14 @@ pub fn prepare(dojo: &Dojo, inputs: &Inputs) -> Result<Destination, Error> {
     );
     check_scan_type(dojo, cfg)?;
     let ctx = context::resolve(dojo, cfg, &crate::time::today_utc())?;
-    let before = cleanup::Before {
-        tests: if ctx.engagement_created {
-            Vec::new()
-        } else {
-            tests_titled(dojo, &ctx, &cfg.target.test_title)?
-        },
-        started: inputs.started,
-    };
     let reimport = match cfg.import.mode {
         ImportMode::Import => None,
+        // A new engagement has no test yet.
+        ImportMode::Reimport if ctx.engagement_created => None,
         ImportMode::Reimport => latest_test(dojo, &ctx, cfg)?,
     };
     Ok(Destination {
         ctx,
-        before,
         reimport: reimport.map(|test| (test, cleanup::before_reimport(dojo, test))),
     })
 }
@@ -100,17 +91,4 @@ pub fn latest_test(dojo: &Dojo, ctx: &Context, cfg: &Config) -> Result<Option<u6
         }
     }
     Ok(latest)
-}
-
-/// Tests of the engagement with this title (to tell a failed import's
-/// leftover from tests that were there before).
-fn tests_titled(dojo: &Dojo, ctx: &Context, title: &str) -> Result<Vec<u64>, Error> {
-    let engagement = ctx.engagement_id.to_string();
-    let tests: Vec<Test> = dojo.list(
-        "/api/v2/tests/",
-        &[("engagement", &engagement), ("title", title)],
-        "listing the engagement's tests",
-        |t: &Test| t.title.as_deref() == Some(title),
-    )?;
-    Ok(tests.iter().map(|t| t.id).collect())
 }

@@ -35,8 +35,6 @@ pub struct Inputs {
     pub agent: ureq::Agent,
     /// Where bodies of unknown length are spooled.
     pub spool: Spool,
-    /// When the run started, in Unix seconds of our clock.
-    pub started: i64,
 }
 
 impl Inputs {
@@ -54,7 +52,6 @@ impl Inputs {
 
 /// Reads and checks the inputs, and starts the run's deadline.
 pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
-    let started = crate::time::now_utc_parts().unix_seconds();
     let mut cluster = Cluster::from_env(get, &args)?;
     let scan = match &mut cluster {
         Some(cluster) => cluster.read_scan()?,
@@ -100,7 +97,6 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
         junit,
         agent,
         spool,
-        started,
     })
 }
 

@@ -41,6 +41,7 @@ pub(crate) mod outputs;
 pub(crate) mod readback;
 pub(crate) mod run;
 pub mod scan;
+pub mod signals;
 pub(crate) mod step_summary;
 pub mod storage;
 pub(crate) mod suggest;

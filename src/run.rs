@@ -8,7 +8,7 @@ use crate::cli::Args;
 use crate::config::Getter;
 use crate::error::Error;
 use crate::outputs::Outcome;
-use crate::{dedup, destination, dryrun, import, inputs, outputs, upload};
+use crate::{dedup, destination, dryrun, import, inputs, outputs, signals, upload};
 
 /// One run with the given arguments and variables.
 pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
@@ -18,11 +18,16 @@ pub fn run(args: Args, get: Getter) -> Result<Outcome, Error> {
     }
     let started = Instant::now();
     // The body exists before anything is created in DefectDojo.
+    signals::stage("preparing the upload (nothing was sent to DefectDojo)");
     let upload = upload::prepare(&inputs)?;
     let dojo = inputs.dojo();
+    signals::stage("finding or creating the destination in DefectDojo");
     let dest = destination::prepare(&dojo, &inputs)?;
+    signals::stage("importing");
     let imported = import::run(&dojo, &inputs, &dest, upload)?;
+    signals::stage("waiting for DefectDojo's deduplication");
     dedup::wait(&dojo, &inputs.cfg, &imported)?;
+    signals::stage("reading back and writing the outputs");
     let outcome = outputs::write(&dojo, &inputs, &dest, &imported)?;
     log::info!(
         "done in {:.1} s with {} DefectDojo requests",

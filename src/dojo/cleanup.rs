@@ -4,12 +4,12 @@
 //! by one, so an import that fails halfway (a parser crash, a finding that
 //! cannot be saved, a lost answer) can leave a test holding part of the
 //! report: a real `trivy k8s` report left 619 of 672 findings behind a 500.
-//! A test is this run's own when it was not in the snapshot of the
-//! engagement taken before the import ([`Before`]), has the import's title and
-//! scan type, and was created after the run started. Those are removed,
-//! whatever they hold, before anything else is imported: a half-imported test
-//! next to a fallback import doubles the findings and makes DefectDojo call
-//! the complete import's findings duplicates of the broken one.
+//! A test is this run's own when it carries this run's temporary title
+//! ([`super::own`]): no other run's test can, whatever the engagement holds
+//! and whatever runs at the same time. Those are removed, whatever they
+//! hold, before anything else is imported: a half-imported test next to a
+//! fallback import doubles the findings and makes DefectDojo call the
+//! complete import's findings duplicates of the broken one.
 //!
 //! A reimport that fails halfway cannot be undone this way (its test holds
 //! earlier runs' history), so [`reimport_damage`] only says what it may have
@@ -18,23 +18,9 @@
 use serde::Serialize;
 use serde::de::IgnoredAny;
 
-use super::model::{Page, Test, TestImport};
-use super::{Dojo, Method};
+use super::model::{Page, TestImport};
+use super::{Dojo, Method, own};
 use crate::error::Error;
-
-/// A server clock this far behind ours still counts its tests as created
-/// during the run. The snapshot is what keeps older tests safe; the creation
-/// time only guards against a test the snapshot missed.
-const CLOCK_SKEW_SECONDS: i64 = 600;
-
-/// The engagement's tests before the import.
-#[derive(Debug, Clone, Default)]
-pub struct Before {
-    /// Ids of the engagement's tests with the import's title.
-    pub tests: Vec<u64>,
-    /// When the run started, in Unix seconds of our clock.
-    pub started: i64,
-}
 
 /// A test removed after a failed import.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -50,66 +36,36 @@ pub struct Removed {
 pub struct ReimportBefore {
     /// Rows of its import history; `None` if they could not be counted.
     pub imports: Option<u64>,
-    /// Its findings; `None` if they could not be counted.
-    pub findings: Option<u64>,
 }
 
-/// True when `test` is this run's own (see the module docs).
-pub fn is_own(test: &Test, title: &str, scan_type: &str, before: &Before) -> bool {
-    let created = test
-        .created
-        .as_deref()
-        .and_then(crate::time::scan_datetime_parts)
-        .map(|p| p.unix_seconds());
-    !before.tests.contains(&test.id)
-        && test.title.as_deref() == Some(title)
-        && test.scan_type.as_deref() == Some(scan_type)
-        // A test without a creation time is judged by the snapshot alone.
-        && created.is_none_or(|c| c >= before.started - CLOCK_SKEW_SECONDS)
-}
-
-/// The tests of `engagement` that this run's import created.
-pub fn own_tests(
-    dojo: &Dojo,
-    engagement: u64,
-    title: &str,
-    scan_type: &str,
-    before: &Before,
-) -> Result<Vec<u64>, Error> {
-    let tests: Vec<Test> = dojo.list(
-        "/api/v2/tests/",
-        &[("engagement", &engagement.to_string()), ("title", title)],
-        "looking for a test the failed import left behind",
-        |t: &Test| is_own(t, title, scan_type, before),
-    )?;
-    Ok(tests.iter().map(|t| t.id).collect())
-}
-
-/// Removes the tests this run's failed import created and returns them.
-/// `Err` is a sentence for the import's error: which test could not be
-/// removed, what it holds, and what to do; nothing may be imported then.
+/// Removes the tests this run's failed import created (those titled
+/// `temporary` in `engagement`) and returns them. `Err` is a sentence for
+/// the import's error: which test could not be removed, what it holds, and
+/// what to do; nothing may be imported then.
 pub fn remove_own_tests(
     dojo: &Dojo,
     engagement: u64,
-    title: &str,
-    scan_type: &str,
-    before: &Before,
+    temporary: &str,
 ) -> Result<Vec<Removed>, String> {
-    let ids = own_tests(dojo, engagement, title, scan_type, before).map_err(|e| {
+    let ids = own::own_tests(dojo, engagement, temporary).map_err(|e| {
         format!(
             "whether it left a test behind could not be checked ({e}): check engagement \
-             {engagement} for a test \"{title}\" and delete it if it is incomplete"
+             {engagement} for a test \"{temporary}\" and delete it"
         )
     })?;
+    remove_tests(dojo, &ids, "the failed import left")
+}
+
+/// Removes tests of this run (`left` says what left them: "the failed
+/// import left"); see [`remove_own_tests`].
+pub fn remove_tests(dojo: &Dojo, ids: &[u64], left: &str) -> Result<Vec<Removed>, String> {
     let mut removed = Vec::new();
-    for id in ids {
+    for &id in ids {
         let findings = test_findings(dojo, id);
         match delete_test(dojo, id) {
             Ok(()) => {
                 let findings = findings.unwrap_or(0);
-                log::warn!(
-                    "the failed import left test {id} behind with {findings} finding(s): removed it"
-                );
+                log::warn!("{left} test {id} behind with {findings} finding(s): removed it");
                 removed.push(Removed { id, findings });
             }
             Err(e) => return Err(stuck(dojo.base(), id, findings, &e, &removed)),
@@ -139,12 +95,12 @@ fn stuck(base: &str, id: u64, findings: Option<u64>, why: &Error, removed: &[Rem
 
 /// Deletes a test; one already gone counts as deleted (a retried DELETE
 /// whose first answer was lost finds it gone).
-fn delete_test(dojo: &Dojo, id: u64) -> Result<(), Error> {
+pub fn delete_test(dojo: &Dojo, id: u64) -> Result<(), Error> {
     match dojo.call(
         Method::Delete,
         &format!("/api/v2/tests/{id}/"),
         None,
-        "deleting the test the failed import left behind",
+        &format!("deleting test {id} of this run"),
     ) {
         Ok(_) | Err(Error::Http { status: 404, .. }) => Ok(()),
         Err(e) => Err(e),
@@ -186,7 +142,6 @@ pub fn import_count(dojo: &Dojo, test: u64) -> Option<u64> {
 pub fn before_reimport(dojo: &Dojo, test: u64) -> ReimportBefore {
     ReimportBefore {
         imports: import_count(dojo, test),
-        findings: test_findings(dojo, test),
     }
 }
 
@@ -194,10 +149,9 @@ pub fn before_reimport(dojo: &Dojo, test: u64) -> ReimportBefore {
 /// from the test's import history and findings.
 pub fn reimport_damage(dojo: &Dojo, test: u64, before: &ReimportBefore) -> String {
     let url = format!("{}/test/{test}", dojo.base());
-    let findings = match (before.findings, test_findings(dojo, test)) {
-        (Some(b), Some(n)) => format!("it holds {n} finding(s), {b} before the reimport"),
-        (None, Some(n)) => format!("it holds {n} finding(s)"),
-        _ => "its findings could not be counted".to_string(),
+    let findings = match test_findings(dojo, test) {
+        Some(n) => format!("it holds {n} finding(s)"),
+        None => "its findings could not be counted".to_string(),
     };
     let history = match history_since(dojo, test, before.imports) {
         Ok(Some(actions)) => format!("DefectDojo recorded the reimport: {actions}"),
@@ -250,69 +204,6 @@ fn history_since(dojo: &Dojo, test: u64, before: Option<u64>) -> Result<Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn test(id: u64, title: &str, scan_type: &str, created: Option<&str>) -> Test {
-        Test {
-            id,
-            title: Some(title.into()),
-            scan_type: Some(scan_type.into()),
-            created: created.map(str::to_string),
-        }
-    }
-
-    fn before(tests: &[u64]) -> Before {
-        Before {
-            tests: tests.to_vec(),
-            // 2026-11-27T21:54:00Z
-            started: 1_795_816_440,
-        }
-    }
-
-    #[test]
-    fn a_new_test_with_the_title_and_type_is_own_whatever_it_holds() {
-        let t = test(
-            9,
-            "scan-1",
-            "Trivy Scan",
-            Some("2026-11-27T21:54:42.687535Z"),
-        );
-        assert!(is_own(&t, "scan-1", "Trivy Scan", &before(&[3])));
-    }
-
-    #[test]
-    fn a_test_of_the_snapshot_is_never_own() {
-        let t = test(3, "scan-1", "Trivy Scan", Some("2026-11-27T21:54:42Z"));
-        assert!(!is_own(&t, "scan-1", "Trivy Scan", &before(&[3])));
-    }
-
-    #[test]
-    fn another_title_or_scan_type_is_not_own() {
-        let t = test(9, "scan-1", "Trivy Scan", Some("2026-11-27T21:54:42Z"));
-        assert!(!is_own(&t, "scan-2", "Trivy Scan", &before(&[])));
-        assert!(!is_own(
-            &t,
-            "scan-1",
-            "Generic Findings Import",
-            &before(&[])
-        ));
-    }
-
-    #[test]
-    fn a_test_created_before_the_run_is_not_own() {
-        // An hour before the run started: outside any clock skew.
-        let t = test(9, "scan-1", "Trivy Scan", Some("2026-11-27T20:54:00Z"));
-        assert!(!is_own(&t, "scan-1", "Trivy Scan", &before(&[])));
-        // A server clock five minutes behind ours.
-        let t = test(9, "scan-1", "Trivy Scan", Some("2026-11-27T21:49:00+00:00"));
-        assert!(is_own(&t, "scan-1", "Trivy Scan", &before(&[])));
-    }
-
-    #[test]
-    fn without_a_creation_time_the_snapshot_decides() {
-        let t = test(9, "scan-1", "Trivy Scan", None);
-        assert!(is_own(&t, "scan-1", "Trivy Scan", &before(&[])));
-        assert!(!is_own(&t, "scan-1", "Trivy Scan", &before(&[9])));
-    }
 
     #[test]
     fn the_stuck_sentence_names_the_test_its_findings_and_the_fix() {

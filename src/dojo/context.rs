@@ -65,8 +65,16 @@ pub fn resolve_planned(
             profile.user.id
         }
     };
-    let product_type_id = product_type(dojo, cfg, plan.as_deref_mut())?;
-    let product_id = product(dojo, cfg, product_type_id, plan.as_deref_mut())?;
+    // The product first: when it exists (every run after the first), its
+    // product type needs no lookup.
+    let (product_type_id, product_id) = match find_product(dojo, cfg)? {
+        Some(found) => (found.prod_type, found.id),
+        None => {
+            let product_type_id = product_type(dojo, cfg, plan.as_deref_mut())?;
+            let product_id = product(dojo, cfg, product_type_id, plan.as_deref_mut())?;
+            (product_type_id, product_id)
+        }
+    };
     let (engagement_id, engagement_created) =
         engagement(dojo, cfg, product_id, user_id, today, plan)?;
     Ok(Context {
@@ -111,16 +119,71 @@ fn product_type(dojo: &Dojo, cfg: &Config, plan: Option<&mut Vec<String>>) -> Re
         return Ok(0);
     }
     let what = format!("creating product type \"{name}\"");
-    match dojo.post::<Named>("/api/v2/product_types/", &json!({ "name": name }), &what) {
-        Ok(created) => {
-            log::info!("created product type \"{name}\" (id {})", created.id);
-            Ok(created.id)
-        }
-        Err(err) if already_exists(&err) => find()?.ok_or(err),
-        Err(err) => Err(err),
-    }
+    create_or_adopt(
+        &format!("product type \"{name}\""),
+        || dojo.post::<Named>("/api/v2/product_types/", &json!({ "name": name }), &what),
+        find,
+    )
 }
 
+/// The product of the configured name, if it exists, with its product
+/// type's name prefetched in the same request (`prefetch=prod_type`).
+fn find_product(dojo: &Dojo, cfg: &Config) -> Result<Option<Product>, Error> {
+    let name = &cfg.target.product_name;
+    // `name_exact` is case-insensitive and `name` is a substring match:
+    // compare exactly here.
+    let page: ProductPage = dojo.get(
+        &format!(
+            "/api/v2/products/?name_exact={}&prefetch=prod_type&limit=100",
+            super::encode(name)
+        ),
+        &format!("looking up product \"{name}\""),
+    )?;
+    let found = page
+        .results
+        .into_iter()
+        .filter(|p| &p.name == name)
+        .min_by_key(|p| p.id);
+    let Some(p) = &found else {
+        return Ok(None);
+    };
+    let type_name = page
+        .prefetch
+        .prod_type
+        .get(&p.prod_type.to_string())
+        .and_then(|t| t.name.clone());
+    match (&cfg.target.product_type_name, &type_name) {
+        (Some(wanted), Some(actual)) if wanted != actual => log::warn!(
+            "product \"{name}\" (id {}) belongs to product type \"{actual}\" (id {}), not \
+             \"{wanted}\"; using it there (product names are unique across product types)",
+            p.id,
+            p.prod_type
+        ),
+        _ => log::info!(
+            "using product \"{name}\" (id {}, in product type \"{}\", id {})",
+            p.id,
+            type_name.as_deref().unwrap_or("?"),
+            p.prod_type
+        ),
+    }
+    Ok(found)
+}
+
+/// A page of products with their product types prefetched.
+#[derive(serde::Deserialize)]
+struct ProductPage {
+    results: Vec<Product>,
+    #[serde(default)]
+    prefetch: ProductPrefetch,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ProductPrefetch {
+    #[serde(default)]
+    prod_type: std::collections::BTreeMap<String, Named>,
+}
+
+/// Creates the product (it was not found).
 fn product(
     dojo: &Dojo,
     cfg: &Config,
@@ -128,29 +191,6 @@ fn product(
     plan: Option<&mut Vec<String>>,
 ) -> Result<u64, Error> {
     let name = &cfg.target.product_name;
-    // `name_exact` is case-insensitive and `name` is a substring match:
-    // compare exactly here.
-    let find = || -> Result<Option<Product>, Error> {
-        let found: Vec<Product> = dojo.list(
-            "/api/v2/products/",
-            &[("name_exact", name)],
-            &format!("looking up product \"{name}\""),
-            |p: &Product| &p.name == name,
-        )?;
-        Ok(found.into_iter().min_by_key(|p| p.id))
-    };
-    if let Some(found) = find()? {
-        if found.prod_type != product_type_id && cfg.target.product_type_name.is_some() {
-            log::warn!(
-                "product \"{name}\" (id {}) belongs to product type id {}, not {product_type_id}; \
-                 using it there (product names are unique across product types)",
-                found.id,
-                found.prod_type
-            );
-        }
-        log::info!("using product \"{name}\" (id {})", found.id);
-        return Ok(found.id);
-    }
     if let Some(plan) = plan {
         let pt = cfg.target.product_type_name.as_deref().unwrap_or("id 1");
         plan.push(format!(
@@ -165,14 +205,17 @@ fn product(
         "tags": cfg.target.product_tags,
     });
     let what = format!("creating product \"{name}\"");
-    match dojo.post::<Product>("/api/v2/products/", &body, &what) {
-        Ok(created) => {
-            log::info!("created product \"{name}\" (id {})", created.id);
-            Ok(created.id)
-        }
-        Err(err) if already_exists(&err) => find()?.map(|p| p.id).ok_or(err),
-        Err(err) => Err(err),
-    }
+    create_or_adopt(
+        &format!("product \"{name}\""),
+        || {
+            dojo.post::<Product>("/api/v2/products/", &body, &what)
+                .map(|p| Named {
+                    id: p.id,
+                    name: Some(p.name),
+                })
+        },
+        || Ok(find_product(dojo, cfg)?.map(|p| p.id)),
+    )
 }
 
 fn engagement(
@@ -239,12 +282,11 @@ fn engagement(
     let again = find()?;
     let oldest = again.iter().map(|e| e.id).min().unwrap_or(created.id);
     if oldest < created.id {
-        log::warn!(
-            "a parallel run created engagement \"{}\" too (id {oldest}); using that one, \
-             ours (id {}) stays empty",
-            t.engagement_name,
-            created.id
+        log::info!(
+            "a parallel run created engagement \"{}\" too (id {oldest}): using that one",
+            t.engagement_name
         );
+        remove_empty_engagement(dojo, created.id, &t.engagement_name);
         return Ok((oldest, false));
     }
     if !cfg.low_privileged {
@@ -366,15 +408,84 @@ fn find_or_create(dojo: &Dojo, path: &str, body: serde_json::Value) -> Result<u6
     if let Some(id) = find()? {
         return Ok(id);
     }
-    match dojo.post::<Named>(path, &body, &format!("creating \"{name}\" in {path}")) {
-        Ok(created) => Ok(created.id),
-        Err(err) if already_exists(&err) => find()?.ok_or(err),
+    let what = format!("creating \"{name}\" in {path}");
+    create_or_adopt(
+        &format!("\"{name}\" in {path}"),
+        || dojo.post::<Named>(path, &body, &what),
+        find,
+    )
+}
+
+/// Creates an object, or uses the one a parallel run created at the same
+/// time.
+///
+/// Both DefectDojo generations check a name's uniqueness before the INSERT,
+/// so two runs creating one name at once both pass the check, and the loser
+/// hits the database's constraint: 3.x answers 409 (fixtures/dojo/recorded/
+/// 168-product-create-race-409.json, 169-…), 2.x answers 500
+/// (v2.58.4-rbac/95-product-create-race-500.json); a create a little later
+/// gets the check's 400 "… already exists". After any of them, and after a
+/// 5xx or a proxy's 502/504 that may have hidden a success, the object is
+/// looked up by exact name; only if it still does not exist is the create's
+/// error the run's.
+fn create_or_adopt(
+    what: &str,
+    create: impl FnOnce() -> Result<Named, Error>,
+    find: impl FnOnce() -> Result<Option<u64>, Error>,
+) -> Result<u64, Error> {
+    match create() {
+        Ok(created) => {
+            log::info!("created {what} (id {})", created.id);
+            Ok(created.id)
+        }
+        Err(err) if lost_race(&err) => match find()? {
+            Some(id) => {
+                let status = match &err {
+                    Error::Http { status, .. } => *status,
+                    _ => 0,
+                };
+                log::info!(
+                    "{what} was created by a parallel run at the same time (HTTP {status}): \
+                     using it (id {id})"
+                );
+                Ok(id)
+            }
+            None => Err(err),
+        },
         Err(err) => Err(err),
     }
 }
 
-/// True for DefectDojo's "… already exists" validation errors: another job
-/// created the object between our lookup and our create.
-fn already_exists(err: &Error) -> bool {
-    matches!(err, Error::Http { status: 400, detail, .. } if detail.contains("already exists"))
+/// True for a create's failure that a parallel run's create may explain.
+fn lost_race(err: &Error) -> bool {
+    match err {
+        Error::Http {
+            status: 400,
+            detail,
+            ..
+        } => detail.contains("already exists"),
+        Error::Http { status, .. } => *status == 409 || *status >= 500,
+        _ => false,
+    }
+}
+
+/// Deletes the engagement this run created when a parallel run's is used;
+/// a key that may not delete it (3.x authorized users get 403) leaves it,
+/// empty, with a warning naming it.
+fn remove_empty_engagement(dojo: &Dojo, id: u64, name: &str) {
+    match dojo.call(
+        Method::Delete,
+        &format!("/api/v2/engagements/{id}/"),
+        None,
+        "deleting the engagement this run created twice",
+    ) {
+        Ok(_) | Err(Error::Http { status: 404, .. }) => {
+            log::info!("deleted the engagement \"{name}\" this run created (id {id}), unused")
+        }
+        Err(err) => log::warn!(
+            "engagement \"{name}\" (id {id}, {}/engagement/{id}), which this run created at the \
+             same time as a parallel run, stays behind empty: {err}; delete it in DefectDojo",
+            dojo.base()
+        ),
+    }
 }

@@ -99,10 +99,14 @@ pub fn content_type_for(file_name: &str) -> &'static str {
 /// Whether a failed import may have been processed by DefectDojo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Landed {
-    /// It certainly was not: DefectDojo (or the network) refused it before
-    /// the import ran (429, 503, a refused connection), so it may be sent
-    /// again, after `Retry-After` when given.
+    /// It certainly was not: the connection was refused, so it may be sent
+    /// again.
     Refused(Option<Duration>),
+    /// Overloaded or rate-limited (429, 503): usually refused before the
+    /// import ran, but a proxy answers 503 when DefectDojo resets after the
+    /// body arrived, so it is sent again (after `Retry-After` when given)
+    /// only once no test of this run exists.
+    Busy(Option<Duration>),
     /// It certainly was not, and sending it again would fail the same way.
     No,
     /// The request went out and its answer was lost (a timeout, a reset, a
@@ -169,8 +173,7 @@ pub fn import(
     let status = resp.status().as_u16();
     if !(200..300).contains(&status) {
         let landed = match status {
-            // Overloaded or rate-limited: refused before the import ran.
-            429 | 503 => Landed::Refused(retry::retry_after(&resp)),
+            429 | 503 => Landed::Busy(retry::retry_after(&resp)),
             // A proxy gave up waiting; DefectDojo may have finished.
             502 | 504 => Landed::Unknown,
             _ => Landed::No,

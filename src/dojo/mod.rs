@@ -12,6 +12,7 @@ pub mod context;
 pub mod import;
 pub mod landing;
 pub mod model;
+pub mod own;
 pub mod scan_types;
 
 use std::cell::Cell;
@@ -69,6 +70,17 @@ impl<'a> Dojo<'a> {
     /// The base URL (no trailing slash).
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The client's parts, for a client of the same server on another
+    /// thread ([`crate::signals`]).
+    pub(crate) fn parts(&self) -> (Agent, String, Secret, Vec<(String, Secret)>) {
+        (
+            self.agent.clone(),
+            self.base.clone(),
+            self.key.clone(),
+            self.headers.clone(),
+        )
     }
 
     /// The agent, for the import call.

@@ -93,9 +93,6 @@ pub struct Test {
     /// Its scan type.
     #[serde(default)]
     pub scan_type: Option<String>,
-    /// When DefectDojo created it (RFC 3339, the server's clock).
-    #[serde(default)]
-    pub created: Option<String>,
 }
 
 /// A row of a test's import history (`/api/v2/test_imports/`), written by

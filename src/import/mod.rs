@@ -5,14 +5,18 @@
 //! imports findings.json as Generic Findings Import instead.
 
 mod recovery;
+mod settle;
 
+use crate::config::ImportMode;
 use crate::destination::Destination;
-use crate::dojo::cleanup::{self, Removed};
+use crate::dojo::cleanup::Removed;
 use crate::dojo::import::ImportForm;
 use crate::dojo::model::ImportAnswer;
+use crate::dojo::own::OwnTitle;
 use crate::dojo::{Dojo, Method, landing};
 use crate::error::Error;
 use crate::inputs::Inputs;
+use crate::signals;
 use crate::upload::Upload;
 
 /// What the import did.
@@ -48,62 +52,95 @@ pub fn run<'a>(
         file_name,
         remake,
     } = upload;
-    let mut form = form(inputs, dest, file_name);
-    let title = cfg.target.test_title.as_str();
-    let own_tests = |scan_type: &str| {
-        cleanup::own_tests(dojo, dest.ctx.engagement_id, title, scan_type, &dest.before)
-    };
-    let native_type = form.scan_type.clone();
-    let new_tests = || own_tests(&native_type);
-    let mut again = || remake.body();
-    let sent = landing::import(
-        dojo,
-        &form,
-        (&mut report, &mut again),
-        cfg.timeouts.import,
-        (
-            &new_tests,
+    let own = OwnTitle::new(&cfg.target.test_title);
+    let mut form = form(inputs, dest, file_name, &own);
+    let reimport = dest.reimport.is_some();
+    if !reimport {
+        signals::importing(dojo, dest.ctx.engagement_id, &own.temporary);
+    }
+    let sent = {
+        let mut again = || remake.body();
+        landing::import(
+            dojo,
+            &form,
+            (&mut report, &mut again),
+            &cfg.timeouts,
             dest.reimport.and_then(|(_, before)| before.imports),
-        ),
-    );
-    let (answer, fallback, removed) = match sent {
-        Ok(answer) => (answer, None, Vec::new()),
+        )
+    };
+    let (answer, fallback, removed, remake) = match sent {
+        Ok(answer) => (answer, None, Vec::new(), remake),
         Err(err) => {
             drop(report);
             let fallen = recovery::after_failure(dojo, inputs, dest, remake, &mut form, err)?;
             report = fallen.body;
-            (fallen.answer, Some("generic"), fallen.removed)
+            (
+                fallen.answer,
+                Some("generic"),
+                fallen.removed,
+                fallen.remake,
+            )
         }
     };
     let test_id = answer.test_id().ok_or_else(|| {
         Error::protocol("the import's answer", "has no test id (`test` / `test_id`)")
     })?;
-    let reimport = dest.reimport.is_some();
+    let mut imported = Imported {
+        answer,
+        test_id,
+        scan_type: form.scan_type.clone(),
+        reimport,
+        fallback,
+        removed,
+        body: String::new(),
+    };
+    if !reimport {
+        signals::own_test(test_id);
+        // Reimport mode: parallel runs' new tests of this title settle on
+        // one (see `settle`).
+        let older = match cfg.import.mode {
+            ImportMode::Reimport => {
+                settle::target(dojo, &form, &own, test_id, cfg.timeouts.import)?
+            }
+            ImportMode::Import => None,
+        };
+        match older {
+            Some(older) => {
+                let (answer, into) = settle::into_older(
+                    dojo,
+                    &form,
+                    &own,
+                    test_id,
+                    older,
+                    (&mut report, remake),
+                    &cfg.timeouts,
+                )?;
+                imported.answer = answer;
+                imported.test_id = into;
+                imported.reimport = true;
+            }
+            None => finish_new_test(dojo, inputs, test_id, &own)?,
+        }
+    }
+    signals::finished();
     log::info!(
-        "{} test {test_id}: {}/test/{test_id}",
-        if reimport {
+        "{} test {}: {}/test/{}",
+        if imported.reimport {
             "reimported into"
         } else {
             "imported as"
         },
-        cfg.dojo_url
+        imported.test_id,
+        crate::http::redact::url(&cfg.dojo_url),
+        imported.test_id
     );
-    if !reimport {
-        describe_test(dojo, inputs, test_id);
-    }
-    Ok(Imported {
-        answer,
-        test_id,
-        scan_type: form.scan_type,
-        reimport,
-        fallback,
-        removed,
-        body: report.mode().to_string(),
-    })
+    imported.body = report.mode().to_string();
+    Ok(imported)
 }
 
-/// The import's form from the configuration and the destination.
-fn form(inputs: &Inputs, dest: &Destination, file_name: String) -> ImportForm {
+/// The import's form from the configuration and the destination: a new
+/// test is imported under this run's temporary title.
+fn form(inputs: &Inputs, dest: &Destination, file_name: String, own: &OwnTitle) -> ImportForm {
     let cfg = &inputs.cfg;
     let mut extra = cfg.import.fields.clone();
     if cfg.needs_final_verdicts() && cfg.import.field("deduplication_execution_mode").is_none() {
@@ -114,7 +151,10 @@ fn form(inputs: &Inputs, dest: &Destination, file_name: String) -> ImportForm {
         scan_type: cfg.import.plan.dojo_type().to_string(),
         engagement: dest.ctx.engagement_id,
         reimport_test: dest.reimport.map(|(test, _)| test),
-        test_title: cfg.target.test_title.clone(),
+        test_title: match dest.reimport {
+            Some(_) => own.real.clone(),
+            None => own.temporary.clone(),
+        },
         version: cfg.target.engagement_version.clone(),
         lead: Some(dest.ctx.user_id),
         minimum_severity: cfg.import.minimum_severity.clone(),
@@ -125,22 +165,38 @@ fn form(inputs: &Inputs, dest: &Destination, file_name: String) -> ImportForm {
     }
 }
 
-/// The Java hook's scan summary as the test's description; a failure here
-/// is a warning, not a failed import.
-fn describe_test(dojo: &Dojo, inputs: &Inputs, test_id: u64) {
+/// Gives the complete new test its real title and, as the Java hook
+/// does, the scan summary as its description, in one PATCH. Reimports find
+/// their test by title, so a test left under the temporary title is a
+/// failed run that names it.
+fn finish_new_test(
+    dojo: &Dojo,
+    inputs: &Inputs,
+    test_id: u64,
+    own: &OwnTitle,
+) -> Result<(), Error> {
     let cfg = &inputs.cfg;
     let text = crate::describe::test_description(
         &cfg.scan,
         cfg.import.plan.dojo_type(),
         &crate::time::now_utc_rfc3339(),
     );
-    let body = serde_json::json!({ "description": text });
-    if let Err(err) = dojo.call(
+    let body = serde_json::json!({ "title": own.real, "description": text });
+    dojo.call(
         Method::Patch,
         &format!("/api/v2/tests/{test_id}/"),
         Some(&body),
-        "setting the test's description",
-    ) {
-        log::warn!("the import succeeded, but {err}");
-    }
+        "giving the test its title and description",
+    )
+    .map(drop)
+    .map_err(|err| {
+        err.note(format!(
+            "the import itself succeeded: test {test_id} ({}/test/{test_id}) holds it under the \
+             temporary title \"{}\"; rename it to \"{}\" in DefectDojo (or delete it) and \
+             run again",
+            crate::http::redact::url(dojo.base()),
+            own.temporary,
+            own.real
+        ))
+    })
 }

@@ -20,6 +20,8 @@ pub(super) struct FellBack<'a> {
     pub answer: ImportAnswer,
     pub body: Prepared<'a>,
     pub removed: Vec<Removed>,
+    /// Makes the generic body again.
+    pub remake: Remake<'a>,
 }
 
 /// Handles the failed import `err` (see the module docs); `Ok` is the
@@ -42,8 +44,7 @@ pub(super) fn after_failure<'a>(
             err
         });
     }
-    let title = cfg.target.test_title.as_str();
-    let (removed, err) = remove_leftovers(dojo, dest, title, &form.scan_type, err)?;
+    let (removed, err) = remove_leftovers(dojo, dest, &form.test_title, err)?;
     if !can_fall_back(inputs, &err) {
         return Err(err);
     }
@@ -61,22 +62,16 @@ pub(super) fn after_failure<'a>(
     let generic_remake = generic.remake;
     form.scan_type = GENERIC.to_string();
     form.file_name = generic.file_name;
-    let own = || cleanup::own_tests(dojo, dest.ctx.engagement_id, title, GENERIC, &dest.before);
     let mut again = || generic_remake.body();
-    match landing::import(
-        dojo,
-        form,
-        (&mut body, &mut again),
-        cfg.timeouts.import,
-        (&own, None),
-    ) {
+    match landing::import(dojo, form, (&mut body, &mut again), &cfg.timeouts, None) {
         Ok(answer) => Ok(FellBack {
             answer,
             body,
             removed,
+            remake: generic_remake,
         }),
         Err(second) => {
-            let (_, second) = remove_leftovers(dojo, dest, title, GENERIC, second)?;
+            let (_, second) = remove_leftovers(dojo, dest, &form.test_title, second)?;
             Err(second.note(format!(
                 "this was the Generic Findings Import after DefectDojo's native parser failed ({})",
                 removed_sentence(&removed)
@@ -97,12 +92,16 @@ fn can_fall_back(inputs: &Inputs, err: &Error) -> bool {
 }
 
 /// True when a failed import may have left a test or findings behind:
-/// DefectDojo failed (any 5xx) or its answer was lost. A 4xx is DefectDojo
+/// DefectDojo failed (any 5xx), answered 429 (a proxy's, maybe, after the
+/// body arrived) or its answer was lost. Any other 4xx is DefectDojo
 /// refusing the request before it imported anything.
 fn may_have_left_something(err: &Error) -> bool {
     matches!(
         err,
-        Error::Http { status: 500.., .. } | Error::Transport { .. }
+        Error::Http {
+            status: 429 | 500..,
+            ..
+        } | Error::Transport { .. }
     )
 }
 
@@ -118,22 +117,21 @@ fn explain_parser_crash(inputs: &Inputs, err: Error) -> Error {
     ))
 }
 
-/// Removes the tests a failed import of `scan_type` left behind, whatever
-/// they hold ([`cleanup`]). `Ok` has what was removed and the error saying
-/// so; `Err` is the error when a test stays behind, and nothing else may be
-/// imported then.
+/// Removes the tests a failed import left behind under this run's
+/// temporary title, whatever they hold ([`cleanup`]). `Ok` has what was
+/// removed and the error saying so; `Err` is the error when a test stays
+/// behind, and nothing else may be imported then.
 fn remove_leftovers(
     dojo: &Dojo,
     dest: &Destination,
-    title: &str,
-    scan_type: &str,
+    temporary: &str,
     err: Error,
 ) -> Result<(Vec<Removed>, Error), Error> {
     if !may_have_left_something(&err) {
         return Ok((Vec::new(), err));
     }
     let engagement = dest.ctx.engagement_id;
-    match cleanup::remove_own_tests(dojo, engagement, title, scan_type, &dest.before) {
+    match cleanup::remove_own_tests(dojo, engagement, temporary) {
         Ok(removed) if removed.is_empty() => Ok((removed, err)),
         Ok(removed) => {
             let err = err.note(removed_sentence(&removed));

@@ -280,8 +280,19 @@ fn import_answer_lost_but_landed(trace: bool) {
 fn import_answer_lost_not_landed(trace: bool) {
     let dojo = FakeDojo::start(Flavour::V3);
     dojo.fail(Fault::close("POST", IMPORT));
-    let out = go(nmap(&dojo), trace);
-    fails(&out, 1, &["closed the connection", "not sent again"]);
+    let out = go(
+        nmap(&dojo).env("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", "2"),
+        trace,
+    );
+    fails(
+        &out,
+        1,
+        &[
+            "closed the connection",
+            "no test of this run appeared",
+            "not sent again",
+        ],
+    );
     assert_eq!(import_posts(&dojo), 1, "never sent blindly again");
     assert!(dojo.state().tests.is_empty());
 }
@@ -293,8 +304,14 @@ fn reimport(trace: bool, fault: Fault) -> (FakeDojo, u64, Output) {
     let product = dojo.seed_product("scan-1", pt);
     let engagement = dojo.seed_engagement("scan-1", product, None);
     let test = dojo.seed_test(engagement, Some("scan-1"), "Nmap Scan");
+    dojo.seed_import_history(test);
     dojo.fail(fault);
-    let out = go(nmap(&dojo).env("DEFECTDOJO_IMPORT_MODE", "reimport"), trace);
+    let out = go(
+        nmap(&dojo)
+            .env("DEFECTDOJO_IMPORT_MODE", "reimport")
+            .env("DEFECTDOJO_IMPORT_TIMEOUT_SECONDS", "2"),
+        trace,
+    );
     (dojo, test, out)
 }
 
@@ -315,7 +332,11 @@ fn reimport_answer_lost_but_landed(trace: bool) {
 
 fn reimport_answer_lost_not_landed(trace: bool) {
     let (dojo, _, out) = reimport(trace, Fault::close("POST", "/api/v2/reimport-scan/"));
-    fails(&out, 1, &["no new import of test", "not sent again"]);
+    fails(
+        &out,
+        1,
+        &["shows no finished reimport after 2 s", "not sent again"],
+    );
     assert_eq!(dojo.requests_to("/api/v2/reimport-scan/").len(), 1);
 }
 
@@ -330,7 +351,12 @@ fn import_502_of_a_proxy(trace: bool) {
         )
         .content_type("text/html"),
     );
-    fails(&go(nmap(&dojo), trace), 1, &["HTTP 502", "not sent again"]);
+    let out = go(nmap(&dojo).env("DEFECTDOJO_TIMEOUT_SECONDS", "2"), trace);
+    fails(
+        &out,
+        1,
+        &["HTTP 502", "no test of this run appeared", "not sent again"],
+    );
     assert_eq!(import_posts(&dojo), 1);
 }
 

@@ -214,6 +214,19 @@ impl Hook {
         Some((out, kib))
     }
 
+    /// Starts the binary without waiting (for signals); stdout and stderr piped.
+    pub fn spawn(&self) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_dojo-hook"))
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dojo-hook")
+    }
+
     fn run_command(&self, mut cmd: Command, adjust: impl FnOnce(&mut Command)) -> Output {
         cmd.env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))

@@ -208,7 +208,7 @@ fn creates_the_whole_context_then_reuses_it() {
     }
     let import = dojo.last_import().unwrap();
     assert_eq!(import.field("version"), Some("1.2"));
-    assert_eq!(import.field("test_title"), Some("Nmap nightly"));
+    assert_eq!(import.real_title(), Some("Nmap nightly"));
     assert_eq!(
         import.field("scan_date"),
         None,

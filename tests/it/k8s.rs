@@ -110,7 +110,7 @@ fn plain_scan_is_read_and_its_statistics_patched_after_sync_back() {
     // The scan's type and name reached DefectDojo.
     let import = dojo.last_import().unwrap();
     assert_eq!(import.field("scan_type"), Some("Nmap Scan"));
-    assert_eq!(import.field("test_title"), Some("nmap-example"));
+    assert_eq!(import.real_title(), Some("nmap-example"));
 
     // The patch counts exactly what was written back.
     let synced: Vec<Value> =
@@ -165,7 +165,7 @@ fn scheduled_scan_gives_product_name_and_read_only_mode_patches_nothing() {
     assert_eq!(k8s.requests().len(), 1, "read-only mode: the GET only");
     let import = dojo.last_import().unwrap();
     assert_eq!(import.field("scan_type"), Some("ZAP Scan"));
-    assert_eq!(import.field("test_title"), Some("Juice Shop - v12.6.1"));
+    assert_eq!(import.real_title(), Some("Juice Shop - v12.6.1"));
     assert_eq!(import.field("minimum_severity"), Some("Low"));
     let st = dojo.state();
     assert!(
@@ -429,7 +429,7 @@ fn runs_exactly_as_the_secure_code_box_operator_does() {
     // 2. The import, named after the Scan, generic (an unmapped scan type).
     let import = dojo.last_import().unwrap();
     assert_eq!(import.field("scan_type"), Some("Generic Findings Import"));
-    assert_eq!(import.field("test_title"), Some("custom-scan-1"));
+    assert_eq!(import.real_title(), Some("custom-scan-1"));
     assert_eq!(
         import.field("deduplication_execution_mode"),
         Some("async_wait")

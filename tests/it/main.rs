@@ -18,6 +18,7 @@ mod import;
 mod k8s;
 mod network;
 mod partial;
+mod races;
 mod report_tools;
 mod reports;
 mod s3;

@@ -235,6 +235,11 @@ pub enum FaultAction {
     /// Read the request, let the normal handler process it, then close the
     /// connection without its response (it landed, but the answer was lost).
     HandleThenClose,
+    /// Read the request, let the normal handler process it, wait, then answer the
+    /// fault's `status` / `body` instead of the handler's (a proxy in front that gave
+    /// up while the server went on, or Envoy's 503 after the upstream reset). With a
+    /// `Close` status of 0 the connection is closed instead.
+    HandleThenAnswer(Duration),
     /// Let the normal handler answer, but send its body one byte per interval
     /// after prompt headers (a server that trickles, so no single read waits long).
     Trickle(Duration),
@@ -318,6 +323,21 @@ impl Fault {
         Fault {
             action: FaultAction::HandleThenClose,
             ..Fault::status(method, path_prefix, 0, "")
+        }
+    }
+
+    /// Process the request normally, wait `after`, then answer `status` / `body`
+    /// (0: close without an answer) instead of the handler's answer.
+    pub fn handle_then_answer(
+        method: &str,
+        path_prefix: &str,
+        after: Duration,
+        status: u16,
+        body: &str,
+    ) -> Fault {
+        Fault {
+            action: FaultAction::HandleThenAnswer(after),
+            ..Fault::status(method, path_prefix, status, body)
         }
     }
 
@@ -629,6 +649,15 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>, handler: Handler) {
                 FaultAction::HandleThenClose => {
                     drop(handler(to_request(head.method.clone(), &head, body)));
                     Reply::Close
+                }
+                FaultAction::HandleThenAnswer(after) => {
+                    drop(handler(to_request(head.method.clone(), &head, body)));
+                    sleep_unless_shutdown(&shared, after);
+                    if f.status == 0 {
+                        Reply::Close
+                    } else {
+                        Reply::Send(fault_response(&f))
+                    }
                 }
                 FaultAction::Delay(d) => {
                     sleep_unless_shutdown(&shared, d);

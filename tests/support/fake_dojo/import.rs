@@ -439,6 +439,17 @@ pub(super) fn validate(ctx: &Ctx, form: &Form, file: Option<&Part>) -> Result<Va
             ));
         }
     }
+    // `test_title = CharField(max_length=255)` of the import serializers.
+    if form
+        .get("test_title")
+        .is_some_and(|t| t.chars().count() > 255)
+    {
+        errors.push((
+            "test_title",
+            "Ensure this field has no more than 255 characters.".into(),
+            "max_length",
+        ));
+    }
     let minimum_severity = form.get("minimum_severity").unwrap_or("Info").to_string();
     if !SEVERITIES.contains(&minimum_severity.as_str()) {
         errors.push((

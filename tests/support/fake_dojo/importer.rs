@@ -4,13 +4,14 @@
 //! 201 body with its statistics (recorded 23, 45, 151-156; 2.x 46).
 
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
 use super::import::{Form, GENERIC, Outcome, Valid, fail};
 use super::parsers::{Parsed, canned_findings, is_malformed};
 use super::render::{User, internal_error};
-use super::state::{Engagement, ImportAction, State, TestImport, severity_rank};
+use super::state::{Engagement, ImportAction, Pending, State, TestImport, severity_rank};
 use super::util::{date_plus_days, now_iso, today};
 use super::{Ctx, Flavour};
 
@@ -295,6 +296,7 @@ pub(super) fn import_into(
     record_history(st, v, test, "import", actions);
     let after = State::statistics(st.findings.iter().filter(|f| f.test == test));
     let stats = json!({ "after": after });
+    hide_tail(ctx, st, test, true);
     Outcome {
         status: 201,
         body: response(ctx, st, v, test, stats, via_reimport),
@@ -495,12 +497,43 @@ pub(super) fn reimport_into(
         }
     }
     record_history(st, v, test, "reimport", actions);
+    hide_tail(ctx, st, test, false);
     let after = State::statistics(st.findings.iter().filter(|f| f.test == test));
     let stats = json!({ "before": before, "delta": delta, "after": after });
     Outcome {
         status: 201,
         body: response(ctx, st, v, test, stats, true),
         test: Some(test),
+    }
+}
+
+/// With [`super::SlowImport`], the import's findings after the first `shown` (of a new
+/// test) and its history row are shown only later, as DefectDojo saves them.
+fn hide_tail(ctx: &Ctx, st: &mut State, test: u64, new_test: bool) {
+    let Some(slow) = ctx.opts.slow_import else {
+        return;
+    };
+    let now = Instant::now();
+    let at = |fraction: f64| slow.finish_after.map(|d| now + d.mul_f64(fraction));
+    if new_test {
+        let ids: Vec<u64> = st
+            .findings
+            .iter()
+            .filter(|f| f.test == test)
+            .map(|f| f.id)
+            .skip(slow.shown)
+            .collect();
+        let n = ids.len();
+        for (i, id) in ids.into_iter().enumerate() {
+            let pos = st.findings.iter().position(|f| f.id == id).expect("listed");
+            let f = st.findings.remove(pos);
+            let when = at((i + 1) as f64 / (n + 1) as f64);
+            st.pending.push((when, Pending::Finding(Box::new(f))));
+        }
+    }
+    if let Some(pos) = st.test_imports.iter().rposition(|r| r.test == test) {
+        let row = st.test_imports.remove(pos);
+        st.pending.push((at(1.0), Pending::Import(Box::new(row))));
     }
 }
 
@@ -511,6 +544,9 @@ pub(super) fn record_history(
     kind: &str,
     actions: Vec<ImportAction>,
 ) {
+    if !st.import_history {
+        return;
+    }
     let text = |k: &str| v.text(k).unwrap_or("").to_string();
     let settings = json!({
         "tags": v.tags.clone().unwrap_or_default(),

@@ -32,6 +32,7 @@ pub mod model;
 pub mod multipart;
 pub mod parsers;
 mod products;
+mod race;
 pub mod render;
 pub mod routes;
 pub mod state;
@@ -39,6 +40,7 @@ mod tools;
 pub mod util;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 // The data types, for tests that seed or inspect the state.
 pub use model::{Finding, ImportRecord};
@@ -104,6 +106,26 @@ pub struct Options {
     /// Benchmark mode ([`bench`]), for benchmarks and scale tests; `None` (the default)
     /// for everything else.
     pub bench: Option<BenchOptions>,
+    /// Creates leave the gap between DefectDojo's uniqueness check and its INSERT open
+    /// this long ([`race`]), so parallel clients race as on a real server.
+    pub create_gap: Option<Duration>,
+    /// Imports go on after their answer ([`SlowImport`]).
+    pub slow_import: Option<SlowImport>,
+    /// `DD_TRACK_IMPORT_HISTORY` (default true): false writes no `test_imports` rows.
+    pub import_history: bool,
+}
+
+/// A real import saves findings one by one for seconds to minutes, and writes the test's
+/// import history row only after the last one (`process_scan`). The fake computes an
+/// import at once but shows its result over time: the test and its first `shown`
+/// findings at the answer, the other findings spread over `finish_after`, and the
+/// history row at its end (`None`: never; the import never finishes). Combined with a
+/// [`Fault::handle_then_answer`] this is an ingress that answers 504 (or drops the
+/// connection) while DefectDojo goes on saving.
+#[derive(Clone, Copy, Debug)]
+pub struct SlowImport {
+    pub shown: usize,
+    pub finish_after: Option<Duration>,
 }
 
 impl Options {
@@ -121,6 +143,9 @@ impl Options {
             native_findings: 3,
             crash_after_findings: None,
             bench: None,
+            create_gap: None,
+            slow_import: None,
+            import_history: true,
         }
     }
 }
@@ -169,7 +194,9 @@ impl FakeDojo {
     }
 
     fn start_inner(opts: Options, tls: Option<Arc<rustls::ServerConfig>>) -> FakeDojo {
-        let state = Arc::new(Mutex::new(State::new(opts.flavour, opts.dedup)));
+        let mut state = State::new(opts.flavour, opts.dedup);
+        state.import_history = opts.import_history;
+        let state = Arc::new(Mutex::new(state));
         let ctx = Arc::new(Ctx {
             opts: opts.clone(),
             origin: OnceLock::new(),
@@ -287,5 +314,24 @@ impl FakeDojo {
 
     pub fn seed_finding(&self, test: u64, finding: Finding) -> u64 {
         self.state().add_finding(test, finding)
+    }
+
+    /// An import history row for a seeded test (a real server writes one per import).
+    pub fn seed_import_history(&self, test: u64) -> u64 {
+        let mut st = self.state();
+        let id = st.next_id("test_import");
+        st.test_imports.push(model::TestImport {
+            id,
+            test,
+            kind: "import".into(),
+            import_settings: serde_json::json!({}),
+            actions: Vec::new(),
+            version: String::new(),
+            build_id: String::new(),
+            commit_hash: String::new(),
+            branch_tag: String::new(),
+            created: util::now_iso(),
+        });
+        id
     }
 }

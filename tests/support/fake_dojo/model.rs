@@ -321,6 +321,22 @@ pub struct TestImport {
     pub created: String,
 }
 
+/// A row an import saved that the API does not show yet.
+#[derive(Clone, Debug)]
+pub enum Pending {
+    Finding(Box<Finding>),
+    Import(Box<TestImport>),
+}
+
+impl Pending {
+    pub fn test(&self) -> u64 {
+        match self {
+            Pending::Finding(f) => f.test,
+            Pending::Import(i) => i.test,
+        }
+    }
+}
+
 /// What a client sent to import-scan / reimport-scan (every request that got past
 /// authentication and multipart parsing), for assertions.
 #[derive(Clone, Debug, Default)]
@@ -339,6 +355,16 @@ pub struct ImportRecord {
 
 impl ImportRecord {
     /// Last value of a form field.
+    /// `test_title` without the run marker dojo-hook imports a new test under
+    /// (`… [dojo-hook run 0123456789abcdef]`, renamed afterwards).
+    pub fn real_title(&self) -> Option<&str> {
+        let title = self.field("test_title")?;
+        Some(match title.rsplit_once(" [dojo-hook run ") {
+            Some((real, id)) if id.len() == 17 && id.ends_with(']') => real,
+            _ => title,
+        })
+    }
+
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()

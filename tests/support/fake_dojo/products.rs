@@ -8,7 +8,7 @@ use super::Ctx;
 use super::common::{Fields, filter_param, list_body, num_filter, parent_id, with_body};
 use super::render::{self};
 use super::routes::{forbidden, method_not_allowed, no_match};
-use super::state::{ProductType, State};
+use super::state::{Product, ProductType, State};
 
 pub(super) fn product_types(
     ctx: &Ctx,
@@ -157,6 +157,24 @@ pub(super) fn products(
                 .filter(|p| exact.as_ref().is_none_or(|n| &p.name.to_lowercase() == n))
                 .filter(|p| prod_type.is_none_or(|t| p.prod_type == t))
                 .collect();
+            // `prefetch=prod_type` (a `prefetch` parameter of the products list in the
+            // recorded OpenAPI schema, 101): the page's product types, keyed by id.
+            let prod_types = req
+                .param("prefetch")
+                .is_some_and(|p| p.split(',').any(|x| x.trim() == "prod_type"));
+            let prefetch = |page: &[&Product]| {
+                let mut types = serde_json::Map::new();
+                for p in page.iter().filter(|_| prod_types) {
+                    if let Some(t) = st.product_type(p.prod_type) {
+                        types.insert(t.id.to_string(), render::product_type(f, t));
+                    }
+                }
+                if prod_types {
+                    json!({ "prod_type": types })
+                } else {
+                    json!({})
+                }
+            };
             Response::json(
                 200,
                 &list_body(
@@ -164,7 +182,7 @@ pub(super) fn products(
                     req,
                     &rows,
                     |p| render::product(f, p, st),
-                    Some(&|_| json!({})),
+                    Some(&prefetch),
                 ),
             )
         }

@@ -154,7 +154,25 @@ pub fn dispatch(ctx: &Ctx, state: &Mutex<State>, mut req: Request) -> Reply {
             return resp.into();
         }
     }
+    lock(state).apply_due();
     match route.kind {
+        Kind::ProductTypes
+        | Kind::Products
+        | Kind::Engagements
+        | Kind::ToolTypes
+        | Kind::ToolConfigurations
+        | Kind::Cicd
+            if req.method == "POST" && route.id.is_none() && ctx.opts.create_gap.is_some() =>
+        {
+            let unique = matches!(
+                route.kind,
+                Kind::ProductTypes | Kind::Products | Kind::ToolTypes
+            );
+            super::race::create(ctx, state, &req, unique, |st| {
+                handle(ctx, st, &req, user, &route)
+            })
+            .into()
+        }
         Kind::ImportScan | Kind::ReimportScan if req.method == "POST" => {
             // The multipart body is parsed before the state is locked.
             import::handle(ctx, state, &req, user, route.kind == Kind::ReimportScan).into()

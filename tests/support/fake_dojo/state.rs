@@ -6,6 +6,7 @@
 //! take their id from there too so later creations do not collide.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -41,6 +42,11 @@ pub struct State {
     pub imports: Vec<ImportRecord>,
     /// Ids of tests deleted through the API, in order.
     pub deleted_tests: Vec<u64>,
+    /// `DD_TRACK_IMPORT_HISTORY`.
+    pub import_history: bool,
+    /// Rows an import saved that the API does not show yet, with when they appear
+    /// (`None`: never) ([`super::SlowImport`]).
+    pub pending: Vec<(Option<Instant>, Pending)>,
     pub ids: Ids,
     /// Lookup indexes for endpoint/location reuse, so a report with many distinct URLs
     /// does not cost a scan per finding. Rebuilt whenever a table's length changed
@@ -121,6 +127,8 @@ impl State {
             test_types,
             test_imports: Vec::new(),
             imports: Vec::new(),
+            import_history: true,
+            pending: Vec::new(),
             deleted_tests: Vec::new(),
             ids,
             index: Indexes::default(),
@@ -414,6 +422,35 @@ impl State {
                 .map(|r| (r.location, r.product))
                 .collect();
             ix.location_products_len = self.location_products.len();
+        }
+    }
+
+    // ---- imports that go on after their answer ----
+
+    /// Shows the pending rows whose time has come (each request calls this first);
+    /// rows of a deleted test are dropped.
+    pub fn apply_due(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let tests: HashSet<u64> = self.tests.iter().map(|t| t.id).collect();
+        let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .filter(|(_, row)| tests.contains(&row.test()))
+            .partition(|(at, _)| at.is_some_and(|at| at <= now));
+        self.pending = rest;
+        for (_, row) in due {
+            match row {
+                Pending::Finding(f) => {
+                    let at = self.findings.partition_point(|x| x.id < f.id);
+                    self.findings.insert(at, *f);
+                }
+                Pending::Import(i) => {
+                    let at = self.test_imports.partition_point(|x| x.id < i.id);
+                    self.test_imports.insert(at, *i);
+                }
+            }
         }
     }
 

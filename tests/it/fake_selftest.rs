@@ -975,17 +975,17 @@ fn the_import_history_answers_as_recorded() {
         first.extend([("engagement", e.as_str()), ("test_title", "lifecycle")]);
         let r = import(&dojo, "import-scan", &first, Some(("g.json", &full)));
         let test = r.json()["test"].to_string();
-        let lifecycle: [(&[u8], &[(&str, &str)]); 5] = [
-            (&minus_one, &[]),
-            (&full, &[]),
-            (&minus_one, &[]),
-            (&full, &[("do_not_reactivate", "true")]),
-            (&full, &[("close_old_findings_product_scope", "true")]),
+        let lifecycle = [
+            (&minus_one, None),
+            (&full, None),
+            (&minus_one, None),
+            (&full, Some("do_not_reactivate")),
+            (&full, Some("close_old_findings_product_scope")),
         ];
-        for (file, extra) in lifecycle {
+        for (file, switch) in lifecycle {
             let mut f = fields.to_vec();
             f.extend([("test", test.as_str()), ("close_old_findings", "true")]);
-            f.extend_from_slice(extra);
+            f.extend(switch.map(|name| (name, "true")));
             let r = import(&dojo, "reimport-scan", &f, Some(("g.json", file)));
             assert_eq!(r.status, 201, "{flavour:?}");
         }

@@ -84,10 +84,19 @@ pub fn latest_test(dojo: &Dojo, ctx: &Context, cfg: &Config) -> Result<Option<u6
         |t: &Test| t.title.as_deref() == Some(title) && t.scan_type.as_deref() == Some(scan_type),
     )?;
     let latest = tests.iter().map(|t| t.id).max();
+    // Why this test: the one of the schedule's earlier runs.
+    let why = match &cfg.schedule {
+        Some(s) if s.defaults.contains(&"test_title") => {
+            format!(", the test of ScheduledScan {}", s.name)
+        }
+        _ => String::new(),
+    };
     match latest {
-        Some(id) => log::info!("reimporting into test {id} (\"{title}\", {scan_type})"),
+        Some(id) => log::info!("reimporting into test {id} (\"{title}\", {scan_type}){why}"),
         None => {
-            log::info!("no test \"{title}\" of type {scan_type} yet: importing into a new test")
+            log::info!(
+                "no test \"{title}\" of type {scan_type} yet: importing into a new test{why}"
+            )
         }
     }
     Ok(latest)

@@ -71,9 +71,13 @@ ENVIRONMENT:
     DEFECTDOJO_PRODUCT_TAGS, DEFECTDOJO_ENGAGEMENT_NAME, DEFECTDOJO_ENGAGEMENT_VERSION,
     DEFECTDOJO_ENGAGEMENT_DEDUPLICATE_ON_ENGAGEMENT, DEFECTDOJO_ENGAGEMENT_TAGS,
     DEFECTDOJO_TEST_TITLE               the variables of the annotations below
-    DEFECTDOJO_IMPORT_MODE              import: a new test per run [default]; reimport: into the
-                                        latest test of the engagement with the same scan type
-                                        and title (a new one when there is none)
+    DEFECTDOJO_IMPORT_MODE              import: a new test per run [default, but for a scan
+                                        owned by a ScheduledScan]; reimport: into the latest
+                                        test of the engagement with the same scan type and
+                                        title (a new one when there is none) [default for a
+                                        ScheduledScan's scans; engagement and test are then
+                                        named after the ScheduledScan]. After a reimport, the
+                                        findings written back leave out the closed ones
     DEFECTDOJO_FINDINGS_OUTPUT          where DefectDojo's verdicts go when there is no 4th
                                         argument: a path, a URL, or -
     DEFECTDOJO_SARIF_OUTPUT             a SARIF 2.1.0 report of the test (code scanning), with
@@ -143,23 +147,35 @@ ENVIRONMENT:
                                         logged at any level
     DEFECTDOJO_IS_DEV, IS_DEV, DEFECTDOJO_USERNAME   accepted and ignored
 
-ANNOTATIONS (prefix defectdojo.securecodebox.io/):
+ANNOTATIONS (prefix defectdojo.securecodebox.io/; each also as its DEFECTDOJO_ variable):
     product-type-name                   [default: product type id 1]
     product-name                        [default: the owning ScheduledScan's name, else the scan
                                         name, else the CI repository's name]
     product-description                 used on create [default: \"Product was automatically created
                                         by the secureCodeBox DefectDojo integration\"]
     product-tags                        comma-separated, used on create
-    engagement-name                     [default: the scan name, else the CI repository's
+    engagement-name                     [default: in reimport mode the owning ScheduledScan's
+                                        name; else the scan name, else the CI repository's
                                         name, else the product name]
     engagement-version                  engagement version and branch tag, test version
     engagement-deduplicate-on-engagement  true|false, used on create [default: false]
     engagement-tags                     comma-separated, used on create
-    test-title                          [default: the scan name; for a bare REPORT without a scan
-                                        name, its DefectDojo scan type]
-    import-mode, active, verified, …    every form field above, per scan (x_y → x-y)
+    engagement-end-date                 YYYY-MM-DD, used on create [default: today]
+    source-code-management-uri          the repository, used on create [default: detected]
+    test-title                          [default: in reimport mode the owning ScheduledScan's
+                                        name; else the scan name; for a bare REPORT without a
+                                        scan name, its DefectDojo scan type]
+    test-tags                           comma-separated test tags
+    import-mode                         import|reimport [default: reimport for a scan owned by a
+                                        ScheduledScan, so its runs update one test; else import]
     minimum_severity or minimum-severity  as DEFECTDOJO_MINIMUM_SEVERITY
     scan-date                           as DEFECTDOJO_SCAN_DATE
+    active, verified, push-to-jira, service, environment, group-by,
+    create-finding-groups-for-all-findings, apply-tags-to-findings,
+    apply-tags-to-endpoints, build-id, commit-hash, branch-tag,
+    api-scan-configuration, endpoint-to-add, deduplication-execution-mode,
+    close-old-findings, close-old-findings-product-scope, do-not-reactivate
+                                        the form fields above, per scan (x_y is x-y)
     sarif-output, junit-output, sarif-max-results   as the DEFECTDOJO_ variables
     (an unknown annotation of this prefix is ignored with a warning: a typo?)
 

@@ -84,6 +84,9 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
              importing FINDINGS as \"Generic Findings Import\""
         );
     }
+    if let Some(schedule) = &cfg.schedule {
+        log::info!("{}", schedule.explain());
+    }
     crate::http::deadline::start(&cfg.timeouts);
     let agent = crate::http::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);

@@ -29,10 +29,17 @@ pub trait Observer {
 /// the stream ends (the body machinery owns the reader and may run it
 /// twice, so the counts cannot be returned by value). Give the `observer`
 /// to the first read only: a second pass repeats the same findings.
+///
+/// After a reimport (`reimported`), the stream leaves out the test's closed
+/// findings, closed by earlier runs or by this reimport: what the scan found
+/// is what this reimport created, reactivated or left untouched, and a
+/// schedule's test would otherwise hand every run all its history (and the
+/// ReadOnly hooks after it would act on it). The observer, which writes the
+/// CI reports, still sees them (SARIF's `absent`).
 pub fn start<'c, 'd>(
     dojo: &'d Dojo<'d>,
     inputs: &Inputs,
-    test_id: u64,
+    (test_id, reimported): (u64, bool),
     counts: &'c RefCell<Option<sync::Counts>>,
     observer: Option<&'c RefCell<dyn Observer + 'c>>,
 ) -> Result<ReadBack<'c, 'd>, Error> {
@@ -42,6 +49,7 @@ pub fn start<'c, 'd>(
         page_size: sync::DEFAULT_PAGE_SIZE,
         max_pages: inputs.cfg.max_pages,
         max_uri_len: sync::DEFAULT_MAX_URI_LEN,
+        leave_out_closed: reimported,
     };
     Ok(ReadBack {
         reader: sync::SyncReader::new(DojoFetch { dojo, observer }, options)?,

@@ -113,6 +113,7 @@ mod tests {
             mode: "import",
             import_mode: "import",
             ci: None,
+            scheduled_scan: None,
             delta: None,
             scan_type: "Nmap Scan".into(),
             test_id: 3,

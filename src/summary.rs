@@ -158,6 +158,10 @@ pub struct Summary {
     /// The CI system detected (`github`, `gitlab`, `jenkins`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ci: Option<&'static str>,
+    /// The owning ScheduledScan and the settings it gave their default
+    /// (why a run reimports, and into which test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_scan: Option<crate::config::Schedule>,
     /// Reimport only: created, closed, reactivated, untouched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delta: Option<Delta>,

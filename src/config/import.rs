@@ -9,6 +9,7 @@
 //! DefectDojo's own defaults apply (`active`/`verified` unset mean "as the
 //! scanner says"). Pure: takes a setting getter and the detected CI.
 
+use super::annotations::annotation;
 use super::value::{Getter, dojo_severity, is_date, parse_bool};
 use crate::ci::Detected;
 use crate::cli::Args;
@@ -88,7 +89,8 @@ const FIELDS: &[(&str, Kind)] = &[
 /// Whether a run imports into a new test or reimports into the latest one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportMode {
-    /// A new test per run (the Java hook's behaviour and the default).
+    /// A new test per run (the Java hook's behaviour and the default, but
+    /// for a ScheduledScan's scans).
     Import,
     /// Into the latest test of the engagement with the same scan type and
     /// title; a new test when there is none.
@@ -136,17 +138,16 @@ fn one_argument_plan(dojo_override: Option<&str>, scb_type: Option<&str>, args: 
     plan
 }
 
-/// The rest of the import settings, once the plan is known: mode, form
-/// fields, minimum severity and scan date, in this order of problems.
+/// The rest of the import settings, once the plan and the mode are known:
+/// form fields, minimum severity and scan date, in this order of problems.
 pub fn read_import(
     scan: &Scan,
     setting: &dyn Fn(&str) -> Option<String>,
     var: Getter,
     ci: Option<&Detected>,
-    (plan, no_scan_type): (Plan, bool),
+    ((plan, no_scan_type), mode): ((Plan, bool), ImportMode),
     problems: &mut Vec<String>,
 ) -> Import {
-    let mode = read_mode(setting, problems);
     let fields = fields(setting, ci, mode, problems);
     Import {
         plan,
@@ -158,12 +159,23 @@ pub fn read_import(
     }
 }
 
-/// `import-mode`: import [default] or reimport, any case.
+/// `import-mode`: import or reimport, any case, and whether the mode is
+/// the default of a scan `owned` by a ScheduledScan.
+///
+/// Unset, a ScheduledScan's scans reimport: its runs are the same scan
+/// repeated, and a new test per run (the Java hook's way) leaves DefectDojo
+/// a copy of every finding per run, all but the first marked duplicate,
+/// while fixed findings are never closed (secureCodeBox#2963). A reimport
+/// keeps one test whose findings are created, closed and reactivated as the
+/// runs find them, with every run in the import history. Other scans keep
+/// the Java hook's new test per run. `import` brings either back.
 pub fn read_mode(
     setting: &dyn Fn(&str) -> Option<String>,
+    owned: bool,
     problems: &mut Vec<String>,
-) -> ImportMode {
-    match setting("import-mode").map(|m| m.to_ascii_lowercase()) {
+) -> (ImportMode, bool) {
+    let mode = match setting("import-mode").map(|m| m.to_ascii_lowercase()) {
+        None if owned => return (ImportMode::Reimport, true),
         None => ImportMode::Import,
         Some(m) if m == "import" => ImportMode::Import,
         Some(m) if m == "reimport" => ImportMode::Reimport,
@@ -171,7 +183,8 @@ pub fn read_mode(
             problems.push(format!("import mode (DEFECTDOJO_IMPORT_MODE / annotation import-mode) must be import or reimport, got '{m}'"));
             ImportMode::Import
         }
-    }
+    };
+    (mode, false)
 }
 
 /// The minimum severity: annotation `minimum_severity` (the Java hook's
@@ -181,9 +194,8 @@ pub fn read_minimum_severity(
     var: Getter,
     problems: &mut Vec<String>,
 ) -> Option<String> {
-    let v = scan
-        .annotation("minimum_severity")
-        .or_else(|| scan.annotation("minimum-severity"))
+    let v = annotation(scan, "minimum_severity")
+        .or_else(|| annotation(scan, "minimum-severity"))
         .or_else(|| var("DEFECTDOJO_MINIMUM_SEVERITY"))?;
     match dojo_severity(&v) {
         Some(s) => Some(s.to_string()),
@@ -244,7 +256,9 @@ pub fn annotation_name(field: &str) -> String {
     field.replace('_', "-")
 }
 
-/// The annotation names of the optional fields (for spotting typos).
+/// The annotation names of the optional fields (each must be on
+/// [`super::annotations::ANNOTATIONS`]).
+#[cfg(test)]
 pub fn annotation_names() -> impl Iterator<Item = String> {
     FIELDS.iter().map(|(name, _)| annotation_name(name))
 }
@@ -423,14 +437,35 @@ mod tests {
     fn mode_severity_and_date_are_checked() {
         let mut problems = Vec::new();
         let ok = HashMap::from([("import-mode", "ReImport"), ("scan-date", "2024-02-29")]);
-        assert_eq!(read_mode(&getter(&ok), &mut problems), ImportMode::Reimport);
+        assert_eq!(
+            read_mode(&getter(&ok), false, &mut problems),
+            (ImportMode::Reimport, false)
+        );
         assert_eq!(
             read_scan_date(&getter(&ok), &mut problems).as_deref(),
             Some("2024-02-29")
         );
         assert!(problems.is_empty());
+        // A ScheduledScan's scans reimport unless told otherwise.
+        let none = HashMap::new();
+        assert_eq!(
+            read_mode(&getter(&none), true, &mut problems),
+            (ImportMode::Reimport, true)
+        );
+        assert_eq!(
+            read_mode(&getter(&none), false, &mut problems),
+            (ImportMode::Import, false)
+        );
+        let import = HashMap::from([("import-mode", "import")]);
+        assert_eq!(
+            read_mode(&getter(&import), true, &mut problems),
+            (ImportMode::Import, false)
+        );
         let bad = HashMap::from([("import-mode", "append"), ("scan-date", "29.02.2024")]);
-        assert_eq!(read_mode(&getter(&bad), &mut problems), ImportMode::Import);
+        assert_eq!(
+            read_mode(&getter(&bad), true, &mut problems),
+            (ImportMode::Import, false)
+        );
         assert_eq!(read_scan_date(&getter(&bad), &mut problems), None);
         assert_eq!(problems.len(), 2, "{problems:?}");
 

@@ -21,8 +21,8 @@ use crate::error::Error;
 use crate::http::Timeouts;
 use crate::http::redact::Secret;
 use crate::scan::Scan;
-use crate::scan::resource::ANNOTATION_PREFIX;
 
+pub mod annotations;
 pub mod import;
 pub mod names;
 pub mod outputs;
@@ -30,7 +30,7 @@ pub mod settings;
 pub mod value;
 
 pub use import::{Import, ImportMode};
-pub use names::Target;
+pub use names::{Schedule, Target};
 pub use outputs::findings_upload_problem;
 pub use settings::Settings;
 pub use value::{Getter, variable_for};
@@ -86,6 +86,8 @@ pub struct Config {
     pub network: crate::http::Network,
     /// The CI report formats (SARIF, JUnit).
     pub reports: outputs::Reports,
+    /// The owning ScheduledScan, when it gave a setting its default.
+    pub schedule: Option<Schedule>,
 }
 
 impl Config {
@@ -138,17 +140,19 @@ impl Config {
         let ci = ci::detect(get);
         let scan = with_environment(scan, &var);
         let setting = |name: &str| -> Option<String> {
-            scan.annotation(name).or_else(|| var(&variable_for(name)))
+            annotations::annotation(&scan, name).or_else(|| var(&variable_for(name)))
         };
-        warn_unknown_annotations(&scan);
+        annotations::warn_unknown(&scan);
 
         let plan = import::read_plan(&var, scan.scan_type.as_deref(), one_argument, &mut args);
         let one_argument_type = one_argument.then(|| plan.0.dojo_type().to_string());
+        let owner = scan.scheduled_scan.as_deref();
+        let (mode, mode_from_owner) = import::read_mode(&setting, owner.is_some(), problems);
         let (target, missing) = names::read_target(
             &scan,
             &setting,
-            ci.as_ref(),
-            one_argument_type.as_deref(),
+            (ci.as_ref(), one_argument_type.as_deref()),
+            mode,
             problems,
         );
         let report = crate::http::redact::url(&(args.raw_result.clone() + &args.findings));
@@ -158,7 +162,9 @@ impl Config {
             &missing,
             &report,
         ));
-        let import = import::read_import(&scan, &setting, &var, ci.as_ref(), plan, problems);
+        let schedule = Schedule::of(owner, mode_from_owner, &target);
+        let import =
+            import::read_import(&scan, &setting, &var, ci.as_ref(), (plan, mode), problems);
         problems.extend(import::input_problem(&args, one_argument, &import));
         outputs::read_findings_output(&mut args, &var, problems);
         let reports = outputs::read_reports(&setting, &var, problems);
@@ -166,7 +172,9 @@ impl Config {
             args.findings_upload.as_deref(),
             &reports,
         ));
-        Config::assemble(settings, target, import, scan, args, ci, reports)
+        let mut config = Config::assemble(settings, target, import, scan, args, ci, reports);
+        config.schedule = schedule;
+        config
     }
 
     /// Puts the parts together, field by field.
@@ -212,6 +220,7 @@ impl Config {
             summary_file,
             network,
             reports,
+            schedule: None,
         }
     }
 }
@@ -226,54 +235,6 @@ fn with_environment(mut scan: Scan, var: Getter) -> Scan {
         scan.scan_type = Some(t);
     }
     scan
-}
-
-/// Annotations read under their own names (the form fields' are in
-/// [`import::annotation_names`]).
-const ANNOTATIONS: &[&str] = &[
-    "product-type-name",
-    "product-name",
-    "product-description",
-    "product-tags",
-    "engagement-name",
-    "engagement-version",
-    "engagement-deduplicate-on-engagement",
-    "engagement-tags",
-    "engagement-end-date",
-    "source-code-management-uri",
-    "test-title",
-    "test-tags",
-    "import-mode",
-    "scan-date",
-    "minimum_severity",
-    "minimum-severity",
-    "sarif-output",
-    "junit-output",
-    "sarif-max-results",
-];
-
-/// Warns about `defectdojo.securecodebox.io/…` annotations (and flat scan
-/// file keys) dojo-hook does not read: most likely a typo, which would
-/// otherwise leave the default in place without a word.
-fn warn_unknown_annotations(scan: &Scan) {
-    let known: Vec<String> = ANNOTATIONS
-        .iter()
-        .map(|a| a.to_string())
-        .chain(import::annotation_names())
-        .collect();
-    for key in scan.annotations.keys() {
-        let Some(name) = key.strip_prefix(ANNOTATION_PREFIX) else {
-            continue;
-        };
-        if known.iter().any(|k| k == name) {
-            continue;
-        }
-        let hint = match crate::suggest::nearest(name, &known) {
-            Some(near) => format!(": did you mean {ANNOTATION_PREFIX}{near}?"),
-            None => " (see dojo-hook --help for the annotations)".to_string(),
-        };
-        log::warn!("unknown annotation {key} is ignored{hint}");
-    }
 }
 
 #[cfg(test)]
@@ -434,6 +395,18 @@ mod tests {
         let c = build(&BASE, scan2).unwrap();
         assert_eq!(c.target.product_name, "zap-juiceshop");
         assert_eq!(c.import.plan.dojo_type(), "ZAP Scan");
+        // Its engagement and title are annotated; the mode is the schedule's default.
+        assert_eq!(c.import.mode, ImportMode::Reimport);
+        assert_eq!(c.import.field("close_old_findings"), Some("true"));
+        let defaults = c.schedule.map(|s| s.defaults);
+        assert_eq!(
+            defaults.as_deref(),
+            Some(&["product_name", "import_mode"][..])
+        );
+        let mut env = BASE.to_vec();
+        env.push(("DEFECTDOJO_IMPORT_MODE", "import"));
+        let c = build(&env, scan.clone()).unwrap();
+        assert_eq!((c.import.mode, c.schedule), (ImportMode::Import, None));
         let c = build(&BASE, scan).unwrap();
         assert_eq!(c.target.product_name, "Juice Shop");
         assert_eq!(c.target.engagement_tags, vec!["automated", "daily"]);

@@ -1,7 +1,15 @@
 //! Where the results go in DefectDojo: product type, product, engagement
-//! and test ([`Target`]), from the scan's settings, its name, or the CI's
-//! repository.
+//! and test ([`Target`]), from the scan's settings, its name, the
+//! ScheduledScan that owns it, or the CI's repository.
+//!
+//! A ScheduledScan's runs are one scan repeated under new names
+//! (`nmap-nightly-28731940`), so in reimport mode its name, not the run's,
+//! names the engagement and the test: every run then reimports into the
+//! test of the run before ([`Schedule`] says so in the log and the summary).
 
+use serde::Serialize;
+
+use super::ImportMode;
 use super::value::{is_date, parse_bool, tags};
 use crate::ci::Detected;
 use crate::scan::Scan;
@@ -35,6 +43,54 @@ pub struct Target {
     pub source_code_management_uri: Option<String>,
     /// Test title.
     pub test_title: String,
+    /// The names that took the owning ScheduledScan's name as their
+    /// default (`product_name`, `engagement_name`, `test_title`).
+    pub from_schedule: Vec<&'static str>,
+}
+
+/// What the owning ScheduledScan decided, for the log and the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Schedule {
+    /// The ScheduledScan's name.
+    pub name: String,
+    /// The settings that took their default from it, in the order
+    /// `product_name`, `import_mode`, `engagement_name`, `test_title`.
+    pub defaults: Vec<&'static str>,
+}
+
+impl Schedule {
+    /// The ScheduledScan `owner`'s part in the settings, if it had one.
+    pub fn of(owner: Option<&str>, import_mode: bool, target: &Target) -> Option<Schedule> {
+        let mut defaults = target.from_schedule.clone();
+        if import_mode {
+            let after_product = usize::from(defaults.first() == Some(&"product_name"));
+            defaults.insert(after_product, "import_mode");
+        }
+        let name = owner.filter(|_| !defaults.is_empty())?;
+        Some(Schedule {
+            name: name.to_string(),
+            defaults,
+        })
+    }
+
+    /// One line for the log: what the ScheduledScan decided and how to
+    /// decide otherwise.
+    pub fn explain(&self) -> String {
+        let named: Vec<&str> = self
+            .defaults
+            .iter()
+            .filter_map(|d| d.strip_suffix("_name").or(d.strip_suffix("_title")))
+            .collect();
+        let mut text = format!("the scan belongs to ScheduledScan {}", self.name);
+        if !named.is_empty() {
+            text += &format!(": {} named after it", named.join(", "));
+        }
+        if self.defaults.contains(&"import_mode") {
+            text += "; reimport, the default for a schedule's scans, so every run updates one \
+                     test (annotation import-mode: import for a new test per run)";
+        }
+        text
+    }
 }
 
 /// The names of product, engagement and test, and the names that have no
@@ -43,8 +99,8 @@ pub struct Target {
 pub fn read_target(
     scan: &Scan,
     setting: &dyn Fn(&str) -> Option<String>,
-    ci: Option<&Detected>,
-    one_argument_type: Option<&str>,
+    (ci, one_argument_type): (Option<&Detected>, Option<&str>),
+    mode: ImportMode,
     problems: &mut Vec<String>,
 ) -> (Target, Vec<&'static str>) {
     // The name everything defaults to: the scan's, else the repository's.
@@ -59,22 +115,38 @@ pub fn read_target(
             String::new()
         })
     };
+    let owner = scan.scheduled_scan.as_deref();
+    let mut from_schedule = Vec::new();
+    let mut owned = |what: &'static str, o: &str| {
+        from_schedule.push(what);
+        o.to_string()
+    };
     // Java: the ScheduledScan's name when the scan has owners, else the scan name.
-    let product_name = setting("product-name").unwrap_or_else(|| match &scan.scheduled_scan {
-        Some(owner) => owner.clone(),
-        None => need_name("product name"),
-    });
+    let product_name = match (setting("product-name"), owner) {
+        (Some(name), _) => name,
+        (None, Some(o)) => owned("product_name", o),
+        (None, None) => need_name("product name"),
+    };
+    // A reimport finds the test of the schedule's previous run by its
+    // engagement and title, which the run's own name would change.
+    let per_schedule = owner.filter(|_| mode == ImportMode::Reimport);
     // Without a scan or repository name (a laptop), the engagement is named
     // after the product: one stable engagement per product, which the next
     // run finds again.
-    let engagement_name = setting("engagement-name")
-        .or_else(|| default_name.clone())
-        .unwrap_or_else(|| product_name.clone());
+    let engagement_name = match (setting("engagement-name"), per_schedule) {
+        (Some(name), _) => name,
+        (None, Some(o)) => owned("engagement_name", o),
+        (None, None) => default_name.clone().unwrap_or_else(|| product_name.clone()),
+    };
     // A bare report's test is named after its scan type, so reimports find it.
-    let test_title = setting("test-title").unwrap_or_else(|| match one_argument_type {
-        Some(t) if scan.name.is_none() => t.to_string(),
-        _ => need_name("test title"),
-    });
+    let test_title = match (setting("test-title"), per_schedule) {
+        (Some(title), _) => title,
+        (None, Some(o)) => owned("test_title", o),
+        (None, None) => match one_argument_type {
+            Some(t) if scan.name.is_none() => t.to_string(),
+            _ => need_name("test title"),
+        },
+    };
     let target = Target {
         product_type_name: setting("product-type-name"),
         product_name,
@@ -89,6 +161,7 @@ pub fn read_target(
         source_code_management_uri: setting("source-code-management-uri")
             .or_else(|| ci.and_then(|c| c.repository_url.clone())),
         test_title,
+        from_schedule,
     };
     (target, missing)
 }
@@ -178,11 +251,93 @@ mod tests {
         scan: &Scan,
         one_argument_type: Option<&str>,
     ) -> (Target, Vec<&'static str>, Vec<String>) {
+        target_in(ImportMode::Import, settings, scan, one_argument_type)
+    }
+
+    fn target_in(
+        mode: ImportMode,
+        settings: &[(&str, &str)],
+        scan: &Scan,
+        one_argument_type: Option<&str>,
+    ) -> (Target, Vec<&'static str>, Vec<String>) {
         let map: HashMap<&str, &str> = settings.iter().copied().collect();
         let setting = |k: &str| map.get(k).map(|v| v.to_string());
         let mut problems = Vec::new();
-        let (t, missing) = read_target(scan, &setting, None, one_argument_type, &mut problems);
+        let (t, missing) = read_target(
+            scan,
+            &setting,
+            (None, one_argument_type),
+            mode,
+            &mut problems,
+        );
         (t, missing, problems)
+    }
+
+    fn run_of(schedule: &str) -> Scan {
+        Scan {
+            name: Some(format!("{schedule}-1796090400")),
+            scheduled_scan: Some(schedule.into()),
+            has_owners: true,
+            ..Scan::default()
+        }
+    }
+
+    #[test]
+    fn a_schedule_names_engagement_and_test_only_for_a_reimport() {
+        let scan = run_of("zap-nightly");
+        let (t, _, _) = target_in(ImportMode::Reimport, &[], &scan, None);
+        let names = (t.product_name, t.engagement_name, t.test_title);
+        assert_eq!(
+            names,
+            (
+                "zap-nightly".into(),
+                "zap-nightly".into(),
+                "zap-nightly".into()
+            )
+        );
+        assert_eq!(
+            t.from_schedule,
+            ["product_name", "engagement_name", "test_title"]
+        );
+        let (t, _, _) = target_in(ImportMode::Import, &[], &scan, None);
+        assert_eq!(t.engagement_name, "zap-nightly-1796090400");
+        assert_eq!(t.test_title, "zap-nightly-1796090400");
+        assert_eq!(t.from_schedule, ["product_name"]);
+
+        // Explicit settings win and are not the schedule's.
+        let given = [("test-title", "ZAP"), ("product-name", "shop")];
+        let (t, _, _) = target_in(ImportMode::Reimport, &given, &scan, None);
+        assert_eq!(
+            (t.test_title.as_str(), t.product_name.as_str()),
+            ("ZAP", "shop")
+        );
+        assert_eq!(t.from_schedule, ["engagement_name"]);
+        let schedule = Schedule::of(Some("zap-nightly"), true, &t).unwrap();
+        assert_eq!(schedule.defaults, ["import_mode", "engagement_name"]);
+        assert_eq!(
+            schedule.explain(),
+            "the scan belongs to ScheduledScan zap-nightly: engagement named after it; \
+             reimport, the default for a schedule's scans, so every run updates one test \
+             (annotation import-mode: import for a new test per run)"
+        );
+    }
+
+    #[test]
+    fn without_an_owner_nothing_comes_from_a_schedule() {
+        let scan = Scan {
+            name: Some("nmap-1".into()),
+            ..Scan::default()
+        };
+        let (t, _, _) = target_in(ImportMode::Reimport, &[], &scan, None);
+        assert_eq!(
+            (t.engagement_name.as_str(), t.test_title.as_str()),
+            ("nmap-1", "nmap-1")
+        );
+        assert!(t.from_schedule.is_empty());
+        assert_eq!(Schedule::of(None, false, &t), None);
+        let run = run_of("zap-nightly");
+        let (t, _, _) = target_in(ImportMode::Import, &[("product-name", "p")], &run, None);
+        assert_eq!(Schedule::of(Some("zap-nightly"), false, &t), None);
     }
 
     #[test]

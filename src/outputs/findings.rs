@@ -29,6 +29,7 @@ impl Output for Findings {
 
     fn write(&self, run: &mut Run<'_>) -> Result<(), Error> {
         let (inputs, test_id) = (run.inputs, run.imported.test_id);
+        let test = (test_id, run.imported.reimport);
         let what = format!("DefectDojo's findings of test {test_id}");
         let (with_reports, with_new) = (reports::wanted(inputs), run.wants_new());
         if with_reports || with_new {
@@ -61,7 +62,7 @@ impl Output for Findings {
             Some(output) => {
                 let mut first = Some(&watchers as &RefCell<dyn Observer>);
                 let mut prepared = body::prepare(&what, &inputs.spool, Mode::Output, || {
-                    readback::start(run.dojo, inputs, test_id, &counts, first.take())
+                    readback::start(run.dojo, inputs, test, &counts, first.take())
                         .map(Opened::stream)
                 })?;
                 storage::store(
@@ -73,7 +74,7 @@ impl Output for Findings {
             }
             None => {
                 let watching = Some(&watchers as &RefCell<dyn Observer>);
-                let mut stream = readback::start(run.dojo, inputs, test_id, &counts, watching)?;
+                let mut stream = readback::start(run.dojo, inputs, test, &counts, watching)?;
                 std::io::copy(&mut stream, &mut std::io::sink())
                     .map_err(|e| Error::from_io(format!("reading {what}"), e))?;
             }

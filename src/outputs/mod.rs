@@ -162,6 +162,7 @@ fn summary(inputs: &Inputs, dest: &Destination, imported: &Imported) -> Summary 
             "import"
         },
         ci: cfg.ci.as_ref().map(|c| c.provider),
+        scheduled_scan: cfg.schedule.clone(),
         delta: Delta::from_answer(answer),
         duplicates_by_severity: BySeverity::duplicates_from_answer(answer),
         new: None,

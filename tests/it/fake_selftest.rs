@@ -910,6 +910,114 @@ fn reimport_closes_reactivates_and_respects_do_not_reactivate() {
     assert_eq!(reactivated["count"], 1);
 }
 
+/// A `/api/v2/test_imports/` answer as `scripts/test-imports-digest.py` digests the
+/// recorded ones: per row its type, actions (N and U without counts) and settings.
+fn test_imports_digest(answer: &Value) -> Value {
+    let rows: Vec<String> = answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let count = |code: &str| {
+                r["test_import_finding_action_set"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|a| a["action"] == code)
+                    .count()
+            };
+            let mut words = vec![r["type"].as_str().unwrap().to_string()];
+            for code in ["N", "C", "R", "U"] {
+                match count(code) {
+                    0 => {}
+                    n if code == "C" || code == "R" => words.push(format!("{code}{n}")),
+                    _ => words.push(code.to_string()),
+                }
+            }
+            let flags: Vec<&str> = [
+                "close_old_findings",
+                "close_old_findings_product_scope",
+                "do_not_reactivate",
+            ]
+            .into_iter()
+            .filter(|f| r["import_settings"][*f] == true)
+            .collect();
+            if !flags.is_empty() {
+                words.push(format!("[{}]", flags.join(",")));
+            }
+            words.join(" ")
+        })
+        .collect();
+    json!({"count": answer["count"], "rows": rows})
+}
+
+/// The recorded lifecycle (150-155 on 3.2.0, 86-91 on 2.58.4): import, a finding
+/// removed, back, removed, back with do_not_reactivate, back with the product scope;
+/// then the three recorded history queries (156-158, 92-94) answer as recorded: the
+/// same rows with the same actions, newest first on 3.2.0 and oldest first on 2.58.4.
+#[test]
+fn the_import_history_answers_as_recorded() {
+    let digest = recorded("test-imports-digest");
+    for (flavour, name) in [(Flavour::V3, "v3"), (Flavour::V2, "v2")] {
+        let dojo = FakeDojo::start(flavour);
+        let e = seed_engagement(&dojo).to_string();
+        let full = generic_report();
+        let mut minus_one: Value = serde_json::from_slice(&full).unwrap();
+        let removed = minus_one["findings"].as_array_mut().unwrap().remove(1);
+        let minus_one = minus_one.to_string().into_bytes();
+        let fields = [
+            ("scan_type", "Generic Findings Import"),
+            ("active", "true"),
+            ("verified", "false"),
+            ("minimum_severity", "Info"),
+        ];
+        let mut first = fields.to_vec();
+        first.extend([("engagement", e.as_str()), ("test_title", "lifecycle")]);
+        let r = import(&dojo, "import-scan", &first, Some(("g.json", &full)));
+        let test = r.json()["test"].to_string();
+        let lifecycle = [
+            (&minus_one, None),
+            (&full, None),
+            (&minus_one, None),
+            (&full, Some("do_not_reactivate")),
+            (&full, Some("close_old_findings_product_scope")),
+        ];
+        for (file, switch) in lifecycle {
+            let mut f = fields.to_vec();
+            f.extend([("test", test.as_str()), ("close_old_findings", "true")]);
+            f.extend(switch.map(|name| (name, "true")));
+            let r = import(&dojo, "reimport-scan", &f, Some(("g.json", file)));
+            assert_eq!(r.status, 201, "{flavour:?}");
+        }
+        let finding = dojo
+            .state()
+            .findings
+            .iter()
+            .find(|f| {
+                removed["title"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(&f.title)
+            })
+            .unwrap()
+            .id;
+        let queries = [
+            format!("/api/v2/test_imports/?test={test}&limit=100"),
+            format!(
+                "/api/v2/test_imports/?test={test}&test_import_finding_action__action=R&limit=100"
+            ),
+            format!(
+                "/api/v2/test_imports/?test_import_finding_action__finding={finding}&limit=100"
+            ),
+        ];
+        for (query, want) in queries.iter().zip(digest[name].as_array().unwrap()) {
+            let answer = get(&dojo, query).json();
+            let want = json!({"count": want["count"], "rows": want["rows"]});
+            assert_eq!(test_imports_digest(&answer), want, "{flavour:?} {query}");
+        }
+    }
+}
+
 #[test]
 fn auto_create_context_and_reimport_by_names() {
     let dojo = FakeDojo::start_with(Options {

@@ -34,7 +34,7 @@ fn plain_scan(name: &str, namespace: &str, scan_type: &str) -> Value {
 
 /// `hook` pointed at `k8s` as a pod's environment points at its API server,
 /// with the service account's files in the run's temp dir.
-fn in_cluster(hook: Hook, k8s: &FakeK8s, namespace: &str, ca: Option<&str>) -> Hook {
+pub(crate) fn in_cluster(hook: Hook, k8s: &FakeK8s, namespace: &str, ca: Option<&str>) -> Hook {
     let dir = hook.tmp.path().join("serviceaccount");
     k8s.write_service_account(&dir, namespace, ca);
     hook.env("KUBERNETES_SERVICE_HOST", k8s.host.clone())

@@ -23,5 +23,6 @@ mod report_tools;
 mod reports;
 mod s3;
 mod scale;
+mod schedule;
 mod secrets;
 mod sync;

@@ -109,6 +109,8 @@ pub struct SyncReader<F: Fetch> {
     /// offsets shift. Bits per finding, not the findings themselves.
     seen: IdSet,
     counts: Counts,
+    /// Closed findings left out ([`SyncOptions::leave_out_closed`]).
+    left_out: u64,
     warned_flavour: bool,
     warned_origin: bool,
 }
@@ -134,6 +136,7 @@ impl<F: Fetch> SyncReader<F> {
             announced: None,
             seen: IdSet::default(),
             counts: Counts::default(),
+            left_out: 0,
             warned_flavour: false,
             warned_origin: false,
         })
@@ -187,8 +190,12 @@ impl<F: Fetch> SyncReader<F> {
             }
             State::Close => {
                 self.out.push(b']');
+                let left_out = match self.left_out {
+                    0 => String::new(),
+                    n => format!("; {n} closed ones left out"),
+                };
                 log::info!(
-                    "read back {} findings of DefectDojo test {} ({} pages, {} requests)",
+                    "read back {} findings of DefectDojo test {} ({} pages, {} requests{left_out})",
                     self.counts.total,
                     self.opts.test_id,
                     self.pages,
@@ -284,6 +291,11 @@ impl<F: Fetch> SyncReader<F> {
         original: Option<(u64, Option<&Finding<'_>>)>,
         location_of: &dyn Fn(&Finding<'_>) -> &'l str,
     ) -> Result<(), Error> {
+        let location = Some(location_of(f)).filter(|&l| l != UNKNOWN);
+        if self.opts.leave_out_closed && f.is_mitigated == Some(true) {
+            self.left_out += 1;
+            return self.client.fetch.seen(&seen::seen(f, location));
+        }
         let original = match original {
             Some((oid, Some(o))) => {
                 if let Some(further) = o.original_id() {
@@ -306,7 +318,6 @@ impl<F: Fetch> SyncReader<F> {
             f.duplicate == Some(true),
             f.false_p == Some(true),
         );
-        let location = Some(location_of(f)).filter(|&l| l != UNKNOWN);
         self.client.fetch.seen(&seen::seen(f, location))
     }
 
@@ -451,13 +462,17 @@ impl<F: Fetch> SyncReader<F> {
     /// An incomplete read-back must not be written over the scan's
     /// findings: fewer findings than DefectDojo announced is an error.
     fn check_complete(&self, what: &str) -> Result<(), Error> {
-        match self.announced.filter(|&a| a > self.counts.total) {
+        match self
+            .announced
+            .filter(|&a| a > self.counts.total + self.left_out)
+        {
             Some(announced) => Err(Error::protocol(
                 what,
                 format!(
                     "DefectDojo announced {announced} findings for test {} but listed only {}; \
                      the result would be incomplete",
-                    self.opts.test_id, self.counts.total
+                    self.opts.test_id,
+                    self.counts.total + self.left_out
                 ),
             )),
             None => Ok(()),

@@ -29,6 +29,10 @@ pub struct SyncOptions {
     pub max_pages: Option<u64>,
     /// Longest path and query of a request, in bytes.
     pub max_uri_len: usize,
+    /// Leave closed findings (`is_mitigated`) out of the output and the
+    /// counts; the observer still sees them. After a reimport they are the
+    /// test's history, not what the scan found.
+    pub leave_out_closed: bool,
 }
 
 impl SyncOptions {
@@ -40,6 +44,7 @@ impl SyncOptions {
             page_size: DEFAULT_PAGE_SIZE,
             max_pages: None,
             max_uri_len: DEFAULT_MAX_URI_LEN,
+            leave_out_closed: false,
         }
     }
 

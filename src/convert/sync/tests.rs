@@ -34,6 +34,8 @@ struct Fake {
     answers: HashMap<String, Vec<u8>>,
     dynamic: Option<Dynamic>,
     calls: Vec<String>,
+    /// The ids the observer saw.
+    seen: Vec<u64>,
 }
 
 impl Fake {
@@ -62,6 +64,11 @@ impl Fetch for Fake {
             status: 404,
             detail: "not in the fake".into(),
         })
+    }
+
+    fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
+        self.seen.push(finding.id);
+        Ok(())
     }
 }
 
@@ -276,6 +283,34 @@ fn v2_page_uses_prefetched_endpoint_objects() {
         ..Counts::default()
     };
     assert_eq!(counts, want);
+}
+
+#[test]
+fn closed_findings_are_left_out_when_asked_but_still_seen() {
+    // 47 with its second finding closed, as a reimport closes a fixed one.
+    let mut page = relink(V2_PAGE, None, 3);
+    page["results"][1]["is_mitigated"] = json!(true);
+    let closed = page["results"][1]["id"].as_u64().unwrap();
+    let answer = || Fake::default().with(&first_path(5, 3), bytes(&page));
+
+    let (out, counts, fake) = run(answer(), options(5, 3));
+    assert_eq!((out.len(), counts.total), (3, 3), "kept unless asked");
+    assert_eq!(fake.seen.len(), 3);
+
+    let opts = SyncOptions {
+        leave_out_closed: true,
+        ..options(5, 3)
+    };
+    let (out, counts, fake) = run(answer(), opts);
+    let ids: Vec<&Value> = out
+        .iter()
+        .map(|f| &f["attributes"]["defectdojo.org/finding-id"])
+        .collect();
+    assert!(!ids.contains(&&json!(closed)), "{ids:?}");
+    assert_eq!((out.len(), counts.total, counts.informational), (2, 2, 2));
+    assert_eq!(counts.duplicates, 2);
+    assert_eq!(fake.seen.len(), 3, "the observer sees the closed one too");
+    assert!(fake.seen.contains(&closed));
 }
 
 /// 47's next page, which was not recorded: a fourth duplicate of 202.

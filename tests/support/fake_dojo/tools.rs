@@ -4,11 +4,11 @@
 use serde_json::json;
 
 use super::super::http::{Request, Response};
-use super::Ctx;
 use super::common::{Fields, filter_param, list_body, num_filter, with_body};
 use super::render::{self, field_errors};
 use super::routes::{method_not_allowed, no_match};
 use super::state::{CicdInfrastructure, State, ToolConfiguration};
+use super::{Ctx, Flavour};
 
 pub(super) fn tool_types(ctx: &Ctx, st: &mut State, req: &Request, id: Option<u64>) -> Response {
     match (req.method.as_str(), id) {
@@ -194,8 +194,9 @@ pub(super) fn cicd(ctx: &Ctx, st: &mut State, req: &Request, id: Option<u64>) ->
     }
 }
 
-/// `/api/v2/test_imports/`, newest first (recorded 156-158). The action filters select
-/// whole rows, which keep all their actions.
+/// `/api/v2/test_imports/`: newest first on 3.2.0 (recorded 156-158), oldest first on
+/// 2.58.4 (recorded 92-94). The action filters select whole rows, which keep all their
+/// actions.
 pub(super) fn test_imports(ctx: &Ctx, st: &State, req: &Request, id: Option<u64>) -> Response {
     if let Some(id) = id {
         return match st.test_imports.iter().find(|t| t.id == id) {
@@ -240,7 +241,10 @@ pub(super) fn test_imports(ctx: &Ctx, st: &State, req: &Request, id: Option<u64>
             })
         })
         .collect();
-    rows.sort_by_key(|t| std::cmp::Reverse(t.id));
+    match ctx.opts.flavour {
+        Flavour::V3 => rows.sort_by_key(|t| std::cmp::Reverse(t.id)),
+        Flavour::V2 => rows.sort_by_key(|t| t.id),
+    }
     Response::json(
         200,
         &list_body(

@@ -227,7 +227,7 @@ fn explicit_annotations_win_over_the_schedule() {
             let s = out.summary();
             assert_eq!(s["import_mode"], "import", "{flavour:?}: {s}");
             assert_eq!(s["scheduled_scan"]["defaults"], json!(["product_name"]));
-            assert_eq!(dojo.last_import().unwrap().field("test_title"), Some(*name));
+            assert_eq!(dojo.last_import().unwrap().real_title(), Some(*name));
         }
         let st = dojo.state();
         assert_eq!((st.engagements.len(), st.tests.len()), (2, 2));
@@ -246,7 +246,7 @@ fn a_scan_without_an_owner_keeps_a_test_per_run() {
                 assert!(s.get("scheduled_scan").is_none(), "{s}");
                 assert!(!out.stderr.contains("ScheduledScan"), "{out}");
                 let import = dojo.last_import().unwrap();
-                assert_eq!(import.field("test_title"), Some(*name));
+                assert_eq!(import.real_title(), Some(*name));
                 assert_eq!(import.field("close_old_findings"), None);
             }
         }

@@ -449,3 +449,42 @@ fn sighup_and_sigint_before_the_import_say_so() {
         assert!(stderr.contains("no test of this run exists"), "{stderr}");
     }
 }
+
+#[test]
+fn an_engagement_the_key_may_not_delete_is_named_in_a_warning() {
+    // 3.2.0's authorized users may create engagements but not delete them.
+    let mut opts = Options::new(Flavour::V3);
+    opts.lowpriv_key = Some("low-key".into());
+    opts.create_gap = Some(Duration::from_millis(400));
+    let dojo = FakeDojo::start_with(opts);
+    dojo.seed_product_type("Cascade");
+    let outs = at_once(6, |i| {
+        cascade(&dojo, i)
+            .env("DEFECTDOJO_APIKEY", "low-key")
+            .env("DEFECTDOJO_LOW_PRIVILEGED_MODE", "true")
+    });
+    for out in &outs {
+        out.expect(0);
+        out.assert_clean(&["low-key"]);
+    }
+    let st = dojo.state();
+    let engagements: Vec<u64> = st.engagements.iter().map(|e| e.id).collect();
+    let oldest = *engagements.iter().min().expect("an engagement");
+    assert!(
+        st.tests.iter().all(|t| t.engagement == oldest),
+        "all settle on the oldest"
+    );
+    drop(st);
+    assert!(
+        engagements.len() > 1,
+        "no engagement race: the test proves nothing"
+    );
+    for id in engagements.iter().filter(|id| **id != oldest) {
+        let named = format!("engagement \"nightly\" (id {id}");
+        assert!(
+            outs.iter()
+                .any(|o| o.stderr.contains(&named) && o.stderr.contains("stays behind empty")),
+            "engagement {id} is not named in a warning"
+        );
+    }
+}

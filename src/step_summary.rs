@@ -62,13 +62,15 @@ pub fn render(s: &Summary, base: &str, new: &NewFindings) -> String {
     md
 }
 
-/// A title made safe for a table cell and a link text.
+/// A title made safe for a table cell and a link text: line breaks become
+/// spaces, every other control or bidirectional character a visible escape
+/// ([`crate::text::one_line`]), and Markdown's own characters are escaped.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    crate::text::one_line(&text.replace(['\n', '\r'], " "))
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('[', "\\[")
         .replace(']', "\\]")
-        .replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]
@@ -79,6 +81,7 @@ mod tests {
     #[test]
     fn titles_cannot_break_the_table() {
         assert_eq!(cell("a | b [x]\nc"), "a \\| b \\[x\\] c");
+        assert_eq!(cell("a\u{202E}b\tc"), "a\\\\u202Eb\\\\tc");
     }
 
     #[test]

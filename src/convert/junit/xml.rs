@@ -5,8 +5,9 @@
 //! No CDATA: everything is escaped character data, so `]]>` is harmless by
 //! construction. Characters XML 1.0 cannot carry at all (C0 controls other
 //! than tab, LF and CR; U+FFFE; U+FFFF), and the other control characters
-//! (DEL, C1), are not dropped but written as the visible text `\u0001`: even
-//! a character reference (`&#1;`) to the former is not well-formed.
+//! (DEL, C1) and the bidirectional controls, are not dropped but written
+//! as the visible text `\u0001`: even a character reference (`&#1;`) to the
+//! former is not well-formed.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -32,9 +33,13 @@ enum Escaped {
 /// less DEL and the C1 controls: XML 1.0 allows them but discourages them,
 /// XML 1.1 requires them escaped, and a CI log that prints a report must
 /// not get terminal control sequences (C1's CSI is one) from a scanner.
+/// Less the bidirectional, separator and zero-width characters too
+/// ([`crate::text::is_hidden`]): a test report shown in a pull request
+/// must not read differently from what it holds.
 fn allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
-        || c >= '\u{10000}'
+    (matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}')
+        && !crate::text::is_hidden(c)
 }
 
 fn escaped(c: char, context: Context) -> Option<Escaped> {
@@ -229,6 +234,12 @@ mod tests {
                 "\u{7f}\u{85}\u{9b}",
                 "\\u007F\\u0085\\u009B",
                 "\\u007F\\u0085\\u009B",
+            ),
+            // Trojan Source: bidirectional controls, separators, zero width.
+            (
+                "a\u{202E}b\u{2028}\u{200B}",
+                "a\\u202Eb\\u2028\\u200B",
+                "a\\u202Eb\\u2028\\u200B",
             ),
             ("\u{a0}\u{FFFD}", "\u{a0}\u{FFFD}", "\u{a0}\u{FFFD}"),
             ("\u{D7FF}\u{E000}", "\u{D7FF}\u{E000}", "\u{D7FF}\u{E000}"),

@@ -64,11 +64,28 @@ fn escaped(c: char, context: Context) -> Option<Escaped> {
 }
 
 /// Writes `s` escaped for `context`.
+///
+/// In text, a `::` that starts `s` or a line of it (after spaces or tabs)
+/// is written as `&#58;:`: a CI step that prints the report must not see a
+/// line starting with `::`, which GitHub Actions runs as a workflow
+/// command. (A reader of the XML gets the same `:`; an attribute holds no
+/// line break at all.)
 pub(super) fn escape(out: &mut dyn Write, s: &str, context: Context) -> io::Result<()> {
     let mut clean = 0;
+    let mut line_start = true;
     for (i, c) in s.char_indices() {
-        let Some(e) = escaped(c, context) else {
-            continue;
+        let at_start = line_start;
+        line_start = c == '\n' || (line_start && matches!(c, ' ' | '\t'));
+        let e = match escaped(c, context) {
+            None if c == ':'
+                && at_start
+                && context == Context::Text
+                && s[i + 1..].starts_with(':') =>
+            {
+                Escaped::Reference("&#58;")
+            }
+            None => continue,
+            Some(e) => e,
         };
         out.write_all(&s.as_bytes()[clean..i])?;
         match e {
@@ -256,6 +273,12 @@ mod tests {
                 "&lt;![CDATA[x]]&gt;",
             ),
             ("&#1;", "&amp;#1;", "&amp;#1;"),
+            // No line of the report starts with a workflow command.
+            (
+                "::error::x\n \t::add-mask::y a::b\n:z",
+                "&#58;:error::x\n \t&#58;:add-mask::y a::b\n:z",
+                "::error::x&#10; &#9;::add-mask::y a::b&#10;:z",
+            ),
         ];
         for (input, as_text, as_attribute) in table {
             assert_eq!(text(input), as_text, "text {input:?}");
@@ -289,7 +312,8 @@ mod tests {
                 let rest = &out[i..];
                 assert!(
                     [
-                        "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#9;", "&#10;", "&#13;"
+                        "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#9;", "&#10;", "&#13;",
+                        "&#58;"
                     ]
                     .iter()
                     .any(|r| rest.starts_with(r)),

@@ -104,6 +104,10 @@ pub struct Options {
     /// Benchmark mode ([`bench`]), for benchmarks and scale tests; `None` (the default)
     /// for everything else.
     pub bench: Option<BenchOptions>,
+    /// A misbehaving server, for the hostile-input tests: every finding is passed
+    /// through this before it is stored, so the answers carry what no real DefectDojo
+    /// stores (a 1 MB title, a line of 2^63-1). `None` (the default): faithful.
+    pub hostile: Option<fn(&mut Finding)>,
 }
 
 impl Options {
@@ -121,6 +125,7 @@ impl Options {
             native_findings: 3,
             crash_after_findings: None,
             bench: None,
+            hostile: None,
         }
     }
 }
@@ -169,7 +174,9 @@ impl FakeDojo {
     }
 
     fn start_inner(opts: Options, tls: Option<Arc<rustls::ServerConfig>>) -> FakeDojo {
-        let state = Arc::new(Mutex::new(State::new(opts.flavour, opts.dedup)));
+        let mut state = State::new(opts.flavour, opts.dedup);
+        state.hostile = opts.hostile;
+        let state = Arc::new(Mutex::new(state));
         let ctx = Arc::new(Ctx {
             opts: opts.clone(),
             origin: OnceLock::new(),

@@ -42,6 +42,8 @@ pub struct State {
     /// Ids of tests deleted through the API, in order.
     pub deleted_tests: Vec<u64>,
     pub ids: Ids,
+    /// `Options.hostile`: applied to every finding stored.
+    pub hostile: Option<fn(&mut Finding)>,
     /// Lookup indexes for endpoint/location reuse, so a report with many distinct URLs
     /// does not cost a scan per finding. Rebuilt whenever a table's length changed
     /// behind their back (tests may push rows directly).
@@ -123,6 +125,7 @@ impl State {
             imports: Vec::new(),
             deleted_tests: Vec::new(),
             ids,
+            hostile: None,
             index: Indexes::default(),
         }
     }
@@ -210,6 +213,9 @@ impl State {
         }
         if finding.hash_code.is_empty() {
             finding.rehash();
+        }
+        if let Some(hostile) = self.hostile {
+            hostile(&mut finding);
         }
         let id = finding.id;
         self.findings.push(finding);

@@ -405,3 +405,31 @@ fn a_raw_nul_in_an_answer_is_a_broken_answer_not_a_wrong_url() {
     assert!(!line.contains('\0'), "{out}");
     assert_nothing_injected(&out, &[]);
 }
+
+#[test]
+fn a_full_device_names_the_report_that_filled_it() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    for (var, other) in [
+        ("DEFECTDOJO_SARIF_OUTPUT", "DEFECTDOJO_JUNIT_OUTPUT"),
+        ("DEFECTDOJO_JUNIT_OUTPUT", "DEFECTDOJO_SARIF_OUTPUT"),
+    ] {
+        let dojo = FakeDojo::start(Flavour::V3);
+        let tmp = TempDir::new("full");
+        let path = tmp.file("r.json", report(&["Plain"]));
+        let out = hook(&dojo)
+            .env(var, "/dev/full")
+            .args(&[path.to_str().unwrap()])
+            .run();
+        out.expect(1);
+        let line = out.error_line();
+        assert!(line.contains("no space left on the device"), "{out}");
+        assert!(line.ends_with(&format!("point {var} elsewhere")), "{out}");
+        assert!(
+            !line.contains("FINDINGS_UPLOAD") && !line.contains(other),
+            "{out}"
+        );
+    }
+}

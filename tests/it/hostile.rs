@@ -433,3 +433,79 @@ fn a_full_device_names_the_report_that_filled_it() {
         );
     }
 }
+
+#[test]
+fn names_over_defectdojo_limits_stop_the_run_before_any_request_in_one_short_line() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let tmp = TempDir::new("long");
+    let path = tmp.file("r.json", report(&["Plain"]));
+    // 1 MiB, in a Scan's annotation (one variable takes at most 128 KiB).
+    let huge = "p".repeat(1 << 20);
+    let scan = json!({"metadata": {"name": "s", "annotations": {
+        "defectdojo.securecodebox.io/product-name": huge}}});
+    let out = hook(&dojo)
+        .scan_file(&scan)
+        .args(&[path.to_str().unwrap()])
+        .run();
+    out.expect(2);
+    let line = out.error_line();
+    assert!(
+        line.contains("the product name is 1048576 characters long, DefectDojo takes at most 255"),
+        "{line}"
+    );
+    assert!(line.len() < 300, "a {} byte error line", line.len());
+    for (var, value, says) in [
+        (
+            "DEFECTDOJO_ENGAGEMENT_NAME",
+            "e".repeat(301),
+            "the engagement name is 301 characters long",
+        ),
+        (
+            "DEFECTDOJO_BRANCH_TAG",
+            "b".repeat(151),
+            "branch_tag (DEFECTDOJO_BRANCH_TAG / annotation branch-tag) is 151",
+        ),
+    ] {
+        let out = hook(&dojo)
+            .env(var, value)
+            .args(&[path.to_str().unwrap()])
+            .run();
+        out.expect(2);
+        let line = out.error_line();
+        assert!(line.contains(says), "{var}: {line}");
+        assert!(line.len() < 300, "{var}: a {} byte error line", line.len());
+        assert_nothing_injected(&out, &[]);
+    }
+    assert_eq!(dojo.request_count(), 0);
+}
+
+#[test]
+fn thousands_of_unknown_annotations_make_a_handful_of_warnings() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let tmp = TempDir::new("annotations");
+    let path = tmp.file("r.json", report(&["Plain"]));
+    let annotations: serde_json::Map<String, Value> = (0..20_000)
+        .map(|i| {
+            (
+                format!("defectdojo.securecodebox.io/unknown-{i}"),
+                json!("x"),
+            )
+        })
+        .collect();
+    let out = hook(&dojo)
+        .scan_file(&json!({"metadata": {"name": "s", "annotations": annotations}}))
+        .env("DEFECTDOJO_DRY_RUN", "true")
+        .env("DEFECTDOJO_URL", "http://127.0.0.1:9")
+        .args(&[path.to_str().unwrap()])
+        .run();
+    let warnings = out.stderr.matches("unknown annotation").count();
+    assert!(warnings <= 5, "{warnings} warnings");
+    assert!(
+        out.stderr
+            .contains("… and 19995 more unknown defectdojo.securecodebox.io/ annotations"),
+        "{}",
+        &out.stderr[..out.stderr.len().min(3000)]
+    );
+}

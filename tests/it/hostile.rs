@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::harness::{Hook, Output, TempDir};
+use crate::reports::hook;
 use crate::support::fake_dojo::{FakeDojo, Finding, Flavour, Options};
 use crate::support::http::Fault;
 use crate::support::reports::read_junit;
@@ -58,12 +59,28 @@ fn report(titles: &[&str]) -> String {
     json!({ "findings": items }).to_string()
 }
 
-fn hook(dojo: &FakeDojo) -> Hook {
-    Hook::new(dojo)
-        .env("DEFECTDOJO_SCAN_TYPE", "Generic Findings Import")
-        .env("DEFECTDOJO_PRODUCT_NAME", "shop")
-        .env("DEFECTDOJO_ENGAGEMENT_NAME", "main")
-        .env("DEFECTDOJO_SOURCE_ROOT", "/builds/shop")
+/// Every output a run can write, as files in `dir`: SARIF, JUnit, the
+/// Markdown summary and findings.json.
+fn outputs(dir: &Path) -> Vec<PathBuf> {
+    ["out.sarif", "out.xml", "summary.md", "findings.json"]
+        .iter()
+        .map(|n| dir.join(n))
+        .collect()
+}
+
+/// `run` writing every output to `files` ([`outputs`]), the gate at Info.
+fn writing_all(run: Hook, files: &[PathBuf]) -> Hook {
+    let vars = [
+        "DEFECTDOJO_SARIF_OUTPUT",
+        "DEFECTDOJO_JUNIT_OUTPUT",
+        "DEFECTDOJO_SUMMARY_FILE",
+        "DEFECTDOJO_FINDINGS_OUTPUT",
+    ];
+    vars.iter()
+        .zip(files)
+        .fold(run.env("DEFECTDOJO_FAIL_ON", "Info"), |run, (var, f)| {
+            run.env(var, f.display().to_string())
+        })
 }
 
 /// No line of stdout, stderr or `files` starts with `::` (leading blanks
@@ -98,16 +115,8 @@ fn hostile_titles_reach_no_ci_log_report_or_summary_as_they_are() {
             "r.json",
             report(&["Inject", "Huge", "Blank", "Empty", "Bidi", "Plain"]),
         );
-        let files: Vec<PathBuf> = ["out.sarif", "out.xml", "summary.md", "findings.json"]
-            .iter()
-            .map(|n| tmp.path().join(n))
-            .collect();
-        let out = hook(&dojo)
-            .env("DEFECTDOJO_FAIL_ON", "Info")
-            .env("DEFECTDOJO_SARIF_OUTPUT", files[0].display().to_string())
-            .env("DEFECTDOJO_JUNIT_OUTPUT", files[1].display().to_string())
-            .env("DEFECTDOJO_SUMMARY_FILE", files[2].display().to_string())
-            .env("DEFECTDOJO_FINDINGS_OUTPUT", files[3].display().to_string())
+        let files = outputs(tmp.path());
+        let out = writing_all(hook(&dojo), &files)
             .env("RUST_LOG", "debug")
             .args(&[path.to_str().unwrap()])
             .run();
@@ -177,10 +186,7 @@ fn a_password_in_the_url_is_refused_before_any_request_and_never_shown() {
     dojo.expect_no_calls();
     let tmp = TempDir::new("userinfo");
     let path = tmp.file("r.json", report(&["Plain"]));
-    let files: Vec<PathBuf> = ["out.sarif", "out.xml", "summary.md", "findings.json"]
-        .iter()
-        .map(|n| tmp.path().join(n))
-        .collect();
+    let files = outputs(tmp.path());
     let with_user = dojo
         .url
         .replacen("http://", &format!("http://alice:{PASSWORD}@"), 1);
@@ -188,13 +194,8 @@ fn a_password_in_the_url_is_refused_before_any_request_and_never_shown() {
         with_user.clone(),
         with_user.replacen("http://", "HTTP://", 1),
     ] {
-        let out = hook(&dojo)
+        let out = writing_all(hook(&dojo), &files)
             .env("DEFECTDOJO_URL", url)
-            .env("DEFECTDOJO_FAIL_ON", "Info")
-            .env("DEFECTDOJO_SARIF_OUTPUT", files[0].display().to_string())
-            .env("DEFECTDOJO_JUNIT_OUTPUT", files[1].display().to_string())
-            .env("DEFECTDOJO_SUMMARY_FILE", files[2].display().to_string())
-            .env("DEFECTDOJO_FINDINGS_OUTPUT", files[3].display().to_string())
             .env("RUST_LOG", "trace")
             .args(&[path.to_str().unwrap()])
             .run();

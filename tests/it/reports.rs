@@ -44,7 +44,8 @@ fn report(findings: &[Spec<'_>]) -> String {
     json!({ "findings": items }).to_string()
 }
 
-fn hook(dojo: &FakeDojo) -> Hook {
+/// A generic import into product "shop", engagement "main", with a source root.
+pub(crate) fn hook(dojo: &FakeDojo) -> Hook {
     Hook::new(dojo)
         .env("DEFECTDOJO_SCAN_TYPE", "Generic Findings Import")
         .env("DEFECTDOJO_PRODUCT_NAME", "shop")

@@ -212,37 +212,16 @@ impl PrefetchedEndpoint {
 /// failed page and never rounded: an integer is read as one, not through a
 /// float, so 2^53+1 is not taken for 2^53.
 fn lenient_line<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    struct Line;
-    impl<'de> Visitor<'de> for Line {
-        type Value = Option<u64>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a line number or null")
+    let line = match deserializer.deserialize_any(Lenient)? {
+        Some(Number::Unsigned(v)) => Some(v),
+        Some(Number::Signed(v)) => u64::try_from(v).ok(),
+        // `42.0`: whole and small enough to be exact in a float.
+        Some(Number::Float(v)) if v.fract() == 0.0 && (1.0..=MAX_LINE as f64).contains(&v) => {
+            Some(v as u64)
         }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<u64>, E> {
-            Ok((1..=MAX_LINE).contains(&v).then_some(v))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<u64>, E> {
-            Ok(u64::try_from(v).ok().filter(|v| (1..=MAX_LINE).contains(v)))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<u64>, E> {
-            // `42.0`: whole and small enough to be exact in a float.
-            let whole = v.fract() == 0.0 && (1.0..=MAX_LINE as f64).contains(&v);
-            Ok(whole.then_some(v as u64))
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<u64>, E> {
-            Ok(None)
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<u64>, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Option<u64>, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Option<u64>, E> {
-            Ok(None)
-        }
-    }
-    deserializer.deserialize_any(Line)
+        _ => None,
+    };
+    Ok(line.filter(|v| (1..=MAX_LINE).contains(v)))
 }
 
 /// The largest line number kept: DefectDojo's column (and SARIF's
@@ -251,35 +230,50 @@ const MAX_LINE: u64 = i32::MAX as u64;
 
 /// A number the mapping can live without: absent unless a finite number.
 fn lenient_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    struct Lenient;
-    impl<'de> Visitor<'de> for Lenient {
-        type Value = Option<f64>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a number or null")
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<f64>, E> {
-            Ok(Some(v as f64))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<f64>, E> {
-            Ok(Some(v as f64))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<f64>, E> {
-            Ok(v.is_finite().then_some(v))
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
+    Ok(match deserializer.deserialize_any(Lenient)? {
+        Some(Number::Unsigned(v)) => Some(v as f64),
+        Some(Number::Signed(v)) => Some(v as f64),
+        Some(Number::Float(v)) => v.is_finite().then_some(v),
+        None => None,
+    })
+}
+
+/// A JSON number as serde_json read it: integers stay integers.
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+/// Any JSON value: a number, else `None` (never an error).
+struct Lenient;
+
+impl<'de> Visitor<'de> for Lenient {
+    type Value = Option<Number>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or null")
     }
-    deserializer.deserialize_any(Lenient)
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Number::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Number::Signed(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(Number::Float(v)))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
 }
 
 fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>

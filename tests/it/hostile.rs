@@ -510,3 +510,25 @@ fn thousands_of_unknown_annotations_make_a_handful_of_warnings() {
         &out.stderr[..out.stderr.len().min(3000)]
     );
 }
+
+#[test]
+fn an_error_line_is_one_line_whatever_it_quotes() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.expect_no_calls();
+    let tmp = TempDir::new("oneline");
+    let path = tmp.file("r.json", report(&["Plain"]));
+    let out = hook(&dojo)
+        .env(
+            "DEFECTDOJO_ENGAGEMENT_END_DATE",
+            "2024-01-01\n::error title=typed::by the user\u{202E}",
+        )
+        .args(&[path.to_str().unwrap()])
+        .run();
+    out.expect(2);
+    assert!(
+        out.error_line()
+            .contains("2024-01-01\\n::error title=typed::by the user\\u202E"),
+        "{out}"
+    );
+    assert_nothing_injected(&out, &[]);
+}

@@ -85,6 +85,25 @@ mod tests {
     }
 
     #[test]
+    fn the_worst_titles_keep_the_summary_far_below_githubs_limit() {
+        // Each title the longest shown, every character one that is escaped
+        // (6 characters, doubled backslash: 7 bytes) and a severity the
+        // server made up, for as many findings as are listed.
+        let mut counter = crate::gate::NewCounter::new("https://dojo", None, false, None);
+        let title = format!("x{}", "\u{202E}".repeat(1 << 20));
+        for id in 0..100 {
+            let mut seen = crate::convert::sync::Seen::example(id, &title, 4);
+            seen.severity = "Catastrophic-and-a-megabyte-more";
+            counter.seen(&seen);
+        }
+        let new = counter.finish();
+        let md = render(&sample(), "https://dojo", &new);
+        assert_eq!(new.top.len(), crate::gate::SHOWN);
+        assert!(md.len() < 64 * 1024, "{} bytes", md.len());
+        assert!(!md.contains('\u{202E}') && !md.contains("Catastrophic"));
+    }
+
+    #[test]
     fn lists_the_new_findings_with_links() {
         let summary = sample();
         let new = NewFindings {

@@ -51,6 +51,11 @@ pub(super) fn encode(
 /// visible text `\u202E` (an escaped backslash) in `buf[from..]`, which is
 /// compact JSON, so they can only stand inside its strings.
 fn show_hidden(buf: &mut Vec<u8>, from: usize) {
+    // Every such character's UTF-8 starts with one of these bytes: most
+    // entries are passed over by a byte scan.
+    if !buf[from..].iter().any(|b| matches!(b, 0xD8 | 0xE2 | 0xEF)) {
+        return;
+    }
     let Ok(json) = std::str::from_utf8(&buf[from..]) else {
         return;
     };
@@ -124,14 +129,17 @@ mod tests {
 
     #[test]
     fn bidirectional_controls_are_shown_not_hidden() {
-        let f = judged(7, "admin\u{202E}txt.exe\u{2028}");
+        let f = judged(7, "admin\u{202E}txt.exe\u{2028}\u{061C}\u{FEFF}");
         let mut buf = Vec::new();
         encode(&mut buf, &f, "https://dojo/finding/7", None).unwrap();
         let text = std::str::from_utf8(&buf).unwrap();
         assert!(!text.chars().any(crate::text::is_hidden), "{text}");
         let result: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
         let message = result["message"]["text"].as_str().unwrap();
-        assert!(message.contains("admin\\u202Etxt.exe\\u2028"), "{message}");
+        assert!(
+            message.contains("admin\\u202Etxt.exe\\u2028\\u061C\\uFEFF"),
+            "{message}"
+        );
     }
 
     #[test]

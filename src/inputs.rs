@@ -13,7 +13,6 @@ use crate::error::Error;
 use crate::k8s::Cluster;
 use crate::scan::Scan;
 use crate::storage::Location;
-use places::{FINDINGS, Named, Role};
 
 /// Everything a run works from, checked.
 pub struct Inputs {
@@ -72,53 +71,6 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     let output = cfg.args.findings_upload.as_deref().map(Location::parse);
     let sarif = cfg.reports.sarif.as_deref().map(Location::parse);
     let junit = cfg.reports.junit.as_deref().map(Location::parse);
-    let scan_file = cluster
-        .is_none()
-        .then(|| get("SCAN_FILE").filter(|p| !p.trim().is_empty()))
-        .flatten()
-        .map(|p| Location::Path(p.into()));
-    let summary = cfg.summary_file.as_ref().map(|(path, append)| {
-        let name = if *append {
-            "GITHUB_STEP_SUMMARY"
-        } else {
-            "DEFECTDOJO_SUMMARY_FILE"
-        };
-        (name, Location::Path(path.into()))
-    });
-    let one_argument = cfg.args.findings.is_empty();
-    let named = [
-        ("RAW_RESULT", Some(&raw), Role::Input),
-        (FINDINGS, (!one_argument).then_some(&findings), Role::Input),
-        ("SCAN_FILE", scan_file.as_ref(), Role::Input),
-        ("FINDINGS_UPLOAD", output.as_ref(), Role::Findings),
-        ("DEFECTDOJO_SARIF_OUTPUT", sarif.as_ref(), Role::Output),
-        ("DEFECTDOJO_JUNIT_OUTPUT", junit.as_ref(), Role::Output),
-    ];
-    let mut named: Vec<Named<'_>> = named
-        .into_iter()
-        .filter_map(|(name, location, role)| {
-            location.map(|location| Named {
-                name,
-                location,
-                role,
-            })
-        })
-        .collect();
-    if let Some((name, location)) = &summary {
-        named.push(Named {
-            name,
-            location,
-            role: Role::Output,
-        });
-    }
-    for n in named.iter().filter(|n| n.role != Role::Input) {
-        if let Location::Path(path) = n.location {
-            // The summary is written in place, never renamed into place.
-            let renamed = summary.as_ref().is_none_or(|(name, _)| n.name != *name);
-            places::check_output_path(n.name, path, renamed)?;
-        }
-    }
-    places::check(&named)?;
     if cfg.import.no_scan_type {
         log::warn!(
             "no scan type given (SCAN_TYPE, DEFECTDOJO_SCAN_TYPE or the scan's spec.scanType): \
@@ -128,7 +80,7 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     crate::http::deadline::start(&cfg.timeouts);
     let agent = crate::http::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
-    Ok(Inputs {
+    let inputs = Inputs {
         cfg,
         cluster,
         raw,
@@ -139,7 +91,9 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
         agent,
         spool,
         started,
-    })
+    };
+    places::check_run(&inputs, get)?;
+    Ok(inputs)
 }
 
 fn read_scan_file(get: Getter) -> Result<Scan, Error> {

@@ -17,12 +17,81 @@
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use super::Inputs;
+use crate::config::Getter;
 use crate::error::Error;
 use crate::storage::Location;
 
+/// Checks every place the run reads or writes: each output path on its
+/// own ([`check_output_path`]), then all of them together ([`check`]).
+pub(super) fn check_run(inputs: &Inputs, get: Getter) -> Result<(), Error> {
+    let cfg = &inputs.cfg;
+    let scan_file = inputs
+        .cluster
+        .is_none()
+        .then(|| get("SCAN_FILE").filter(|p| !p.trim().is_empty()))
+        .flatten()
+        .map(|p| Location::Path(p.into()));
+    let summary = cfg.summary_file.as_ref().map(|(path, append)| {
+        let name = if *append {
+            "GITHUB_STEP_SUMMARY"
+        } else {
+            "DEFECTDOJO_SUMMARY_FILE"
+        };
+        (name, Location::Path(path.into()))
+    });
+    let one_argument = cfg.args.findings.is_empty();
+    let named = [
+        ("RAW_RESULT", Some(&inputs.raw), Role::Input),
+        (
+            FINDINGS,
+            (!one_argument).then_some(&inputs.findings),
+            Role::Input,
+        ),
+        ("SCAN_FILE", scan_file.as_ref(), Role::Input),
+        ("FINDINGS_UPLOAD", inputs.output.as_ref(), Role::Findings),
+        (
+            "DEFECTDOJO_SARIF_OUTPUT",
+            inputs.sarif.as_ref(),
+            Role::Output,
+        ),
+        (
+            "DEFECTDOJO_JUNIT_OUTPUT",
+            inputs.junit.as_ref(),
+            Role::Output,
+        ),
+    ];
+    let summary_named = summary
+        .as_ref()
+        .map(|(name, location)| (*name, Some(location), Role::Output));
+    // An input named `-` is refused when it is opened; it reads no place.
+    let reads_stdout = |l: &Location, role: Role| role == Role::Input && *l == Location::Stdout;
+    let named: Vec<Named<'_>> = named
+        .into_iter()
+        .chain(summary_named)
+        .filter_map(|(name, location, role)| {
+            location
+                .filter(|l| !reads_stdout(l, role))
+                .map(|location| Named {
+                    name,
+                    location,
+                    role,
+                })
+        })
+        .collect();
+    for n in named.iter().filter(|n| n.role != Role::Input) {
+        if let Location::Path(path) = n.location {
+            // The summary is written in place, never renamed into place.
+            let renamed = summary.as_ref().is_none_or(|(name, _)| n.name != *name);
+            check_output_path(n.name, path, renamed)?;
+        }
+    }
+    check(&named)
+}
+
 /// What a named place is to the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
+enum Role {
     /// Read: the raw report, FINDINGS, the scan file.
     Input,
     /// The findings output, which may be FINDINGS itself.
@@ -32,11 +101,11 @@ pub(super) enum Role {
 }
 
 /// A place as the user named it.
-pub(super) struct Named<'a> {
+struct Named<'a> {
     /// The variable or argument that names it.
-    pub name: &'a str,
-    pub location: &'a Location,
-    pub role: Role,
+    name: &'a str,
+    location: &'a Location,
+    role: Role,
 }
 
 /// What a place is on this machine; two places are one when any part that
@@ -134,10 +203,10 @@ fn url_place(url: &str) -> String {
 }
 
 /// The name of the input the findings output may share.
-pub(super) const FINDINGS: &str = "FINDINGS";
+const FINDINGS: &str = "FINDINGS";
 
 /// Refuses the first two places that may not be one.
-pub(super) fn check(named: &[Named<'_>]) -> Result<(), Error> {
+fn check(named: &[Named<'_>]) -> Result<(), Error> {
     let places: Vec<Place> = named.iter().map(|n| Place::of(n.location)).collect();
     let at = |role: Role, name: Option<&str>| {
         named
@@ -205,7 +274,7 @@ fn conflict(a: &Named<'_>, b: &Named<'_>, findings_back: bool) -> Option<String>
 /// renamed; `probe_dir` false for one written in place). For a symbolic
 /// link, the directory of the file it points to. A device or named pipe is
 /// written in place, so its directory is not asked.
-pub(super) fn check_output_path(name: &str, path: &Path, probe_dir: bool) -> Result<(), Error> {
+fn check_output_path(name: &str, path: &Path, probe_dir: bool) -> Result<(), Error> {
     let what = format!("{name} {}", path.display());
     // The kernel follows the links to tell the kind: `/dev/stdout` links to
     // `/proc/self/fd/1`, whose link text (`pipe:[…]`) is no path.

@@ -65,25 +65,33 @@ fn escaped(c: char, context: Context) -> Option<Escaped> {
 
 /// Writes `s` escaped for `context`.
 ///
-/// In text, a `::` that starts `s` or a line of it (after spaces or tabs)
-/// is written as `&#58;:`: a CI step that prints the report must not see a
-/// line starting with `::`, which GitHub Actions runs as a workflow
-/// command. (A reader of the XML gets the same `:`; an attribute holds no
-/// line break at all.)
+/// In text, a `:` that starts a line (after spaces or tabs) and is followed
+/// by another `:`, or ends `s`, is written as `&#58;`: a CI step that prints
+/// the report must not see a line starting with `::`, which GitHub Actions
+/// runs as a workflow command. (A reader of the XML gets the same `:`; an
+/// attribute holds no line break at all.) `s` is taken to start a line.
 pub(super) fn escape(out: &mut dyn Write, s: &str, context: Context) -> io::Result<()> {
+    escape_from(out, s, context, true).map(drop)
+}
+
+/// [`escape`] of a piece that starts a line when `line_start`; returns
+/// whether the next piece does.
+fn escape_from(
+    out: &mut dyn Write,
+    s: &str,
+    context: Context,
+    mut line_start: bool,
+) -> io::Result<bool> {
     let mut clean = 0;
-    let mut line_start = true;
     for (i, c) in s.char_indices() {
         let at_start = line_start;
         line_start = c == '\n' || (line_start && matches!(c, ' ' | '\t'));
+        let command = c == ':'
+            && at_start
+            && context == Context::Text
+            && matches!(s[i + 1..].chars().next(), None | Some(':'));
         let e = match escaped(c, context) {
-            None if c == ':'
-                && at_start
-                && context == Context::Text
-                && s[i + 1..].starts_with(':') =>
-            {
-                Escaped::Reference("&#58;")
-            }
+            None if command => Escaped::Reference("&#58;"),
             None => continue,
             Some(e) => e,
         };
@@ -94,7 +102,8 @@ pub(super) fn escape(out: &mut dyn Write, s: &str, context: Context) -> io::Resu
         }
         clean = i + c.len_utf8();
     }
-    out.write_all(&s.as_bytes()[clean..])
+    out.write_all(&s.as_bytes()[clean..])?;
+    Ok(line_start)
 }
 
 /// How many characters `c` is once escaped, as a reader of the parsed
@@ -115,6 +124,7 @@ pub(super) fn escape_capped(
     let mut capped = Capped {
         out,
         context,
+        line_start: true,
         left: max,
         tail: ['\0'; 6],
         tail_len: 0,
@@ -132,8 +142,9 @@ pub(super) fn escape_capped(
     if capped.cut {
         return escape(capped.out, "…", context);
     }
+    let mut line_start = capped.line_start;
     for c in &capped.tail[..capped.tail_len] {
-        escape(capped.out, c.encode_utf8(&mut buf), context)?;
+        line_start = escape_from(capped.out, c.encode_utf8(&mut buf), context, line_start)?;
     }
     Ok(())
 }
@@ -146,6 +157,8 @@ pub(super) fn escape_capped(
 struct Capped<'w> {
     out: &'w mut dyn Write,
     context: Context,
+    /// Whether what is written next starts a line ([`escape_from`]).
+    line_start: bool,
     /// Room left, in characters, counting `tail`'s.
     left: usize,
     tail: [char; 6],
@@ -174,9 +187,12 @@ impl fmt::Write for Capped<'_> {
             split = 0;
         }
         let (now, later) = s.split_at(split);
-        if let Err(e) = escape(self.out, now, self.context) {
-            self.error = Some(e);
-            return Err(fmt::Error);
+        match escape_from(self.out, now, self.context, self.line_start) {
+            Ok(line_start) => self.line_start = line_start,
+            Err(e) => {
+                self.error = Some(e);
+                return Err(fmt::Error);
+            }
         }
         for c in later.chars() {
             let w = width(c);
@@ -346,6 +362,28 @@ mod tests {
         assert_eq!(capped(8, "ab\u{1}"), "ab\\u0001");
         assert_eq!(capped(9, "ab\u{1}\u{1}"), "ab\\u0001…");
         assert_eq!(capped(2, "\u{1}\u{1}"), "…");
+    }
+
+    #[test]
+    fn a_workflow_command_split_across_pieces_is_still_escaped() {
+        struct Pieces<'p>(&'p [&'p str]);
+        impl fmt::Display for Pieces<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.iter().try_for_each(|p| f.write_str(p))
+            }
+        }
+        let write = |pieces: &[&str], max: usize| {
+            let mut out = Vec::new();
+            let args = format_args!("{}", Pieces(pieces));
+            escape_capped(&mut out, Context::Text, max, args).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(write(&["a\n:", ":error::x"], 100), "a\n&#58;:error::x");
+        assert_eq!(write(&["src/db.rs", ":", "12"], 100), "src/db.rs:12");
+        // Through the last characters held back for the ellipsis too.
+        let shown = write(&["abcdef\n", "::x"], 10);
+        assert!(shown.contains("\n&#58;:x"), "{shown}");
+        assert!(shown.lines().all(|l| !l.starts_with("::")), "{shown}");
     }
 
     #[test]

@@ -222,6 +222,7 @@ fn an_upper_case_scheme_is_a_url() {
         .args(&[path.to_str().unwrap()])
         .run();
     out.expect(0);
+    assert_nothing_injected(&out, &[]);
     assert_eq!(
         out.summary()["test_url"].as_str().unwrap(),
         format!("{}/test/{}", dojo.url, out.summary()["test_id"])
@@ -432,6 +433,7 @@ fn a_full_device_names_the_report_that_filled_it() {
             !line.contains("FINDINGS_UPLOAD") && !line.contains(other),
             "{out}"
         );
+        assert_nothing_injected(&out, &[]);
     }
 }
 
@@ -456,6 +458,7 @@ fn names_over_defectdojo_limits_stop_the_run_before_any_request_in_one_short_lin
         "{line}"
     );
     assert!(line.len() < 300, "a {} byte error line", line.len());
+    assert_nothing_injected(&out, &[]);
     for (var, value, says) in [
         (
             "DEFECTDOJO_ENGAGEMENT_NAME",
@@ -501,6 +504,7 @@ fn thousands_of_unknown_annotations_make_a_handful_of_warnings() {
         .env("DEFECTDOJO_URL", "http://127.0.0.1:9")
         .args(&[path.to_str().unwrap()])
         .run();
+    assert_nothing_injected(&out, &[]);
     let warnings = out.stderr.matches("unknown annotation").count();
     assert!(warnings <= 5, "{warnings} warnings");
     assert!(

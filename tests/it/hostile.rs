@@ -536,3 +536,52 @@ fn an_error_line_is_one_line_whatever_it_quotes() {
     );
     assert_nothing_injected(&out, &[]);
 }
+
+/// A small tmpfs mounted at `dir` for as long as it lives (root only).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// `None`, with a note, where mounting is not allowed.
+    fn mount(dir: PathBuf, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(&dir).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: mounting a tmpfs is not allowed here (needs root)");
+        }
+        mounted.then_some(Tmpfs(dir))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_tmpdir_is_named_when_a_report_is_assembled_there() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    let tmp = TempDir::new("fulltmp");
+    let Some(full) = Tmpfs::mount(tmp.path().join("tmp"), "16k") else {
+        dojo.expect_no_calls();
+        return;
+    };
+    let titles: Vec<String> = (0..400).map(|i| format!("Finding {i}")).collect();
+    let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
+    let path = tmp.file("r.json", report(&titles));
+    let out = hook(&dojo)
+        .env("TMPDIR", full.0.display().to_string())
+        .env("DEFECTDOJO_SARIF_OUTPUT", "-")
+        .args(&[path.to_str().unwrap()])
+        .run();
+    out.expect(1);
+    let line = out.error_line();
+    assert!(line.contains("no space left on the device"), "{out}");
+    assert!(line.ends_with("point TMPDIR elsewhere"), "{out}");
+    assert_nothing_injected(&out, &[]);
+}

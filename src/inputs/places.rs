@@ -323,21 +323,9 @@ fn is_stream(kind: std::fs::FileType) -> bool {
     kind.is_char_device() || kind.is_block_device() || kind.is_fifo()
 }
 
-/// The file a chain of symbolic links ends at (40 links at most, as Linux
-/// follows), or `path` itself.
+/// The file a chain of symbolic links ends at, or `path` itself.
 fn link_target(path: &Path) -> PathBuf {
-    let mut at = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::read_link(&at) {
-            Ok(next) if next.is_absolute() => at = next,
-            Ok(next) => {
-                let dir = at.parent().map(Path::to_path_buf).unwrap_or_default();
-                at = dir.join(next);
-            }
-            Err(_) => break,
-        }
-    }
-    at
+    crate::storage::follow_links(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[cfg(test)]

@@ -9,8 +9,10 @@
 //! terminal control sequences. Every secret is remembered when it is read
 //! ([`Secret::new`], [`remember_query`]), and every server-supplied text
 //! goes through [`server_text`] (via [`super::error::one_line`]); what reaches
-//! stderr or stdout goes through [`terminal`] once more (the logger, the
-//! final error line), so nothing a server sends is printed unfiltered.
+//! stderr or stdout goes through [`log_line`] once more (every log record and
+//! the final error line: one line each) or [`terminal`] (our own multi-line
+//! text: the gate's list, the usage), so nothing a server sends is printed
+//! unfiltered, and nothing it sends starts a line.
 
 use std::sync::Mutex;
 

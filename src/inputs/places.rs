@@ -25,30 +25,47 @@ use crate::storage::Location;
 /// Checks every place the run reads or writes: each output path on its
 /// own ([`check_output_path`]), then all of them together ([`check`]).
 pub(super) fn check_run(inputs: &Inputs, get: Getter) -> Result<(), Error> {
-    let cfg = &inputs.cfg;
     let scan_file = inputs
         .cluster
         .is_none()
         .then(|| get("SCAN_FILE").filter(|p| !p.trim().is_empty()))
         .flatten()
         .map(|p| Location::Path(p.into()));
-    let summary = cfg.summary_file.as_ref().map(|(path, append)| {
-        let name = if *append {
-            "GITHUB_STEP_SUMMARY"
-        } else {
-            "DEFECTDOJO_SUMMARY_FILE"
-        };
-        (name, Location::Path(path.into()))
-    });
-    let one_argument = cfg.args.findings.is_empty();
-    let named = [
+    let summary = summary_place(inputs);
+    let named = named(inputs, scan_file.as_ref(), summary.as_ref());
+    for n in named.iter().filter(|n| n.role != Role::Input) {
+        if let Location::Path(path) = n.location {
+            // The summary is written in place, never renamed into place.
+            let renamed = summary.as_ref().is_none_or(|(name, _)| n.name != *name);
+            check_output_path(n.name, path, renamed)?;
+        }
+    }
+    check(&named)
+}
+
+/// The Markdown summary's file and the variable that named it.
+fn summary_place(inputs: &Inputs) -> Option<(&'static str, Location)> {
+    let (path, append) = inputs.cfg.summary_file.as_ref()?;
+    let name = if *append {
+        "GITHUB_STEP_SUMMARY"
+    } else {
+        "DEFECTDOJO_SUMMARY_FILE"
+    };
+    Some((name, Location::Path(path.into())))
+}
+
+/// Every place of the run with its name and role.
+fn named<'a>(
+    inputs: &'a Inputs,
+    scan_file: Option<&'a Location>,
+    summary: Option<&'a (&'static str, Location)>,
+) -> Vec<Named<'a>> {
+    let one_argument = inputs.cfg.args.findings.is_empty();
+    let findings = (!one_argument).then_some(&inputs.findings);
+    let places = [
         ("RAW_RESULT", Some(&inputs.raw), Role::Input),
-        (
-            FINDINGS,
-            (!one_argument).then_some(&inputs.findings),
-            Role::Input,
-        ),
-        ("SCAN_FILE", scan_file.as_ref(), Role::Input),
+        (FINDINGS, findings, Role::Input),
+        ("SCAN_FILE", scan_file, Role::Input),
         ("FINDINGS_UPLOAD", inputs.output.as_ref(), Role::Findings),
         (
             "DEFECTDOJO_SARIF_OUTPUT",
@@ -61,32 +78,21 @@ pub(super) fn check_run(inputs: &Inputs, get: Getter) -> Result<(), Error> {
             Role::Output,
         ),
     ];
-    let summary_named = summary
-        .as_ref()
-        .map(|(name, location)| (*name, Some(location), Role::Output));
+    let summary = summary.map(|(name, location)| (*name, Some(location), Role::Output));
     // An input named `-` is refused when it is opened; it reads no place.
     let reads_stdout = |l: &Location, role: Role| role == Role::Input && *l == Location::Stdout;
-    let named: Vec<Named<'_>> = named
+    places
         .into_iter()
-        .chain(summary_named)
+        .chain(summary)
         .filter_map(|(name, location, role)| {
-            location
-                .filter(|l| !reads_stdout(l, role))
-                .map(|location| Named {
-                    name,
-                    location,
-                    role,
-                })
+            let location = location.filter(|l| !reads_stdout(l, role))?;
+            Some(Named {
+                name,
+                location,
+                role,
+            })
         })
-        .collect();
-    for n in named.iter().filter(|n| n.role != Role::Input) {
-        if let Location::Path(path) = n.location {
-            // The summary is written in place, never renamed into place.
-            let renamed = summary.as_ref().is_none_or(|(name, _)| n.name != *name);
-            check_output_path(n.name, path, renamed)?;
-        }
-    }
-    check(&named)
+        .collect()
 }
 
 /// What a named place is to the run.

@@ -46,9 +46,13 @@ pub fn main_with_env() -> u8 {
 }
 
 fn report(err: &Error) -> u8 {
-    eprintln!(
-        "dojo-hook: error: {}",
-        crate::http::redact::terminal(&err.to_string())
-    );
+    let text = err.to_string();
+    // The usage text is ours and has line breaks; every other error is one
+    // line, whatever server or user text it quotes.
+    let line = match err {
+        Error::Usage(_) => crate::http::redact::terminal(&text),
+        _ => crate::http::redact::log_line(&text),
+    };
+    eprintln!("dojo-hook: error: {line}");
     err.exit_code()
 }

@@ -47,6 +47,9 @@ pub enum Error {
         what: String,
         /// The underlying error.
         source: io::Error,
+        /// What to point elsewhere when the device is full: the output's
+        /// variable, or `TMPDIR` for scratch space there ([`Error::at`]).
+        place: &'static str,
     },
     /// A server answered with an unexpected HTTP status.
     Http {
@@ -104,11 +107,26 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::Output`].
+    /// Shorthand for [`Error::Output`] of the findings output; [`Error::at`]
+    /// names another place.
     pub fn output(what: impl Into<String>, source: io::Error) -> Error {
         Error::Output {
             what: what.into(),
             source,
+            place: FINDINGS_PLACE,
+        }
+    }
+
+    /// An [`Error::Output`] about `place` (the variable of the output, or
+    /// `TMPDIR`), which its no-space hint names; other errors unchanged.
+    pub fn at(self, place: &'static str) -> Error {
+        match self {
+            Error::Output { what, source, .. } => Error::Output {
+                what,
+                source,
+                place,
+            },
+            other => other,
         }
     }
 
@@ -177,12 +195,16 @@ impl fmt::Display for Error {
             },
             Error::Input { what, reason } => write!(f, "{what}: {reason}"),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
-            Error::Output { what, source } if is_out_of_space(source) => write!(
+            Error::Output {
+                what,
+                source,
+                place,
+            } if is_out_of_space(source) => write!(
                 f,
-                "{what}: no space left on the device (ENOSPC): free space, or point \
-                 FINDINGS_UPLOAD / DEFECTDOJO_FINDINGS_OUTPUT elsewhere"
+                "{what}: no space left on the device (ENOSPC): free space, or point {place} \
+                 elsewhere"
             ),
-            Error::Output { what, source } => write!(f, "{what}: {source}"),
+            Error::Output { what, source, .. } => write!(f, "{what}: {source}"),
             Error::Http {
                 what,
                 status,
@@ -208,6 +230,9 @@ impl std::error::Error for Error {
         }
     }
 }
+
+/// The findings output's variables, as a no-space hint names them.
+const FINDINGS_PLACE: &str = "FINDINGS_UPLOAD / DEFECTDOJO_FINDINGS_OUTPUT";
 
 /// True for a full device: ENOSPC, and EDQUOT (122 on Linux): a
 /// size-limited tmpfs, or a quota.
@@ -247,6 +272,30 @@ mod tests {
         assert_eq!(
             local.note("ignored").to_string(),
             "findings.json: not an array"
+        );
+    }
+
+    #[test]
+    fn a_full_device_names_the_place_to_move() {
+        let full = || io::Error::from(io::ErrorKind::StorageFull);
+        let findings = Error::output("writing f.json", full()).to_string();
+        assert!(
+            findings.ends_with("point FINDINGS_UPLOAD / DEFECTDOJO_FINDINGS_OUTPUT elsewhere"),
+            "{findings}"
+        );
+        let sarif = Error::output("writing the SARIF report", full())
+            .at("DEFECTDOJO_SARIF_OUTPUT")
+            .to_string();
+        assert!(
+            sarif.ends_with("point DEFECTDOJO_SARIF_OUTPUT elsewhere"),
+            "{sarif}"
+        );
+        let tmp = Error::output("x", full()).at("TMPDIR").to_string();
+        assert!(tmp.ends_with("point TMPDIR elsewhere"), "{tmp}");
+        assert_eq!(
+            Error::input("a", "b").at("TMPDIR").to_string(),
+            "a: b",
+            "only output errors"
         );
     }
 

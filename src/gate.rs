@@ -27,14 +27,15 @@ pub fn rank(severity: &str) -> usize {
     Severity::Critical.rank() - s.rank()
 }
 
-/// One new finding, as shown to a person.
+/// One new finding, as shown to a person: its title already cut at
+/// [`crate::text::TITLE_CHARS`] characters ([`crate::text::title`]).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Shown {
     /// DefectDojo's id.
     pub id: u64,
-    /// Its title.
+    /// Its title, as shown.
     pub title: String,
-    /// DefectDojo's severity.
+    /// DefectDojo's severity (one of its five names).
     pub severity: String,
     /// Its page in DefectDojo.
     pub url: String,
@@ -117,10 +118,14 @@ fn count(
     let r = rank(severity);
     out.by_severity[r] += 1;
     out.total += 1;
+    // Both come from the scanner or the server: the title is bounded, the
+    // severity one of DefectDojo's five names.
     let shown = || Shown {
         id,
-        title: title.to_string(),
-        severity: severity.to_string(),
+        title: crate::text::title(title),
+        severity: Severity::ALL[Severity::Critical.rank() - r]
+            .dojo_name()
+            .to_string(),
         url: format!("{base}/finding/{id}"),
     };
     if threshold.is_some_and(|t| r <= t) {
@@ -252,7 +257,9 @@ pub fn reason(fail_on: &str, new: &NewFindings) -> String {
         new.failing_count
     );
     for f in &new.failing {
-        text.push_str(&format!("\n  [{}] {} {}", f.severity, f.title, f.url));
+        // One line per finding, whatever its title holds.
+        let title = crate::text::one_line(&f.title);
+        text.push_str(&format!("\n  [{}] {title} {}", f.severity, f.url));
     }
     if new.failing_count as usize > new.failing.len() {
         text.push_str(&format!(

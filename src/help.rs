@@ -32,7 +32,8 @@ PRECEDENCE (per-scan settings):
     Naming rule: DefectDojo's form field x_y is DEFECTDOJO_X_Y and annotation .../x-y.
 
 ENVIRONMENT:
-    DEFECTDOJO_URL                      DefectDojo's base URL (required; trailing / ignored)
+    DEFECTDOJO_URL                      DefectDojo's base URL (required; trailing / ignored;
+                                        user:password@ refused: the API key authenticates)
     DEFECTDOJO_APIKEY                   API v2 key (required); sent only to DEFECTDOJO_URL
     DEFECTDOJO_APIKEY_FILE              instead of DEFECTDOJO_APIKEY (never both): a file holding
                                         the key, e.g. a mounted Secret; surrounding whitespace
@@ -184,7 +185,9 @@ EXIT CODES:
     1   DefectDojo, object storage, Kubernetes API or network failure, including input the
         server rejected
     2   usage, configuration or input problem found locally (nothing was imported),
-        including an output whose directory is missing or takes no files;
+        including an output whose directory is missing or takes no files, an output
+        that is a directory, two outputs on one place (however spelled) or a report on
+        an input; a name longer than DefectDojo takes;
         a DEFECTDOJO_SCAN_TYPE this DefectDojo does not list (checked before anything is
         created); a dry run that found a problem
     3   the build gate: the import succeeded and created new findings at or above
@@ -192,6 +195,10 @@ EXIT CODES:
 
 LIMITS:
     findings.json: at most 16 MiB per finding and 128 levels of nesting; beyond: exit 2.
+    Names: product type, product, test title 255 characters, engagement name 300, version
+    100, build id, commit hash, branch tag 150 (DefectDojo's); beyond: exit 2.
+    Server and scanner text on stderr, in logs and the Markdown summary: one line, control,
+    bidirectional and zero-width characters shown as \\n, \\u202E, …; titles cut at 200.
     Reads, the storage PUT and the description PATCH are retried (4 attempts, backoff with
     jitter, Retry-After honoured up to 30 s, within 60 s) on connection errors, timeouts, 429,
     502, 503, 504; the import is sent again only when it certainly did not land.

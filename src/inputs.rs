@@ -3,7 +3,7 @@
 //! configuration, where each file comes from and goes to, and the run's HTTP
 //! agent and spool. Nothing here sends anything to DefectDojo.
 
-use std::path::{Path, PathBuf};
+mod places;
 
 use crate::body::Spool;
 use crate::cli::Args;
@@ -68,16 +68,6 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     let output = cfg.args.findings_upload.as_deref().map(Location::parse);
     let sarif = cfg.reports.sarif.as_deref().map(Location::parse);
     let junit = cfg.reports.junit.as_deref().map(Location::parse);
-    let named = [
-        ("FINDINGS_UPLOAD", &output),
-        ("DEFECTDOJO_SARIF_OUTPUT", &sarif),
-        ("DEFECTDOJO_JUNIT_OUTPUT", &junit),
-    ];
-    for (name, location) in named {
-        if let Some(Location::Path(path)) = location {
-            check_output_dir(name, path)?;
-        }
-    }
     if cfg.import.no_scan_type {
         log::warn!(
             "no scan type given (SCAN_TYPE, DEFECTDOJO_SCAN_TYPE or the scan's spec.scanType): \
@@ -90,7 +80,7 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     crate::http::deadline::start(&cfg.timeouts);
     let agent = crate::http::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
-    Ok(Inputs {
+    let inputs = Inputs {
         cfg,
         cluster,
         raw,
@@ -100,7 +90,9 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
         junit,
         agent,
         spool,
-    })
+    };
+    places::check_run(&inputs, get)?;
+    Ok(inputs)
 }
 
 fn read_scan_file(get: Getter) -> Result<Scan, Error> {
@@ -125,97 +117,5 @@ fn remember_presigned_queries(args: &Args) {
     ];
     for url in given.into_iter().chain(uploads).flatten() {
         crate::http::redact::remember_query(url);
-    }
-}
-
-/// The output's directory must exist and take new files before anything
-/// is created in DefectDojo (outputs are written to a temp file there and
-/// renamed); for a symbolic link, the directory of the file it points to.
-/// A device or named pipe is written in place, so its directory is not
-/// asked.
-fn check_output_dir(name: &str, path: &Path) -> Result<(), Error> {
-    // The kernel follows the links to tell the kind: `/dev/stdout` links to
-    // `/proc/self/fd/1`, whose link text (`pipe:[…]`) is no path.
-    if std::fs::metadata(path).is_ok_and(|m| is_stream(m.file_type())) {
-        return Ok(());
-    }
-    let target = link_target(path);
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let what = format!("{name} {}", path.display());
-    if !dir.is_dir() {
-        return Err(Error::input(
-            what,
-            format!("its directory {} does not exist", dir.display()),
-        ));
-    }
-    crate::body::probe(dir).map_err(|e| {
-        Error::input(
-            what,
-            format!(
-                "its directory {} does not take new files ({e}): give a writable directory",
-                dir.display()
-            ),
-        )
-    })
-}
-
-fn is_stream(kind: std::fs::FileType) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    kind.is_char_device() || kind.is_block_device() || kind.is_fifo()
-}
-
-/// The file a chain of symbolic links ends at (40 links at most, as Linux
-/// follows), or `path` itself.
-fn link_target(path: &Path) -> PathBuf {
-    let mut at = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::read_link(&at) {
-            Ok(next) if next.is_absolute() => at = next,
-            Ok(next) => {
-                let dir = at.parent().map(Path::to_path_buf).unwrap_or_default();
-                at = dir.join(next);
-            }
-            Err(_) => break,
-        }
-    }
-    at
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_dangling_link_is_checked_at_its_target() {
-        let dir = std::env::temp_dir().join(format!("dojo-hook-inputs-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let link = dir.join("out.json");
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink("missing-dir/findings.json", &link).unwrap();
-        let err = check_output_dir("FINDINGS_UPLOAD", &link)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("missing-dir"), "{err}");
-        std::fs::remove_file(&link).unwrap();
-        std::os::unix::fs::symlink("findings.json", &link).unwrap();
-        assert!(check_output_dir("FINDINGS_UPLOAD", &link).is_ok());
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn a_directory_that_takes_no_files_is_refused_and_devices_are_not_asked() {
-        // procfs refuses new files even to root.
-        let err = check_output_dir("DEFECTDOJO_SARIF_OUTPUT", Path::new("/proc/self/x.sarif"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("does not take new files"), "{err}");
-        assert!(
-            err.starts_with("DEFECTDOJO_SARIF_OUTPUT /proc/self/x.sarif"),
-            "{err}"
-        );
-        assert!(check_output_dir("DEFECTDOJO_JUNIT_OUTPUT", Path::new("/dev/null")).is_ok());
     }
 }

@@ -46,6 +46,7 @@ pub(crate) mod step_summary;
 pub mod storage;
 pub(crate) mod suggest;
 pub(crate) mod summary;
+pub(crate) mod text;
 pub(crate) mod time;
 pub(crate) mod upload;
 pub(crate) mod uuid;

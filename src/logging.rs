@@ -4,7 +4,7 @@
 //! request headers (the API key) at debug and trace. Whatever `RUST_LOG`
 //! says, records from those crates above `info` are dropped here, before
 //! env_logger sees them. Every message that passes goes through
-//! `crate::http::redact::terminal`.
+//! `crate::http::redact::log_line`: one line, whatever it quotes.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
@@ -31,9 +31,10 @@ impl Log for Capped {
     fn log(&self, record: &Record) {
         if allowed(record.target(), record.level()) && self.0.enabled(record.metadata()) {
             // The last line of defence: whatever a message quotes (a server's
-            // text, a certificate's name), no remembered secret and no
-            // terminal control sequence reaches the log.
-            let message = crate::http::redact::terminal(&record.args().to_string());
+            // text, a certificate's name, a finding's title), no remembered
+            // secret, no terminal control sequence and no line break of its
+            // own (a CI runner's workflow command) reaches the log.
+            let message = crate::http::redact::log_line(&record.args().to_string());
             self.0.log(
                 &Record::builder()
                     .args(format_args!("{message}"))

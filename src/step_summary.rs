@@ -62,13 +62,15 @@ pub fn render(s: &Summary, base: &str, new: &NewFindings) -> String {
     md
 }
 
-/// A title made safe for a table cell and a link text.
+/// A title made safe for a table cell and a link text: line breaks become
+/// spaces, every other control or bidirectional character a visible escape
+/// ([`crate::text::one_line`]), and Markdown's own characters are escaped.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    crate::text::one_line(&text.replace(['\n', '\r'], " "))
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('[', "\\[")
         .replace(']', "\\]")
-        .replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]
@@ -79,6 +81,26 @@ mod tests {
     #[test]
     fn titles_cannot_break_the_table() {
         assert_eq!(cell("a | b [x]\nc"), "a \\| b \\[x\\] c");
+        assert_eq!(cell("a\u{202E}b\tc"), "a\\\\u202Eb\\\\tc");
+    }
+
+    #[test]
+    fn the_worst_titles_keep_the_summary_far_below_githubs_limit() {
+        // Each title the longest shown, every character one that is escaped
+        // (6 characters, doubled backslash: 7 bytes) and a severity the
+        // server made up, for as many findings as are listed.
+        let mut counter = crate::gate::NewCounter::new("https://dojo", None, false, None);
+        let title = format!("x{}", "\u{202E}".repeat(1 << 20));
+        for id in 0..100 {
+            let mut seen = crate::convert::sync::Seen::example(id, &title, 4);
+            seen.severity = "Catastrophic-and-a-megabyte-more";
+            counter.seen(&seen);
+        }
+        let new = counter.finish();
+        let md = render(&sample(), "https://dojo", &new);
+        assert_eq!(new.top.len(), crate::gate::SHOWN);
+        assert!(md.len() < 64 * 1024, "{} bytes", md.len());
+        assert!(!md.contains('\u{202E}') && !md.contains("Catastrophic"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ const BUFFER: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct ScratchSpace {
     dir: Option<PathBuf>,
+    /// Whether `dir` is the spool's (`TMPDIR`), not the fallback.
+    in_spool: bool,
     /// Bytes the memory scratches may still take.
     budget: Rc<Cell<u64>>,
     limit: u64,
@@ -29,10 +31,17 @@ impl ScratchSpace {
     /// directory, which takes new files: it was checked), else memory.
     pub fn new(spool: &Spool, fallback_dir: Option<PathBuf>) -> ScratchSpace {
         ScratchSpace {
+            in_spool: spool.dir().is_some(),
             dir: spool.dir().map(PathBuf::from).or(fallback_dir),
             budget: Rc::new(Cell::new(spool.memory_limit())),
             limit: spool.memory_limit(),
         }
+    }
+
+    /// Whether the scratches are files in the spool's directory (so a full
+    /// device there is `TMPDIR`'s, not the report's).
+    pub fn in_spool(&self) -> bool {
+        self.in_spool
     }
 
     /// A new, empty scratch.

@@ -70,20 +70,33 @@ pub fn annotation(scan: &Scan, name: &str) -> Option<String> {
 /// otherwise leave the default in place without a word.
 pub fn warn_unknown(scan: &Scan) {
     let known: Vec<String> = ANNOTATIONS.iter().map(|a| a.to_string()).collect();
-    for key in scan.annotations.keys() {
-        let Some(name) = key.strip_prefix(ANNOTATION_PREFIX) else {
-            continue;
-        };
-        if ANNOTATIONS.contains(&name) {
+    let unknown = scan.annotations.keys().filter(|key| {
+        key.strip_prefix(ANNOTATION_PREFIX)
+            .is_some_and(|name| !ANNOTATIONS.contains(&name))
+    });
+    let mut more = 0;
+    for (i, key) in unknown.enumerate() {
+        if i >= UNKNOWN_WARNINGS {
+            more += 1;
             continue;
         }
+        let name = &key[ANNOTATION_PREFIX.len()..];
         let hint = match crate::suggest::nearest(name, &known) {
             Some(near) => format!(": did you mean {ANNOTATION_PREFIX}{near}?"),
             None => " (see dojo-hook --help for the annotations)".to_string(),
         };
+        // The key is the user's (or a scan's author's): bounded, one line.
+        let key = crate::text::cut(key, 200);
         log::warn!("unknown annotation {key} is ignored{hint}");
     }
+    if more > 0 {
+        log::warn!("… and {more} more unknown {ANNOTATION_PREFIX} annotations, ignored");
+    }
 }
+
+/// Unknown annotations warned about one by one; the rest are counted, so a
+/// Scan with thousands of them does not flood the log.
+const UNKNOWN_WARNINGS: usize = 5;
 
 #[cfg(test)]
 mod tests {

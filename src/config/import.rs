@@ -48,6 +48,8 @@ impl Import {
 enum Kind {
     Bool,
     Text,
+    /// Text of at most this many characters (DefectDojo's limit).
+    Short(usize),
     Id,
     OneOf(&'static [&'static str]),
 }
@@ -75,9 +77,9 @@ const FIELDS: &[(&str, Kind)] = &[
     ("create_finding_groups_for_all_findings", Kind::Bool),
     ("apply_tags_to_findings", Kind::Bool),
     ("apply_tags_to_endpoints", Kind::Bool),
-    ("build_id", Kind::Text),
-    ("commit_hash", Kind::Text),
-    ("branch_tag", Kind::Text),
+    ("build_id", Kind::Short(150)),
+    ("commit_hash", Kind::Short(150)),
+    ("branch_tag", Kind::Short(150)),
     ("api_scan_configuration", Kind::Id),
     ("endpoint_to_add", Kind::Id),
     ("deduplication_execution_mode", Kind::OneOf(DEDUP_MODES)),
@@ -278,13 +280,23 @@ pub fn fields(
             .or_else(|| ci_value(name, ci))
             .or_else(|| default(name, mode));
         let Some(value) = value else { continue };
+        let what = format!(
+            "{name} (DEFECTDOJO_{} / annotation {})",
+            name.to_ascii_uppercase(),
+            annotation_name(name)
+        );
+        if let Kind::Short(max) = kind {
+            if let Some(problem) = super::value::too_long(&what, &value, *max) {
+                problems.push(problem);
+                continue;
+            }
+        }
         match check(&value, *kind) {
             Ok(v) => out.push((name.to_string(), v)),
-            Err(expected) => problems.push(format!(
-                "{name} (DEFECTDOJO_{} / annotation {}) must be {expected}, got '{value}'",
-                name.to_ascii_uppercase(),
-                annotation_name(name)
-            )),
+            Err(expected) => {
+                let shown = crate::text::one_line(&crate::text::cut(&value, 40));
+                problems.push(format!("{what} must be {expected}, got '{shown}'"));
+            }
         }
     }
     if mode == ImportMode::Reimport && has(&out, "close_old_findings_product_scope") {
@@ -330,7 +342,7 @@ fn check(value: &str, kind: Kind) -> Result<String, String> {
         Kind::Bool => parse_bool(value)
             .map(|b| b.to_string())
             .ok_or_else(|| "true or false".to_string()),
-        Kind::Text => Ok(value.to_string()),
+        Kind::Text | Kind::Short(_) => Ok(value.to_string()),
         Kind::Id => value
             .parse::<u64>()
             .ok()
@@ -366,6 +378,34 @@ mod tests {
 
     fn get<'a>(f: &'a [(String, String)], k: &str) -> Option<&'a str> {
         f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn build_fields_are_bounded_and_bad_values_shown_cut() {
+        let long = "b".repeat(151);
+        let (f, p) = run(
+            &[("build-id", &long), ("commit-hash", &"c".repeat(150))],
+            None,
+            ImportMode::Import,
+        );
+        assert_eq!(get(&f, "build_id"), None);
+        assert_eq!(get(&f, "commit_hash").map(str::len), Some(150));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with(
+                "build_id (DEFECTDOJO_BUILD_ID / annotation build-id) is 151 characters"
+            ),
+            "{p:?}"
+        );
+        let (_, p) = run(
+            &[("active", &"x".repeat(1 << 20))],
+            None,
+            ImportMode::Import,
+        );
+        assert!(
+            p[0].len() < 200 && p[0].contains("(1048576 characters)"),
+            "{p:?}"
+        );
     }
 
     #[test]

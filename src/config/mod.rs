@@ -168,10 +168,6 @@ impl Config {
         problems.extend(import::input_problem(&args, one_argument, &import));
         outputs::read_findings_output(&mut args, &var, problems);
         let reports = outputs::read_reports(&setting, &var, problems);
-        problems.extend(outputs::shared_output_problem(
-            args.findings_upload.as_deref(),
-            &reports,
-        ));
         let mut config = Config::assemble(settings, target, import, scan, args, ci, reports);
         config.schedule = schedule;
         config

@@ -163,7 +163,29 @@ pub fn read_target(
         test_title,
         from_schedule,
     };
+    problems.extend(length_problems(&target));
     (target, missing)
+}
+
+/// The names longer than DefectDojo takes (its OpenAPI schema: product
+/// type, product and test title 255 characters, engagement name 300,
+/// version 100; the version is also the engagement's branch tag, 150).
+fn length_problems(t: &Target) -> Vec<String> {
+    let names = [
+        ("the product type name", t.product_type_name.as_deref(), 255),
+        ("the product name", Some(t.product_name.as_str()), 255),
+        ("the engagement name", Some(t.engagement_name.as_str()), 300),
+        (
+            "the engagement version",
+            t.engagement_version.as_deref(),
+            100,
+        ),
+        ("the test title", Some(t.test_title.as_str()), 255),
+    ];
+    names
+        .into_iter()
+        .filter_map(|(what, value, max)| super::value::too_long(what, value?, max))
+        .collect()
 }
 
 fn read_dedup(setting: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> bool {
@@ -372,6 +394,29 @@ mod tests {
         assert_eq!(t.engagement_name, "shop");
         assert_eq!(missing, ["test title"]);
         assert!(missing_problems(false, false, &missing, "")[0].starts_with("no test title"));
+    }
+
+    #[test]
+    fn names_longer_than_defectdojo_takes_are_refused_cut() {
+        let scan = Scan {
+            name: Some("n".repeat(1 << 20)),
+            ..Scan::default()
+        };
+        let (_, _, p) = target(&[("engagement-version", &"v".repeat(101))], &scan, None);
+        assert_eq!(p.len(), 4, "product, engagement, version, test: {p:?}");
+        assert!(
+            p[0].starts_with(
+                "the product name is 1048576 characters long, DefectDojo takes at most 255"
+            ),
+            "{p:?}"
+        );
+        assert!(p.iter().all(|m| m.len() < 200), "{p:?}");
+        let ok = Scan {
+            name: Some("é".repeat(255)),
+            ..Scan::default()
+        };
+        let (_, _, p) = target(&[("engagement-version", &"v".repeat(100))], &ok, None);
+        assert!(p.is_empty(), "characters, not bytes: {p:?}");
     }
 
     #[test]

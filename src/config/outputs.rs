@@ -133,45 +133,6 @@ pub fn read_reports(
     }
 }
 
-/// Two outputs cannot share one place: on stdout they would interleave
-/// into garbage, in one file the last would silently replace the first.
-pub fn shared_output_problem(findings: Option<&str>, reports: &Reports) -> Option<String> {
-    let named = [
-        ("FINDINGS_UPLOAD", findings),
-        ("DEFECTDOJO_SARIF_OUTPUT", reports.sarif.as_deref()),
-        ("DEFECTDOJO_JUNIT_OUTPUT", reports.junit.as_deref()),
-    ];
-    let given: Vec<(&str, &str)> = named
-        .iter()
-        .filter_map(|(n, v)| v.map(|v| (*n, v.trim())))
-        .collect();
-    for (k, &(name, place)) in given.iter().enumerate() {
-        let same: Vec<&str> = given[k + 1..]
-            .iter()
-            .filter(|(_, p)| *p == place)
-            .map(|(n, _)| *n)
-            .collect();
-        if same.is_empty() {
-            continue;
-        }
-        let names = std::iter::once(name).chain(same.iter().copied());
-        let names: Vec<&str> = names.collect();
-        let both = if names.len() == 2 { "both" } else { "all" };
-        return Some(if place == "-" {
-            format!(
-                "{} are {both} '-': only one output can be written to stdout; give the others a path",
-                names.join(" and ")
-            )
-        } else {
-            format!(
-                "{} {both} name {place}: each output needs a place of its own",
-                names.join(" and ")
-            )
-        });
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +204,7 @@ mod tests {
         );
     }
     #[test]
-    fn reports_follow_the_naming_rule_and_share_stdout_once() {
+    fn reports_follow_the_naming_rule() {
         let vars = HashMap::from([
             ("DEFECTDOJO_SARIF_OUTPUT", " out.sarif "),
             ("DEFECTDOJO_JUNIT_OUTPUT", "-"),
@@ -258,19 +219,6 @@ mod tests {
         assert_eq!(reports.sarif_max_results, SARIF_MAX_RESULTS);
         assert_eq!(reports.source_root.as_deref(), Some("/builds/group/repo"));
         assert!(problems.is_empty());
-        assert_eq!(shared_output_problem(None, &reports), None);
-        assert_eq!(shared_output_problem(Some("f.json"), &reports), None);
-        let same = shared_output_problem(Some(" out.sarif"), &reports).unwrap();
-        assert_eq!(
-            same,
-            "FINDINGS_UPLOAD and DEFECTDOJO_SARIF_OUTPUT both name out.sarif: each output \
-             needs a place of its own"
-        );
-        let problem = shared_output_problem(Some("-"), &reports).unwrap();
-        assert!(
-            problem.starts_with("FINDINGS_UPLOAD and DEFECTDOJO_JUNIT_OUTPUT"),
-            "{problem}"
-        );
 
         let bad = HashMap::from([("DEFECTDOJO_SARIF_MAX_RESULTS", "many")]);
         let var = |k: &str| bad.get(k).map(|v| v.to_string());

@@ -91,18 +91,36 @@ impl Settings {
     }
 }
 
-/// `DEFECTDOJO_URL`, without trailing slashes: required, http(s), no query.
+/// `DEFECTDOJO_URL`, without trailing slashes and with its scheme in lower
+/// case: required, http(s) in any letter case, no query, no user info.
+///
+/// User info is refused, not dropped: DefectDojo authenticates the API key
+/// (`Authorization: Token`), so a user and password in the URL cannot log
+/// in to it nor to a proxy in front of it, and every link the run prints
+/// or writes (the test's, the findings') is built from this URL.
 pub fn read_dojo_url(var: Getter, problems: &mut Vec<String>) -> String {
     let Some(url) = var("DEFECTDOJO_URL") else {
         problems.push("DEFECTDOJO_URL is not set: set it to DefectDojo's base URL, e.g. https://defectdojo.example.com".to_string());
         return String::new();
     };
-    let url = url.trim_end_matches('/').to_string();
-    if !(url.starts_with("http://") || url.starts_with("https://"))
-        || url.split("://").nth(1).is_none_or(str::is_empty)
-    {
+    let url = url.trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://").filter(|(s, rest)| {
+        (s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https")) && !rest.is_empty()
+    }) else {
         problems.push(format!(
             "DEFECTDOJO_URL '{}' is not an http:// or https:// URL",
+            crate::http::redact::url(url)
+        ));
+        return url.to_string();
+    };
+    let url = format!("{}://{rest}", scheme.to_ascii_lowercase());
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    if authority.contains('@') {
+        problems.push(format!(
+            "DEFECTDOJO_URL carries a user name or password ({}): DefectDojo and a proxy in \
+             front of it take the API key (DEFECTDOJO_APIKEY) and DEFECTDOJO_EXTRA_HEADERS, \
+             never these, and every link dojo-hook prints or writes would publish them; \
+             remove the part before '@'",
             crate::http::redact::url(&url)
         ));
     } else if url.contains('?') || url.contains('#') {
@@ -223,6 +241,28 @@ mod tests {
         }
         let (_, p) = on(&[("DEFECTDOJO_URL", "https://dojo/?a=1")], read_dojo_url);
         assert!(p[0].contains("query string"), "{p:?}");
+        let (url, p) = on(&[("DEFECTDOJO_URL", "HTTPS://Dojo:8443/")], read_dojo_url);
+        assert_eq!((url.as_str(), p.len()), ("https://Dojo:8443", 0));
+    }
+
+    #[test]
+    fn user_info_in_the_url_is_refused_without_showing_it() {
+        for given in [
+            "http://alice:Secret99@dojo:8080",
+            "https://alice:Secret99@dojo/x",
+            "http://:Secret99@dojo",
+            "http://Secret99@dojo?x",
+        ] {
+            let (_, p) = on(&[("DEFECTDOJO_URL", given)], read_dojo_url);
+            assert_eq!(p.len(), 1, "{given}: {p:?}");
+            assert!(p[0].contains("carries a user name or password"), "{p:?}");
+            assert!(
+                !p[0].contains("Secret99") && !p[0].contains("alice"),
+                "{p:?}"
+            );
+        }
+        let (_, p) = on(&[("DEFECTDOJO_URL", "https://dojo/a@b")], read_dojo_url);
+        assert!(p.is_empty(), "an @ in the path is no user info: {p:?}");
     }
 
     #[test]

@@ -22,6 +22,21 @@ pub fn variable_for(annotation: &str) -> String {
     )
 }
 
+/// The problem of a value longer than DefectDojo takes (its OpenAPI
+/// schema's `maxLength`, 3.2.0 and 2.58.4), if it is: found before any
+/// request, rather than by a 400 after the product was created. `what`
+/// names the setting; the value is shown cut, on one line.
+pub fn too_long(what: &str, value: &str, max: usize) -> Option<String> {
+    let n = value.chars().count();
+    (n > max).then(|| {
+        let shown = crate::text::one_line(&crate::text::cut(value, 40));
+        format!(
+            "{what} is {n} characters long, DefectDojo takes at most {max}: '{shown}'; \
+             shorten it"
+        )
+    })
+}
+
 /// A comma-separated list, entries trimmed, blanks dropped.
 pub fn tags(value: Option<String>) -> Vec<String> {
     value

@@ -322,17 +322,29 @@ pub(crate) fn read_answer(
     Ok(buf)
 }
 
-/// Parses a JSON answer into `T`.
+/// Parses a JSON answer into `T`. The base-URL hint is only for an answer
+/// that is no JSON at all (a web page, a proxy's text): JSON of the wrong
+/// shape, or broken inside (a raw NUL in a string), came from the API.
 pub fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| {
         let start = String::from_utf8_lossy(&body[..body.len().min(80)]).to_string();
-        Error::protocol(
-            what,
+        let start = http::one_line(&start, 80);
+        let json = body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b'{' | b'['));
+        let detail = if json {
             format!(
-                "DefectDojo's answer is not the expected JSON ({e}); it starts with {:?}: is DEFECTDOJO_URL the base URL of DefectDojo?",
-                http::one_line(&start, 80)
-            ),
-        )
+                "the answer is not the expected JSON ({e}); it starts with {start:?}: \
+                 DefectDojo or a proxy in between sent a broken answer"
+            )
+        } else {
+            format!(
+                "DefectDojo's answer is not the expected JSON ({e}); it starts with {start:?}: \
+                 is DEFECTDOJO_URL the base URL of DefectDojo?"
+            )
+        };
+        Error::protocol(what, detail)
     })
 }
 
@@ -361,6 +373,20 @@ pub fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_answer_that_is_no_json_gets_the_base_url_hint() {
+        let hint = "is DEFECTDOJO_URL the base URL";
+        let page = parse::<Vec<u64>>(b"<html>login</html>", "reading").unwrap_err();
+        assert!(page.to_string().contains(hint), "{page}");
+        let nul = parse::<Vec<String>>(b"[\"a\0b\"]", "reading").unwrap_err();
+        let nul = nul.to_string();
+        assert!(
+            !nul.contains(hint) && nul.contains("broken answer"),
+            "{nul}"
+        );
+        assert!(!nul.contains('\0'), "{nul}");
+    }
 
     #[test]
     fn query_values_are_fully_encoded() {

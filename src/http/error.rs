@@ -244,16 +244,17 @@ fn html_title(html: &str) -> Option<String> {
     )
 }
 
-/// Server-supplied text as one printable line: secrets redacted and control
-/// characters dropped ([`super::redact::server_text`]) before the text is
-/// cut, whitespace collapsed, cut to `max` characters.
+/// Server-supplied text as one printable line: the layout of an error page
+/// (runs of spaces, tabs and line breaks) collapsed to single spaces, then
+/// secrets redacted and every other control or bidirectional character
+/// shown escaped ([`super::redact::server_text`]), cut to `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
-    let safe = super::redact::server_text(text);
-    let joined = safe.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() <= max {
-        joined
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let safe = super::redact::server_text(&joined);
+    if safe.chars().count() <= max {
+        safe
     } else {
-        let cut: String = joined.chars().take(max).collect();
+        let cut: String = safe.chars().take(max).collect();
         format!("{cut}…")
     }
 }
@@ -325,11 +326,14 @@ mod tests {
         let _key = super::super::redact::Secret::new("http-test-key-4242");
         let body = b"{\"detail\":\"bad header Authorization: Token http-test-key-4242 \\u001b]0;pwned\\u0007\"}";
         let d = error_detail(403, "application/json", body);
-        assert_eq!(d, "bad header Authorization: Token [redacted] ]0;pwned");
+        assert_eq!(
+            d,
+            "bad header Authorization: Token [redacted] \\u001B]0;pwned\\u0007"
+        );
         let raw = b"Token http-test-key-4242\x1b[2J\x00\x07 end";
         assert_eq!(
             error_detail(400, "text/plain", raw),
-            "Token [redacted][2J end"
+            "Token [redacted]\\u001B[2J\\u0000\\u0007 end"
         );
     }
 

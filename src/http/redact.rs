@@ -9,8 +9,10 @@
 //! terminal control sequences. Every secret is remembered when it is read
 //! ([`Secret::new`], [`remember_query`]), and every server-supplied text
 //! goes through [`server_text`] (via [`super::error::one_line`]); what reaches
-//! stderr or stdout goes through [`terminal`] once more (the logger, the
-//! final error line), so nothing a server sends is printed unfiltered.
+//! stderr or stdout goes through [`log_line`] once more (every log record and
+//! the final error line: one line each) or [`terminal`] (our own multi-line
+//! text: the gate's list, the usage), so nothing a server sends is printed
+//! unfiltered, and nothing it sends starts a line.
 
 use std::sync::Mutex;
 
@@ -83,30 +85,26 @@ pub fn remember_query(raw: &str) {
 }
 
 /// Server-supplied text made safe to print: remembered secrets replaced by
-/// [`REDACTED`], line breaks and tabs turned into spaces, and every other
-/// control character (ESC, BEL, NUL, C1 controls such as CSI) dropped, so a
-/// server can neither leak a key through an echo nor drive the CI log's
-/// terminal.
+/// [`REDACTED`], and line breaks, tabs, every other control character (ESC,
+/// BEL, NUL, C1 controls such as CSI) and the bidirectional controls shown
+/// as visible escapes ([`crate::text::one_line`]), so a server can neither
+/// leak a key through an echo, nor drive the CI log's terminal, nor start
+/// a line of its own.
 pub fn server_text(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .filter_map(|c| match c {
-            '\n' | '\r' | '\t' => Some(' '),
-            c if c.is_control() => None,
-            c => Some(c),
-        })
-        .collect();
-    secrets(&cleaned)
+    secrets(&crate::text::one_line(text))
+}
+
+/// A log record about to be written: one line, whatever it quotes
+/// ([`server_text`]; no log message of ours has a line break).
+pub fn log_line(text: &str) -> String {
+    server_text(text)
 }
 
 /// Text about to be written to stderr or stdout: like [`server_text`], but
-/// our own line breaks and tabs are kept.
+/// our own line breaks and tabs are kept (server text in it has been made
+/// one line before, [`crate::text`]).
 pub fn terminal(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect();
-    secrets(&cleaned)
+    secrets(&crate::text::escaped_except(text, &['\n', '\t']))
 }
 
 /// Replaces every remembered secret in `text`.
@@ -181,9 +179,11 @@ mod tests {
         let shown = server_text(&echoed);
         assert_eq!(
             shown,
-            "Authorization: Token [redacted][31m sig=[redacted] cred=[redacted]2J"
+            "Authorization: Token [redacted]\\u001B[31m\\u0007\\u0000 sig=[redacted] \
+             cred=[redacted]\\u009B2J"
         );
-        assert_eq!(terminal("a\nb\t\u{1b}c"), "a\nb\tc");
+        assert_eq!(terminal("a\nb\t\u{1b}c\r"), "a\nb\t\\u001Bc\\r");
+        assert_eq!(log_line("a\n::error::x"), "a\\n::error::x");
         remember("short");
         assert_eq!(server_text("short"), "short");
     }

@@ -21,6 +21,14 @@ use crate::summary::{JunitLine, SarifLine, Summary};
 
 const SARIF: &str = "the SARIF report";
 const JUNIT: &str = "the JUnit report";
+const SARIF_VAR: &str = "DEFECTDOJO_SARIF_OUTPUT";
+const JUNIT_VAR: &str = "DEFECTDOJO_JUNIT_OUTPUT";
+
+/// Where a report's scratch space is, as a no-space hint names it: in
+/// `TMPDIR`, else beside the report (so its variable) ([`scratch_space`]).
+fn scratch_place(space: &ScratchSpace, var: &'static str) -> &'static str {
+    if space.in_spool() { "TMPDIR" } else { var }
+}
 
 /// The report writers of one run.
 pub(super) struct Reports<'h> {
@@ -43,16 +51,16 @@ impl<'h> Reports<'h> {
     ) -> Result<Reports<'h>, Error> {
         let cfg = &inputs.cfg;
         let info = run_info(inputs, imported);
-        let scratch_error = |what: &str| {
+        let scratch_error = |what: &str, place: &'static str| {
             let what = format!("preparing {what} (scratch space)");
-            move |e| Error::output(what, e)
+            move |e| Error::output(what, e).at(place)
         };
         let sarif = match &inputs.sarif {
             Some(location) => {
                 let space = scratch_space(inputs, location);
                 let max = cfg.reports.sarif_max_results;
                 let writer = SarifWriter::new(info.clone(), max, || space.create())
-                    .map_err(scratch_error(SARIF))?;
+                    .map_err(scratch_error(SARIF, scratch_place(&space, SARIF_VAR)))?;
                 Some((writer, space))
             }
             None => None,
@@ -60,7 +68,9 @@ impl<'h> Reports<'h> {
         let junit = match &inputs.junit {
             Some(location) => {
                 let space = scratch_space(inputs, location);
-                let scratch = space.create().map_err(scratch_error(JUNIT))?;
+                let scratch = space
+                    .create()
+                    .map_err(scratch_error(JUNIT, scratch_place(&space, JUNIT_VAR)))?;
                 Some((JunitWriter::new(info, scratch), space))
             }
             None => None,
@@ -79,11 +89,14 @@ impl<'h> Reports<'h> {
     /// Writes every report to its place, once the read-back is complete.
     pub fn finish(self, inputs: &Inputs, summary: &mut Summary) -> Result<(), Error> {
         if let (Some((writer, space)), Some(location)) = (self.sarif, &inputs.sarif) {
-            let mut doc = space.create().map_err(|e| Error::output(SARIF, e))?;
+            let scratch = scratch_place(&space, SARIF_VAR);
+            let mut doc = space
+                .create()
+                .map_err(|e| Error::output(SARIF, e).at(scratch))?;
             let stats = writer
                 .finish(&mut doc)
-                .map_err(|e| Error::output(format!("writing {SARIF}"), e))?;
-            store(inputs, location, doc, SARIF)?;
+                .map_err(|e| Error::output(format!("writing {SARIF}"), e).at(scratch))?;
+            store(inputs, location, doc, SARIF).map_err(|e| e.at(SARIF_VAR))?;
             if stats.omitted > 0 {
                 log::warn!(
                     "{SARIF} holds {} of {} findings (DEFECTDOJO_SARIF_MAX_RESULTS, GitHub's \
@@ -100,11 +113,14 @@ impl<'h> Reports<'h> {
             });
         }
         if let (Some((writer, space)), Some(location)) = (self.junit, &inputs.junit) {
-            let mut doc = space.create().map_err(|e| Error::output(JUNIT, e))?;
+            let scratch = scratch_place(&space, JUNIT_VAR);
+            let mut doc = space
+                .create()
+                .map_err(|e| Error::output(JUNIT, e).at(scratch))?;
             let stats = writer
                 .finish(&mut doc)
-                .map_err(|e| Error::output(format!("writing {JUNIT}"), e))?;
-            store(inputs, location, doc, JUNIT)?;
+                .map_err(|e| Error::output(format!("writing {JUNIT}"), e).at(scratch))?;
+            store(inputs, location, doc, JUNIT).map_err(|e| e.at(JUNIT_VAR))?;
             summary.junit = Some(JunitLine {
                 tests: stats.tests,
                 failures: stats.failures,
@@ -118,15 +134,17 @@ impl<'h> Reports<'h> {
 impl Observer for Reports<'_> {
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
         let judged = self.rules.judge(finding.clone());
-        if let Some((sarif, _)) = &mut self.sarif {
+        if let Some((sarif, space)) = &mut self.sarif {
+            let place = scratch_place(space, SARIF_VAR);
             sarif
                 .add(&judged)
-                .map_err(|e| Error::output(format!("writing {SARIF}"), e))?;
+                .map_err(|e| Error::output(format!("writing {SARIF}"), e).at(place))?;
         }
-        if let Some((junit, _)) = &mut self.junit {
+        if let Some((junit, space)) = &mut self.junit {
+            let place = scratch_place(space, JUNIT_VAR);
             junit
                 .add(&judged)
-                .map_err(|e| Error::output(format!("writing {JUNIT}"), e))?;
+                .map_err(|e| Error::output(format!("writing {JUNIT}"), e).at(place))?;
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ mod fake_bench;
 mod fake_selftest;
 mod faults;
 mod gate;
+mod hostile;
 mod import;
 mod k8s;
 mod network;

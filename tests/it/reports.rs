@@ -44,7 +44,8 @@ fn report(findings: &[Spec<'_>]) -> String {
     json!({ "findings": items }).to_string()
 }
 
-fn hook(dojo: &FakeDojo) -> Hook {
+/// A generic import into product "shop", engagement "main", with a source root.
+pub(crate) fn hook(dojo: &FakeDojo) -> Hook {
     Hook::new(dojo)
         .env("DEFECTDOJO_SCAN_TYPE", "Generic Findings Import")
         .env("DEFECTDOJO_PRODUCT_NAME", "shop")
@@ -223,8 +224,14 @@ fn both_reports_come_from_one_read_on_both_generations() {
                 .clone()
         };
         assert_eq!(uri("Latin One"), "src/caf%EF%BF%BD.py");
-        assert_eq!(uri("Windows Up"), "../up.py");
-        assert_eq!(uri("Dot Dot"), "../etc/passwd");
+        // Out of the repository: shown at the finding's page, never as a
+        // path above %SRCROOT%.
+        for up in ["Windows Up", "Dot Dot"] {
+            let at = &result(&doc, up)["locations"][0]["physicalLocation"]["artifactLocation"];
+            let page = at["uri"].as_str().unwrap();
+            assert!(page.starts_with(&format!("{}/finding/", dojo.url)), "{at}");
+            assert!(at.get("uriBaseId").is_none(), "{at}");
+        }
         assert_eq!(uri("Windows Path"), "file:///C:/work/shop/x.cs");
 
         let junit = read_junit(&tmp.path().join("out.xml"));

@@ -5,8 +5,9 @@
 //! No CDATA: everything is escaped character data, so `]]>` is harmless by
 //! construction. Characters XML 1.0 cannot carry at all (C0 controls other
 //! than tab, LF and CR; U+FFFE; U+FFFF), and the other control characters
-//! (DEL, C1), are not dropped but written as the visible text `\u0001`: even
-//! a character reference (`&#1;`) to the former is not well-formed.
+//! (DEL, C1) and the bidirectional controls, are not dropped but written
+//! as the visible text `\u0001`: even a character reference (`&#1;`) to the
+//! former is not well-formed.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -32,9 +33,13 @@ enum Escaped {
 /// less DEL and the C1 controls: XML 1.0 allows them but discourages them,
 /// XML 1.1 requires them escaped, and a CI log that prints a report must
 /// not get terminal control sequences (C1's CSI is one) from a scanner.
+/// Less the bidirectional, separator and zero-width characters too
+/// ([`crate::text::is_hidden`]): a test report shown in a pull request
+/// must not read differently from what it holds.
 fn allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
-        || c >= '\u{10000}'
+    (matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}')
+        && !crate::text::is_hidden(c)
 }
 
 fn escaped(c: char, context: Context) -> Option<Escaped> {
@@ -59,11 +64,36 @@ fn escaped(c: char, context: Context) -> Option<Escaped> {
 }
 
 /// Writes `s` escaped for `context`.
+///
+/// In text, a `:` that starts a line (after spaces or tabs) and is followed
+/// by another `:`, or ends `s`, is written as `&#58;`: a CI step that prints
+/// the report must not see a line starting with `::`, which GitHub Actions
+/// runs as a workflow command. (A reader of the XML gets the same `:`; an
+/// attribute holds no line break at all.) `s` is taken to start a line.
 pub(super) fn escape(out: &mut dyn Write, s: &str, context: Context) -> io::Result<()> {
+    escape_from(out, s, context, true).map(drop)
+}
+
+/// [`escape`] of a piece that starts a line when `line_start`; returns
+/// whether the next piece does.
+fn escape_from(
+    out: &mut dyn Write,
+    s: &str,
+    context: Context,
+    mut line_start: bool,
+) -> io::Result<bool> {
     let mut clean = 0;
     for (i, c) in s.char_indices() {
-        let Some(e) = escaped(c, context) else {
-            continue;
+        let at_start = line_start;
+        line_start = c == '\n' || (line_start && matches!(c, ' ' | '\t'));
+        let command = c == ':'
+            && at_start
+            && context == Context::Text
+            && matches!(s[i + 1..].chars().next(), None | Some(':'));
+        let e = match escaped(c, context) {
+            None if command => Escaped::Reference("&#58;"),
+            None => continue,
+            Some(e) => e,
         };
         out.write_all(&s.as_bytes()[clean..i])?;
         match e {
@@ -72,7 +102,8 @@ pub(super) fn escape(out: &mut dyn Write, s: &str, context: Context) -> io::Resu
         }
         clean = i + c.len_utf8();
     }
-    out.write_all(&s.as_bytes()[clean..])
+    out.write_all(&s.as_bytes()[clean..])?;
+    Ok(line_start)
 }
 
 /// How many characters `c` is once escaped, as a reader of the parsed
@@ -93,6 +124,7 @@ pub(super) fn escape_capped(
     let mut capped = Capped {
         out,
         context,
+        line_start: true,
         left: max,
         tail: ['\0'; 6],
         tail_len: 0,
@@ -110,8 +142,9 @@ pub(super) fn escape_capped(
     if capped.cut {
         return escape(capped.out, "…", context);
     }
+    let mut line_start = capped.line_start;
     for c in &capped.tail[..capped.tail_len] {
-        escape(capped.out, c.encode_utf8(&mut buf), context)?;
+        line_start = escape_from(capped.out, c.encode_utf8(&mut buf), context, line_start)?;
     }
     Ok(())
 }
@@ -124,6 +157,8 @@ pub(super) fn escape_capped(
 struct Capped<'w> {
     out: &'w mut dyn Write,
     context: Context,
+    /// Whether what is written next starts a line ([`escape_from`]).
+    line_start: bool,
     /// Room left, in characters, counting `tail`'s.
     left: usize,
     tail: [char; 6],
@@ -152,9 +187,12 @@ impl fmt::Write for Capped<'_> {
             split = 0;
         }
         let (now, later) = s.split_at(split);
-        if let Err(e) = escape(self.out, now, self.context) {
-            self.error = Some(e);
-            return Err(fmt::Error);
+        match escape_from(self.out, now, self.context, self.line_start) {
+            Ok(line_start) => self.line_start = line_start,
+            Err(e) => {
+                self.error = Some(e);
+                return Err(fmt::Error);
+            }
         }
         for c in later.chars() {
             let w = width(c);
@@ -230,6 +268,12 @@ mod tests {
                 "\\u007F\\u0085\\u009B",
                 "\\u007F\\u0085\\u009B",
             ),
+            // Trojan Source: bidirectional controls, separators, zero width.
+            (
+                "a\u{202E}b\u{2028}\u{200B}",
+                "a\\u202Eb\\u2028\\u200B",
+                "a\\u202Eb\\u2028\\u200B",
+            ),
             ("\u{a0}\u{FFFD}", "\u{a0}\u{FFFD}", "\u{a0}\u{FFFD}"),
             ("\u{D7FF}\u{E000}", "\u{D7FF}\u{E000}", "\u{D7FF}\u{E000}"),
             (
@@ -245,6 +289,12 @@ mod tests {
                 "&lt;![CDATA[x]]&gt;",
             ),
             ("&#1;", "&amp;#1;", "&amp;#1;"),
+            // No line of the report starts with a workflow command.
+            (
+                "::error::x\n \t::add-mask::y a::b\n:z",
+                "&#58;:error::x\n \t&#58;:add-mask::y a::b\n:z",
+                "::error::x&#10; &#9;::add-mask::y a::b&#10;:z",
+            ),
         ];
         for (input, as_text, as_attribute) in table {
             assert_eq!(text(input), as_text, "text {input:?}");
@@ -278,7 +328,8 @@ mod tests {
                 let rest = &out[i..];
                 assert!(
                     [
-                        "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#9;", "&#10;", "&#13;"
+                        "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#9;", "&#10;", "&#13;",
+                        "&#58;"
                     ]
                     .iter()
                     .any(|r| rest.starts_with(r)),
@@ -311,6 +362,28 @@ mod tests {
         assert_eq!(capped(8, "ab\u{1}"), "ab\\u0001");
         assert_eq!(capped(9, "ab\u{1}\u{1}"), "ab\\u0001…");
         assert_eq!(capped(2, "\u{1}\u{1}"), "…");
+    }
+
+    #[test]
+    fn a_workflow_command_split_across_pieces_is_still_escaped() {
+        struct Pieces<'p>(&'p [&'p str]);
+        impl fmt::Display for Pieces<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.iter().try_for_each(|p| f.write_str(p))
+            }
+        }
+        let write = |pieces: &[&str], max: usize| {
+            let mut out = Vec::new();
+            let args = format_args!("{}", Pieces(pieces));
+            escape_capped(&mut out, Context::Text, max, args).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(write(&["a\n:", ":error::x"], 100), "a\n&#58;:error::x");
+        assert_eq!(write(&["src/db.rs", ":", "12"], 100), "src/db.rs:12");
+        // Through the last characters held back for the ellipsis too.
+        let shown = write(&["abcdef\n", "::x"], 10);
+        assert!(shown.contains("\n&#58;:x"), "{shown}");
+        assert!(shown.lines().all(|l| !l.starts_with("::")), "{shown}");
     }
 
     #[test]

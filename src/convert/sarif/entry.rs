@@ -36,11 +36,42 @@ pub(super) fn encode(
     let suppressed = f.triage.is_some_and(|t| t.suppresses());
     buf.push(if suppressed { b's' } else { b'-' });
     write!(buf, "{:016x}", key(&id))?;
+    let json = buf.len();
     serde_json::to_writer(&mut *buf, &Rule::of(&f.seen, &id))?;
     buf.push(b'\n');
     serde_json::to_writer(&mut *buf, &SarifResult::of(f, &id, finding_url, root))?;
     buf.push(b'\n');
+    show_hidden(buf, json);
     Ok(())
+}
+
+/// serde_json writes bidirectional controls, separators and zero-width
+/// characters ([`crate::text::is_hidden`]) as they are, and a JSON escape
+/// of one would still be the character once parsed: they become the
+/// visible text `\u202E` (an escaped backslash) in `buf[from..]`, which is
+/// compact JSON, so they can only stand inside its strings.
+fn show_hidden(buf: &mut Vec<u8>, from: usize) {
+    // Every such character's UTF-8 starts with one of these bytes: most
+    // entries are passed over by a byte scan.
+    if !buf[from..].iter().any(|b| matches!(b, 0xD8 | 0xE2 | 0xEF)) {
+        return;
+    }
+    let Ok(json) = std::str::from_utf8(&buf[from..]) else {
+        return;
+    };
+    if !json.chars().any(crate::text::is_hidden) {
+        return;
+    }
+    let mut shown = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if crate::text::is_hidden(c) {
+            shown.push_str(&format!("\\\\u{:04X}", c as u32));
+        } else {
+            shown.push(c);
+        }
+    }
+    buf.truncate(from);
+    buf.extend_from_slice(shown.as_bytes());
 }
 
 /// The dedup key of a rule id. The hasher only has to agree with itself
@@ -94,6 +125,21 @@ mod tests {
         assert_eq!(rule["id"], title);
         let result: serde_json::Value = serde_json::from_slice(lines[1]).unwrap();
         assert_eq!(result["ruleId"], title);
+    }
+
+    #[test]
+    fn bidirectional_controls_are_shown_not_hidden() {
+        let f = judged(7, "admin\u{202E}txt.exe\u{2028}\u{061C}\u{FEFF}");
+        let mut buf = Vec::new();
+        encode(&mut buf, &f, "https://dojo/finding/7", None).unwrap();
+        let text = std::str::from_utf8(&buf).unwrap();
+        assert!(!text.chars().any(crate::text::is_hidden), "{text}");
+        let result: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+        let message = result["message"]["text"].as_str().unwrap();
+        assert!(
+            message.contains("admin\\u202Etxt.exe\\u2028\\u061C\\uFEFF"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -105,7 +105,9 @@ pub(super) enum Artifact {
 }
 
 /// `path` as an artifact URI; `None` when nothing is left of it (empty,
-/// `.`, or the root itself).
+/// `.`, or the root itself) or when a relative path climbs out of the root
+/// (`../x`): resolved against `%SRCROOT%` it would name a file outside the
+/// repository, so the finding is shown like one without a file.
 pub(super) fn artifact(path: &str, root: Option<&Root>) -> Option<Artifact> {
     let path = slashes(path);
     let norm = Norm::parse(&path);
@@ -119,7 +121,8 @@ pub(super) fn artifact(path: &str, root: Option<&Root>) -> Option<Artifact> {
 }
 
 fn in_root(segments: &[&str]) -> Option<Artifact> {
-    if segments.is_empty() {
+    // `Norm` keeps `..` only at the start of a relative path.
+    if segments.first().is_none_or(|s| *s == "..") {
         return None;
     }
     let mut out = String::new();
@@ -221,10 +224,12 @@ mod tests {
             ("a/../b", rel("b")),
             ("a/b/../../c", rel("c")),
             ("a//b/", rel("a/b")),
-            ("../up.py", rel("../up.py")),
-            ("..\\up.py", rel("../up.py")),
-            ("a/../../up.py", rel("../up.py")),
-            ("../../x", rel("../../x")),
+            // Out of the repository: no artifact.
+            ("../up.py", None),
+            ("..\\up.py", None),
+            ("a/../../up.py", None),
+            ("../../x", None),
+            ("a/../b/../../x", None),
             ("my%20file", rel("my%2520file")),
             ("space name.txt", rel("space%20name.txt")),
             ("dir/fünf.py", rel("dir/f%C3%BCnf.py")),

@@ -120,7 +120,7 @@ pub(crate) struct Finding<'a> {
     pub references: Option<Text<'a>>,
     #[serde(borrow, default)]
     pub file_path: Option<Text<'a>>,
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient_line")]
     pub line: Option<u64>,
     #[serde(borrow, default)]
     pub hash_code: Option<Text<'a>>,
@@ -206,45 +206,74 @@ impl PrefetchedEndpoint {
 /// Marks a key as present even when its value is `null`: with
 /// `#[serde(default)]`, an absent key stays `None`, a present one becomes
 /// `Some(value)`.
-/// A number the mapping can live without: a positive integer, else absent
-/// (null, a negative line, a string), never a failed page.
-fn lenient_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    Ok(lenient_f64(deserializer)?
-        .filter(|n| *n >= 1.0 && n.fract() == 0.0 && *n <= u64::MAX as f64)
-        .map(|n| n as u64))
+/// A line number the mapping can live without: an integer in
+/// 1..=2^31-1 (DefectDojo's `line` is a 32-bit integer column), else absent
+/// (null, 0, a negative or larger number, a fraction, a string), never a
+/// failed page and never rounded: an integer is read as one, not through a
+/// float, so 2^53+1 is not taken for 2^53.
+fn lenient_line<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    let line = match deserializer.deserialize_any(Lenient)? {
+        Some(Number::Unsigned(v)) => Some(v),
+        Some(Number::Signed(v)) => u64::try_from(v).ok(),
+        // `42.0`: whole and small enough to be exact in a float.
+        Some(Number::Float(v)) if v.fract() == 0.0 && (1.0..=MAX_LINE as f64).contains(&v) => {
+            Some(v as u64)
+        }
+        _ => None,
+    };
+    Ok(line.filter(|v| (1..=MAX_LINE).contains(v)))
 }
+
+/// The largest line number kept: DefectDojo's column (and SARIF's
+/// `startLine` as GitHub reads it) is a signed 32-bit integer.
+const MAX_LINE: u64 = i32::MAX as u64;
 
 /// A number the mapping can live without: absent unless a finite number.
 fn lenient_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    struct Lenient;
-    impl<'de> Visitor<'de> for Lenient {
-        type Value = Option<f64>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a number or null")
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<f64>, E> {
-            Ok(Some(v as f64))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<f64>, E> {
-            Ok(Some(v as f64))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<f64>, E> {
-            Ok(v.is_finite().then_some(v))
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Option<f64>, E> {
-            Ok(None)
-        }
+    Ok(match deserializer.deserialize_any(Lenient)? {
+        Some(Number::Unsigned(v)) => Some(v as f64),
+        Some(Number::Signed(v)) => Some(v as f64),
+        Some(Number::Float(v)) => v.is_finite().then_some(v),
+        None => None,
+    })
+}
+
+/// A JSON number as serde_json read it: integers stay integers.
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+/// Any JSON value: a number, else `None` (never an error).
+struct Lenient;
+
+impl<'de> Visitor<'de> for Lenient {
+    type Value = Option<Number>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or null")
     }
-    deserializer.deserialize_any(Lenient)
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Number::Unsigned(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Number::Signed(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(Number::Float(v)))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
 }
 
 fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -324,5 +353,29 @@ mod tests {
         assert_eq!(v3.shape(), Some(Shape::LocationRef));
         let neither: PrefetchedEndpoint = serde_json::from_str(r#"{"id": 3}"#).unwrap();
         assert_eq!(neither.shape(), None);
+    }
+
+    #[test]
+    fn lines_are_integers_in_range_or_absent_never_rounded() {
+        let line =
+            |json: &str| lenient_line(&mut serde_json::Deserializer::from_str(json)).unwrap();
+        assert_eq!(line("42"), Some(42));
+        assert_eq!(line("42.0"), Some(42));
+        assert_eq!(line("2147483647"), Some(2_147_483_647));
+        for dropped in [
+            "0",
+            "-1",
+            "2147483648",
+            "9007199254740993",
+            "9223372036854775807",
+            "18446744073709551616",
+            "1.5",
+            "1e300",
+            "\"12\"",
+            "null",
+            "true",
+        ] {
+            assert_eq!(line(dropped), None, "{dropped}");
+        }
     }
 }

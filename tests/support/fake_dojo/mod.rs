@@ -113,6 +113,10 @@ pub struct Options {
     pub slow_import: Option<SlowImport>,
     /// `DD_TRACK_IMPORT_HISTORY` (default true): false writes no `test_imports` rows.
     pub import_history: bool,
+    /// A misbehaving server, for the hostile-input tests: every finding is passed
+    /// through this before it is stored, so the answers carry what no real DefectDojo
+    /// stores (a 1 MB title, a line of 2^63-1). `None` (the default): faithful.
+    pub hostile: Option<fn(&mut Finding)>,
 }
 
 /// A real import saves findings one by one for seconds to minutes, and writes the test's
@@ -146,6 +150,7 @@ impl Options {
             create_gap: None,
             slow_import: None,
             import_history: true,
+            hostile: None,
         }
     }
 }
@@ -196,6 +201,7 @@ impl FakeDojo {
     fn start_inner(opts: Options, tls: Option<Arc<rustls::ServerConfig>>) -> FakeDojo {
         let mut state = State::new(opts.flavour, opts.dedup);
         state.import_history = opts.import_history;
+        state.hostile = opts.hostile;
         let state = Arc::new(Mutex::new(state));
         let ctx = Arc::new(Ctx {
             opts: opts.clone(),

@@ -48,6 +48,8 @@ pub struct State {
     /// (`None`: never) ([`super::SlowImport`]).
     pub pending: Vec<(Option<Instant>, Pending)>,
     pub ids: Ids,
+    /// `Options.hostile`: applied to every finding stored.
+    pub hostile: Option<fn(&mut Finding)>,
     /// Lookup indexes for endpoint/location reuse, so a report with many distinct URLs
     /// does not cost a scan per finding. Rebuilt whenever a table's length changed
     /// behind their back (tests may push rows directly).
@@ -131,6 +133,7 @@ impl State {
             pending: Vec::new(),
             deleted_tests: Vec::new(),
             ids,
+            hostile: None,
             index: Indexes::default(),
         }
     }
@@ -218,6 +221,9 @@ impl State {
         }
         if finding.hash_code.is_empty() {
             finding.rehash();
+        }
+        if let Some(hostile) = self.hostile {
+            hostile(&mut finding);
         }
         let id = finding.id;
         self.findings.push(finding);

@@ -188,11 +188,13 @@ impl<F: Fetch> SyncReader<F> {
             State::Close => {
                 self.out.push(b']');
                 log::info!(
-                    "read back {} findings of DefectDojo test {} ({} pages, {} requests)",
+                    "read back {} findings of DefectDojo test {} ({} page{}, {} request{})",
                     self.counts.total,
                     self.opts.test_id,
                     self.pages,
-                    self.client.requests
+                    if self.pages == 1 { "" } else { "s" },
+                    self.client.requests,
+                    if self.client.requests == 1 { "" } else { "s" },
                 );
                 self.state = State::Done;
             }

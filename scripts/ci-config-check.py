@@ -87,6 +87,31 @@ def main():
         code, out = schema("vendor.gitlab-ci", path)
         check("GitLab CI schema: %s" % os.path.basename(path), code == 0, out)
 
+    # The examples use the action's and the component's real inputs and outputs.
+    action = yaml.safe_load(open(os.path.join(ROOT, "action.yml")))
+    spec = next(yaml.safe_load_all(open(os.path.join(ROOT, "templates/dojo-hook.yml"))))["spec"]
+    for path in github:
+        text = open(path).read()
+        for job in yaml.safe_load(text)["jobs"].values():
+            for step in job["steps"]:
+                if "/dojo-hook@" not in step.get("uses", ""):
+                    continue
+                given = set(step.get("with", {}))
+                required = {k for k, v in action["inputs"].items() if v.get("required")}
+                check("%s: the action's inputs (%s)" % (os.path.basename(path), ", ".join(sorted(given))),
+                      given <= set(action["inputs"]) and required <= given,
+                      "unknown %s, missing %s" % (given - set(action["inputs"]), required - given))
+        used = set(re.findall(r"steps\.dojo\.outputs\.([a-z-]+)", text))
+        check("%s: the action's outputs (%s)" % (os.path.basename(path), ", ".join(sorted(used)) or "none"),
+              used <= set(action["outputs"]), str(used - set(action["outputs"])))
+    for path in gitlab:
+        for inc in yaml.safe_load(open(path)).get("include", []):
+            given = set(inc.get("inputs", {}))
+            required = {k for k, v in spec["inputs"].items() if "default" not in v}
+            check("%s: the component's inputs" % os.path.basename(path),
+                  given <= set(spec["inputs"]) and required <= given,
+                  "unknown %s, missing %s" % (given - set(spec["inputs"]), required - given))
+
     # The checkers look: a broken workflow and a broken action fail them.
     broken = os.path.join(work, "broken.yml")
     with open(broken, "w") as f:

@@ -59,12 +59,13 @@ cleanup() {
 trap cleanup EXIT
 
 inspect() { buildah inspect "${STORAGE[@]}" --type image --format "$2" "$1"; }
-# mount IMAGE: a container of it, mounted; prints the mount point.
+# mount_image IMAGE ARCH: a container of it, mounted at $mounted (not in a
+# subshell: cleanup needs the container in ctrs).
 mount_image() {
     local c
-    c=$(buildah from "${STORAGE[@]}" --name "dojo-hook-check-$$-${#ctrs[@]}" "$1")
+    c=$(buildah from "${STORAGE[@]}" --arch "$2" --name "dojo-hook-check-$$-${#ctrs[@]}" "$1")
     ctrs+=("$c")
-    buildah mount "${STORAGE[@]}" "$c"
+    mounted=$(buildah mount "${STORAGE[@]}" "$c")
 }
 saved_size() {
     buildah push "${STORAGE[@]}" --quiet "$1" "docker-archive:$work/$2.tar:$1" >/dev/null
@@ -96,7 +97,8 @@ for arch in amd64 arm64; do
     entrypoint=$(inspect "$img" '{{.OCIv1.Config.Entrypoint}}')
     [ "$user" = "65532:65532" ] || fail "$img: USER is '$user', not 65532:65532"
     [ "$entrypoint" = "[/dojo-hook]" ] || fail "$img: ENTRYPOINT is $entrypoint"
-    mnt=$(mount_image "$img")
+    mount_image "$img" "$arch"
+    mnt=$mounted
     contents=$(cd "$mnt" && find . -mindepth 1 | sort | tr '\n' ' ')
     [ "$contents" = "./dojo-hook " ] || fail "$img holds more than /dojo-hook: $contents"
     cmp -s "$mnt/dojo-hook" "$bin" || fail "$img's /dojo-hook is not $bin"
@@ -113,16 +115,20 @@ for arch in amd64 arm64; do
     [ "$shell_bytes" -le "$MAX_SHELL_IMAGE" ] || fail "$simg is $shell_bytes bytes (> $MAX_SHELL_IMAGE)"
     [ "$(inspect "$simg" '{{.OCIv1.Architecture}}')" = "$arch" ] || fail "$simg is not for $arch"
     [ "$(inspect "$simg" '{{.OCIv1.Config.Entrypoint}}')" = "[]" ] || fail "$simg has an entrypoint"
-    smnt=$(mount_image "$simg")
+    mount_image "$simg" "$arch"
+    smnt=$mounted
     [ "$(readlink "$smnt/bin/sh")" = /bin/busybox ] || fail "$simg: /bin/sh is not busybox"
     [ "$(stat -c %a "$smnt/tmp")" = 1777 ] || fail "$simg: /tmp is not 1777"
     cmp -s "$smnt/usr/local/bin/dojo-hook" "$bin" || fail "$simg's dojo-hook is not $bin"
+    # PATH as a runtime sets it from the image's config.
+    path=$(inspect "$simg" '{{range .OCIv1.Config.Env}}{{println .}}{{end}}' | sed -n 's/^PATH=//p')
+    [[ ":$path:" == *:/usr/local/bin:* ]] || fail "$simg: PATH '$path' lacks /usr/local/bin"
     if [ "$arch" = amd64 ]; then
-        version=$(env -i "$CHROOT" "$smnt" /bin/sh -c 'cd /tmp && dojo-hook --version')
+        version=$(env -i PATH="$path" "$CHROOT" "$smnt" /bin/sh -c 'cd /tmp && dojo-hook --version')
     else
         # qemu-user runs one program: the shell finds dojo-hook, then qemu runs it.
         cp "$QEMU" "$smnt/qemu-aarch64-static"
-        found=$(env -i PATH=/usr/local/bin:/usr/bin:/bin "$CHROOT" "$smnt" /qemu-aarch64-static /bin/sh -c 'command -v dojo-hook')
+        found=$(env -i PATH="$path" "$CHROOT" "$smnt" /qemu-aarch64-static /bin/sh -c 'command -v dojo-hook')
         [ "$found" = /usr/local/bin/dojo-hook ] || fail "$simg: sh found '$found' for dojo-hook"
         version=$("$CHROOT" "$smnt" /qemu-aarch64-static /usr/local/bin/dojo-hook --version)
     fi
@@ -134,10 +140,11 @@ done
 # The same commit, the same images.
 digests() {
     for i in "$IMAGE"-{amd64,arm64,shell-amd64,shell-arm64}; do
-        buildah inspect "${STORAGE[@]}" --type image --format '{{.FromImageDigest}}' "$i"
+        echo "$(buildah inspect "${STORAGE[@]}" --type image --format '{{.FromImageDigest}}' "$i")"
     done
 }
 first=$(digests)
+[ "$(grep -c '^sha256:' <<<"$first")" = 4 ] || fail "image digests: $first"
 for c in "${ctrs[@]}"; do
     buildah umount "${STORAGE[@]}" "$c" >/dev/null 2>&1 || true
     buildah rm "${STORAGE[@]}" "$c" >/dev/null 2>&1 || true

@@ -25,9 +25,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import yaml
+
+from checks import Checks, Fakes, generic_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/debug/dojo-hook"))
@@ -188,42 +189,7 @@ def action_checkout(path):
     return path
 
 
-def generic_report(path, findings):
-    with open(path, "w") as f:
-        json.dump({"findings": [{"title": t, "severity": s, "description": t + " found",
-                                 "file_path": "app/%d.py" % i, "line": i + 1}
-                                for i, (t, s) in enumerate(findings)]}, f)
-    return path
-
-
-class Fakes:
-    def __init__(self, work):
-        self.out = open(os.path.join(work, "fakes.out"), "w+")
-        self.proc = subprocess.Popen([FAKES, "--flavour", "v3", "--dojo-port", "0", "--store-port", "0",
-                                      "--api-key", KEY], stdout=self.out, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            self.out.seek(0)
-            lines = dict(l.split(None, 1) for l in self.out.read().splitlines() if " " in l)
-            if "key" in lines:
-                break
-            time.sleep(0.02)
-        else:
-            self.proc.kill()
-            raise SystemExit("action-test: the fakes did not start")
-        assert lines["key"] == KEY, lines
-        self.dojo = lines["dojo"]
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-
-
-RESULTS = []
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print("action-test: %s: %s%s" % ("ok" if ok else "FAILED", name, "" if ok else "\n" + detail))
+check = Checks("action-test")
 
 
 def main():
@@ -231,15 +197,13 @@ def main():
         if not os.access(p, os.X_OK):
             raise SystemExit("action-test: no %s (cargo build; cargo build --example fakes)" % p)
     work = tempfile.mkdtemp(prefix="dojo-hook-action-test.")
-    fakes = Fakes(work)
+    fakes = Fakes(FAKES, work, KEY)
     try:
         scenarios(work, fakes)
     finally:
         fakes.stop()
         shutil.rmtree(work, ignore_errors=True)
-    failed = RESULTS.count(False)
-    print("%d passed, %d failed" % (len(RESULTS) - failed, failed))
-    sys.exit(1 if failed else 0)
+    check.finish()
 
 
 def scenarios(work, fakes):

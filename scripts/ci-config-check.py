@@ -21,14 +21,11 @@ import tempfile
 
 import yaml
 
+from checks import Checks
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACTIONLINT, CHECK_JSONSCHEMA = sys.argv[1], sys.argv[2]
-RESULTS = []
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print("ci-config-check: %s: %s%s" % ("ok" if ok else "FAILED", name, "" if ok else "\n" + detail))
+check = Checks("ci-config-check")
 
 
 def readme_examples():
@@ -124,9 +121,7 @@ def main():
     code, _ = schema("vendor.github-actions", broken)
     check("the action schema rejects a composite step without shell", code != 0)
 
-    failed = RESULTS.count(False)
-    print("%d passed, %d failed" % (len(RESULTS) - failed, failed))
-    sys.exit(1 if failed else 0)
+    check.finish()
 
 
 if __name__ == "__main__":

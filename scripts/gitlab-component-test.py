@@ -25,9 +25,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import yaml
+
+from checks import Checks, Fakes, generic_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/debug/dojo-hook"))
@@ -36,12 +37,7 @@ TEMPLATE = os.path.join(ROOT, "templates/dojo-hook.yml")
 CHECK_JSONSCHEMA = os.environ.get("CHECK_JSONSCHEMA", "check-jsonschema")
 KEY = "dj-gitlab-test-4c8e2a"
 INPUT = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
-RESULTS = []
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print("gitlab-component-test: %s: %s%s" % ("ok" if ok else "FAILED", name, "" if ok else "\n" + detail))
+check = Checks("gitlab-component-test")
 
 
 def resolve(spec, given):
@@ -90,13 +86,6 @@ def schema_errors(doc, work, tag):
     return None if p.returncode == 0 else p.stdout + p.stderr
 
 
-def generic_report(path, findings):
-    with open(path, "w") as f:
-        json.dump({"findings": [{"title": t, "severity": s, "description": t + " found",
-                                 "file_path": "app/%d.py" % i, "line": i + 1}
-                                for i, (t, s) in enumerate(findings)]}, f)
-
-
 def run_job(job, work, bin_dir):
     """The job's script lines through busybox sh, in the build dir, as a runner would."""
     env = {
@@ -133,25 +122,13 @@ def main():
     with open(TEMPLATE) as f:
         header, body = list(yaml.safe_load_all(f))
     work = tempfile.mkdtemp(prefix="dojo-hook-gitlab-test.")
-    fakes = subprocess.Popen([FAKES, "--flavour", "v3", "--dojo-port", "0", "--store-port", "0",
-                              "--api-key", KEY], stdout=open(os.path.join(work, "fakes.out"), "w"),
-                             stderr=subprocess.DEVNULL)
+    fakes = Fakes(FAKES, work, KEY)
     try:
-        for _ in range(200):
-            lines = dict(l.split(None, 1) for l in open(os.path.join(work, "fakes.out")).read().splitlines())
-            if "key" in lines:
-                break
-            time.sleep(0.02)
-        else:
-            raise SystemExit("gitlab-component-test: the fakes did not start")
-        tests(header, body, work, lines["dojo"])
+        tests(header, body, work, fakes.dojo)
     finally:
-        fakes.kill()
-        fakes.wait()
+        fakes.stop()
         shutil.rmtree(work, ignore_errors=True)
-    failed = RESULTS.count(False)
-    print("%d passed, %d failed" % (len(RESULTS) - failed, failed))
-    sys.exit(1 if failed else 0)
+    check.finish()
 
 
 def tests(header, body, work, dojo):

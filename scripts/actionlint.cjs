@@ -6,7 +6,8 @@
 // Prints file:line:col: message [kind] for each problem, then one line with
 // the count; exits 1 when there is any.
 const { readFileSync } = require("node:fs");
-const { createLinter } = require(process.argv[2]);
+const { resolve } = require("node:path");
+const { createLinter } = require(resolve(process.argv[2]));
 
 createLinter().then((lint) => {
   const files = process.argv.slice(3);

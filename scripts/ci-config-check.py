@@ -15,6 +15,7 @@
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,14 @@ def schema(builtin, path):
 
 def main():
     work = tempfile.mkdtemp(prefix="dojo-hook-ci-config.")
+    try:
+        checks(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    check.finish()
+
+
+def checks(work):
     workflows = sorted(glob.glob(os.path.join(ROOT, ".github/workflows/*.yml")))
     github, gitlab = [], []
     for i, (section, text) in enumerate(readme_examples()):
@@ -120,8 +129,6 @@ def main():
         f.write("name: x\ndescription: y\nruns:\n  using: composite\n  steps:\n      - run: true\n")
     code, _ = schema("vendor.github-actions", broken)
     check("the action schema rejects a composite step without shell", code != 0)
-
-    check.finish()
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ check() {
     local work here
     [ -f target/dist/SHA256SUMS ] || fail "no target/dist/SHA256SUMS: run 'make dist' first"
     work=$(mktemp -d /tmp/dojo-hook-dist-check.XXXXXX)
-    trap 'rm -rf "$work"' RETURN
+    trap 'rm -rf "$work"' EXIT
     here=$(pwd -P)
     # The tracked files as they are now (a dirty tree is checked as it is),
     # and the same git metadata (the commit in BUILDINFO, the epoch).

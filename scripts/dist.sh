@@ -108,7 +108,7 @@ build() {
 }
 
 check() {
-    local work here
+    local here  # work stays global: the EXIT trap removes it
     [ -f target/dist/SHA256SUMS ] || fail "no target/dist/SHA256SUMS: run 'make dist' first"
     work=$(mktemp -d /tmp/dojo-hook-dist-check.XXXXXX)
     trap 'rm -rf "$work"' EXIT

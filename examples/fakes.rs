@@ -14,7 +14,10 @@
 //! ```text
 //! dojo http://127.0.0.1:PORT
 //! store http://127.0.0.1:PORT
+//! key dojo-admin-key
 //! ```
+//!
+//! (the third line is the API key the fake accepts; stderr says it in a sentence).
 //!
 //! `--crash-after N` makes every native import save N findings, then answer the recorded
 //! 500 (a half import, as a real `trivy k8s` report causes on 3.2.0).
@@ -80,6 +83,7 @@ fn run() -> Result<(), String> {
     if let Some(key) = args.opt_value_from_str("--api-key").map_err(e)? {
         opts.admin_key = key;
     }
+    let admin_key = opts.admin_key.clone();
     opts.lowpriv_key = args.opt_value_from_str("--lowpriv-key").map_err(e)?;
     opts.dedup = !args.contains("--no-dedup");
     if let Some(n) = args.opt_value_from_str("--dedup-delay-gets").map_err(e)? {
@@ -129,6 +133,7 @@ fn run() -> Result<(), String> {
             .map_err(|err| format!("--store-dir {}: {err}", dir.display()))?;
     }
 
+    let native = opts.native_findings;
     let dojo = FakeDojo::start_with(opts);
     let store = FakeStore::start_with(store_opts);
     if let Some(path) = &log {
@@ -149,9 +154,17 @@ fn run() -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "dojo {}", dojo.url)
         .and_then(|_| writeln!(out, "store {}", store.url))
+        .and_then(|_| writeln!(out, "key {admin_key}"))
         .map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())?;
     drop(out);
+    // For a person at a terminal: the one key that works, and why a native report's
+    // findings are not the report's.
+    eprintln!(
+        "fakes: the fake DefectDojo's API key is {admin_key} (DEFECTDOJO_APIKEY={admin_key}); \
+         any other key is answered 403. It parses \"Generic Findings Import\" for real; \
+         any other scan type gets {native} canned findings, not the report's own."
+    );
     loop {
         std::thread::park();
     }

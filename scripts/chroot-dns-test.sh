@@ -12,6 +12,10 @@
 # with a note otherwise.
 #
 #   scripts/chroot-dns-test.sh [STATIC_BINARY]     (make test runs it)
+#
+# CHROOT_RUNNER=/usr/bin/qemu-aarch64-static runs an aarch64 binary: the
+# (static) emulator is copied into the root beside it and runs it there
+# (scripts/image-check.sh does this for the arm64 image's binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +42,11 @@ trap cleanup EXIT
 root=$work/root
 mkdir -p "$root/etc"
 cp "$BIN" "$root/dojo-hook"
+run=()
+if [ -n "${CHROOT_RUNNER:-}" ]; then
+    cp "$CHROOT_RUNNER" "$root/runner"
+    run=(/runner)
+fi
 cat >"$root/etc/hosts" <<'HOSTS'
 127.0.0.1	localhost
 127.0.0.1	defectdojo-django.default.svc defectdojo-django.default.svc.cluster.local
@@ -73,7 +82,7 @@ set +e
 env -i DEFECTDOJO_URL="http://defectdojo-django.default.svc:$dojo_port" \
     DEFECTDOJO_APIKEY=dojo-admin-key DEFECTDOJO_LOW_PRIVILEGED_MODE=false \
     SCAN_NAME=nmap-scan-1 SCAN_TYPE=nmap NAMESPACE=default \
-    "$CHROOT" --userspec=65532:65532 "$root" /dojo-hook \
+    "$CHROOT" --userspec=65532:65532 "$root" "${run[@]}" /dojo-hook \
     "$base/nmap-results.xml?$sig" "$base/findings.json?$sig" \
     "$base/nmap-results.xml?$sig" "$base/findings.json?$sig" \
     >"$work/stdout" 2>"$work/stderr"
@@ -92,5 +101,6 @@ grep -q '"synced":' "$work/stdout" || fail "nothing synced back"
 after=$(sha256sum "$work/store/securecodebox/scan-1/findings.json")
 [ "$before" != "$after" ] || fail "findings.json was not written back"
 left=$(cd "$root" && find . -mindepth 1 | sort | tr '\n' ' ')
-[ "$left" = "./dojo-hook ./etc ./etc/hosts ./etc/resolv.conf " ] || fail "the root changed: $left"
-echo "chroot-dns-test: ok: static binary in an empty root reached DefectDojo and the store by /etc/hosts names"
+expected="./dojo-hook ./etc ./etc/hosts ./etc/resolv.conf ${run:+./runner }"
+[ "$left" = "$expected" ] || fail "the root changed: $left"
+echo "chroot-dns-test: ok: static binary in an empty root reached DefectDojo and the store by /etc/hosts names${run:+ (under $CHROOT_RUNNER)}"

@@ -27,7 +27,7 @@ json.dump(findings[1:], open(sys.argv[2] + "/run2.json", "w"))
 PY
 
 run() {
-    env -i PATH="$PATH" DEFECTDOJO_URL="$dojo" DEFECTDOJO_APIKEY=dojo-admin-key TMPDIR="$work" \
+    env -i PATH="$PATH" DEFECTDOJO_URL="$dojo" DEFECTDOJO_APIKEY="$key" TMPDIR="$work" \
         GITHUB_ACTIONS=true GITHUB_REPOSITORY=acme/flask-shop GITHUB_SERVER_URL=https://github.com \
         GITHUB_RUN_ID=4711 GITHUB_SHA=3f2c1e0 GITHUB_REF_NAME=main GITHUB_WORKSPACE=/test/flask \
         SCAN_TYPE=semgrep DEFECTDOJO_SCAN_TYPE="Generic Findings Import" \

@@ -2,11 +2,14 @@
 # `make demo`: starts the bundled fake DefectDojo (3.x) and fake object store on
 # loopback, then runs dojo-hook exactly as the secureCodeBox operator does
 # (four presigned-style URLs), and shows the summary and a few synced findings.
+# DOJO_HOOK_BIN and DOJO_HOOK_RUNNER run another binary (scripts/arm64-test.sh:
+# the aarch64 release binary under qemu-user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=target/release/dojo-hook
-FAKES=target/release/examples/fakes
+BIN=${DOJO_HOOK_BIN:-target/release/dojo-hook}
+read -r -a RUNNER <<<"${DOJO_HOOK_RUNNER:-}"
+FAKES=${FAKES:-target/release/examples/fakes}
 work=$(mktemp -d)
 trap 'kill "$fakes_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -30,13 +33,13 @@ cat >"$work/scan.json" <<'JSON'
  "spec": {"scanType": "nmap", "parameters": ["-Pn", "scanme.nmap.org"]}}
 JSON
 
-echo "== fake DefectDojo at $dojo, fake object store at $store"
+echo "== fake DefectDojo at $dojo (API key $key), fake object store at $store"
 for run in 1 2; do
     echo "== run $run: dojo-hook RAW_RESULT FINDINGS RAW_RESULT_UPLOAD FINDINGS_UPLOAD (4 presigned URLs)"
     env -i PATH="$PATH" \
-        DEFECTDOJO_URL="$dojo" DEFECTDOJO_APIKEY=dojo-admin-key \
+        DEFECTDOJO_URL="$dojo" DEFECTDOJO_APIKEY="$key" \
         SCAN_FILE="$work/scan.json" NAMESPACE=default TMPDIR="$work" \
-        "$BIN" "$base/nmap-results.xml?$sig" "$base/findings.json?$sig" \
+        "${RUNNER[@]}" "$BIN" "$base/nmap-results.xml?$sig" "$base/findings.json?$sig" \
         "$base/nmap-results.xml?$sig" "$base/findings.json?$sig"
 done
 

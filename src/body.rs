@@ -58,8 +58,10 @@ impl Spool {
         let dir = PathBuf::from(tmpdir.filter(|d| !d.is_empty()).unwrap_or(DEFAULT_TMPDIR));
         let memory_limit = memory_limit_mb.saturating_mul(1024 * 1024);
         match probe(&dir) {
+            // Said when a body is spooled: most runs (local files, sized
+            // downloads, a dry run, a failed one) never spool.
             Ok(()) => {
-                info!("spooling to {}", dir.display());
+                debug!("temp dir {} is writable", dir.display());
                 Spool::new(Some(dir), memory_limit)
             }
             Err(e) => {
@@ -330,7 +332,10 @@ pub fn prepare<'a>(
 
     if let Some(dir) = spool.dir() {
         match spool_to_file(what, dir, &mut source, &mut digest)? {
-            Ok(temp) => return done(digest.len, Kind::Spooled(temp)),
+            Ok(temp) => {
+                info!("{what}: spooled to a temp file in {}", dir.display());
+                return done(digest.len, Kind::Spooled(temp));
+            }
             // The bytes so far are counted: go on as a two-pass body.
             Err(reason) => warn!(
                 "{what}: cannot spool to {} ({reason}); counting the content instead and \

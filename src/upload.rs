@@ -88,9 +88,9 @@ pub fn report(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     let limit = cfg.max_upload_bytes();
     let what = format!("raw report {}", raw.display());
     let name = raw.file_name().unwrap_or_else(|| "report".to_string());
-    let open_what = what.clone();
+    // storage::open names the file or URL itself.
     let prepared = body::prepare(&what, &inputs.spool, Mode::Input, move || {
-        storage::open(agent, raw, &open_what)
+        storage::open(agent, raw, "raw report")
     })?;
     if prepared.is_empty() {
         return Err(Error::input(
@@ -118,9 +118,8 @@ pub fn report(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     // Pretty-printed JSON often fits once its whitespace is gone.
     let before = prepared.len();
     drop(prepared);
-    let open_what = what.clone();
     let minified = body::prepare(&what, &inputs.spool, Mode::Input, move || {
-        let opened = storage::open(agent, raw, &open_what)?;
+        let opened = storage::open(agent, raw, "raw report")?;
         Ok(Opened::stream(Minify::new(opened.reader)))
     })?;
     if minified.len() > limit {
@@ -147,9 +146,8 @@ pub fn report(inputs: &Inputs) -> Result<Upload<'_>, Error> {
 pub fn generic(inputs: &Inputs) -> Result<Upload<'_>, Error> {
     let (agent, findings) = (&inputs.agent, &inputs.findings);
     let what = format!("findings {}", findings.display());
-    let open_what = what.clone();
     let prepared = body::prepare(&what, &inputs.spool, Mode::Input, move || {
-        let opened = storage::open(agent, findings, &open_what)?;
+        let opened = storage::open(agent, findings, "findings")?;
         let reader = GenericReader::new(
             BufReader::with_capacity(64 * 1024, opened.reader),
             MAX_FINDING_BYTES,

@@ -192,9 +192,12 @@ fn product(
 ) -> Result<u64, Error> {
     let name = &cfg.target.product_name;
     if let Some(plan) = plan {
-        let pt = cfg.target.product_type_name.as_deref().unwrap_or("id 1");
+        let pt = match cfg.target.product_type_name.as_deref() {
+            Some(pt) => format!("\"{pt}\""),
+            None => "id 1 (no DEFECTDOJO_PRODUCT_TYPE_NAME)".to_string(),
+        };
         plan.push(format!(
-            "would create product \"{name}\" in product type \"{pt}\""
+            "would create product \"{name}\" in product type {pt}"
         ));
         return Ok(0);
     }

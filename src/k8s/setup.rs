@@ -32,7 +32,8 @@ impl Cluster {
             return Ok(None);
         }
         let Some(host) = var("KUBERNETES_SERVICE_HOST") else {
-            log::info!(
+            // Every CI run ends here: not worth a line at the default level.
+            log::debug!(
                 "not in a Kubernetes cluster (KUBERNETES_SERVICE_HOST is not set) and no SCAN_FILE: \
                  scan name {} and scan type {} from the environment",
                 shown(var("SCAN_NAME")),

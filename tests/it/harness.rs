@@ -11,6 +11,27 @@ use crate::support::fake_dojo::FakeDojo;
 /// The admin key the fake accepts.
 pub const KEY: &str = "dojo-admin-key";
 
+/// The binary under test: this build's, or `DOJO_HOOK_BIN` (the aarch64 release
+/// binary, which `scripts/arm64-test.sh` runs these tests with).
+pub fn binary() -> PathBuf {
+    std::env::var_os("DOJO_HOOK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_dojo-hook")))
+}
+
+/// A command running `program`, through `DOJO_HOOK_RUNNER` when it is set
+/// (qemu-user for a binary of another architecture).
+fn command(program: &Path) -> Command {
+    match std::env::var_os("DOJO_HOOK_RUNNER") {
+        Some(runner) => {
+            let mut cmd = Command::new(runner);
+            cmd.arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
 /// A directory removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -173,12 +194,12 @@ impl Hook {
     }
 
     pub fn run(&self) -> Output {
-        self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |_| {})
+        self.run_with(&binary(), |_| {})
     }
 
     /// Like [`Hook::run`], in the working directory `dir` (relative arguments).
     pub fn run_in(&self, dir: &Path) -> Output {
-        self.run_with(Path::new(env!("CARGO_BIN_EXE_dojo-hook")), |c| {
+        self.run_with(&binary(), |c| {
             c.current_dir(dir);
         })
     }
@@ -186,7 +207,7 @@ impl Hook {
     /// Like [`Hook::run`], with `program` (a copy of the binary) and the
     /// command adjusted first (working directory, user).
     pub fn run_with(&self, program: &Path, adjust: impl FnOnce(&mut Command)) -> Output {
-        self.run_command(Command::new(program), adjust)
+        self.run_command(command(program), adjust)
     }
 
     /// Runs under `/usr/bin/time -f %M`: the output and the peak resident set size in
@@ -203,7 +224,7 @@ impl Hook {
             .arg("%M")
             .arg("-o")
             .arg(&report)
-            .arg(env!("CARGO_BIN_EXE_dojo-hook"));
+            .arg(binary());
         let out = self.run_command(command, |_| {});
         let text = std::fs::read_to_string(&report).expect("/usr/bin/time's report");
         let kib = text
@@ -216,7 +237,7 @@ impl Hook {
 
     /// Starts the binary without waiting (for signals); stdout and stderr piped.
     pub fn spawn(&self) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_dojo-hook"))
+        command(&binary())
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .args(&self.args)

@@ -334,10 +334,14 @@ fn outside_a_cluster_the_scan_comes_from_the_environment() {
     let dojo = FakeDojo::start(Flavour::V3);
     let tmp = TempDir::new("outside");
     let input = tmp.file("findings.json", findings(&["LOW"]));
-    let out = Hook::new(&dojo)
+    let hook = Hook::new(&dojo)
         .env("SCAN_TYPE", "custom")
-        .args(&["raw", input.to_str().unwrap()])
-        .run();
+        .args(&["raw", input.to_str().unwrap()]);
+    // Every CI run is outside a cluster: no line about it at the default level.
+    let out = hook.run();
+    out.expect(0);
+    assert!(!out.stderr.contains("Kubernetes"), "{out}");
+    let out = hook.env("RUST_LOG", "debug").run();
     out.expect(0);
     let lines: Vec<&str> = out
         .stderr
@@ -405,7 +409,7 @@ fn runs_exactly_as_the_secure_code_box_operator_does() {
     // As root every directory is writable: run as the image's user instead,
     // from a copy it can reach (the checkout may be in root's home).
     let program = root.path().join("dojo-hook");
-    std::fs::copy(env!("CARGO_BIN_EXE_dojo-hook"), &program).unwrap();
+    std::fs::copy(crate::harness::binary(), &program).unwrap();
     let out = hook.run_with(&program, |cmd: &mut Command| {
         use std::os::unix::process::CommandExt;
         cmd.current_dir(&workdir);

@@ -13,6 +13,7 @@ mod errors;
 mod fake_bench;
 mod fake_selftest;
 mod faults;
+mod first_run;
 mod gate;
 mod hostile;
 mod import;

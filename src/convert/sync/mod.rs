@@ -195,11 +195,13 @@ impl<F: Fetch> SyncReader<F> {
                     n => format!("; {n} closed ones left out"),
                 };
                 log::info!(
-                    "read back {} findings of DefectDojo test {} ({} pages, {} requests{left_out})",
+                    "read back {} findings of DefectDojo test {} ({} page{}, {} request{}{left_out})",
                     self.counts.total,
                     self.opts.test_id,
                     self.pages,
-                    self.client.requests
+                    if self.pages == 1 { "" } else { "s" },
+                    self.client.requests,
+                    if self.client.requests == 1 { "" } else { "s" },
                 );
                 self.state = State::Done;
             }

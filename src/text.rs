@@ -28,6 +28,10 @@ pub const UNTITLED: &str = "(untitled finding)";
 /// and paragraph separators (U+2028/9), and the zero-width characters
 /// (U+200B–D, U+2060–4, U+FEFF).
 pub fn is_hidden(c: char) -> bool {
+    // Most text is below the first of them: one comparison.
+    if c < '\u{061C}' {
+        return false;
+    }
     matches!(
         c,
         '\u{061C}'

@@ -48,7 +48,9 @@ impl Import {
 enum Kind {
     Bool,
     Text,
-    /// Text of at most this many characters (DefectDojo's limit).
+    /// Text of at most this many characters: DefectDojo's limit, the
+    /// `maxLength` of the test's field in its recorded OpenAPI schema
+    /// (`TestCreateRequest`; the import form itself declares none).
     Short(usize),
     Id,
     OneOf(&'static [&'static str]),

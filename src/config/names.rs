@@ -167,9 +167,10 @@ pub fn read_target(
     (target, missing)
 }
 
-/// The names longer than DefectDojo takes (its OpenAPI schema: product
-/// type, product and test title 255 characters, engagement name 300,
-/// version 100; the version is also the engagement's branch tag, 150).
+/// The names longer than DefectDojo takes (the `maxLength` of its OpenAPI
+/// schema as recorded from 3.2.0, `101-openapi-schema.json`: product type,
+/// product and test title 255 characters, engagement name 300, version
+/// 100; the version is also the engagement's branch tag, 150).
 fn length_problems(t: &Target) -> Vec<String> {
     let names = [
         ("the product type name", t.product_type_name.as_deref(), 255),

@@ -322,25 +322,30 @@ fn a_report_on_an_input_is_refused_but_findings_may_go_back_to_findings() {
     let findings = json!([{"id": "1", "name": "Plain", "severity": "HIGH", "category": "x",
                            "location": "https://shop.example.com/", "description": "d"}]);
     tmp.file("findings.json", findings.to_string());
-    let two = ["raw.json", "findings.json"];
-    refused(
-        dir,
-        &two,
-        &[("DEFECTDOJO_SARIF_OUTPUT", "./findings.json".into())],
-        &["DEFECTDOJO_SARIF_OUTPUT", "is FINDINGS", "which is read"],
-    );
-    refused(
-        dir,
-        &two,
-        &[("DEFECTDOJO_JUNIT_OUTPUT", "raw.json".into())],
-        &["DEFECTDOJO_JUNIT_OUTPUT", "is RAW_RESULT"],
-    );
-    refused(
-        dir,
-        &["raw.json"],
-        &[("DEFECTDOJO_SUMMARY_FILE", "raw.json".into())],
-        &["DEFECTDOJO_SUMMARY_FILE", "is RAW_RESULT"],
-    );
+    let two: &[&str] = &["raw.json", "findings.json"];
+    let cases: [(&[&str], &str, &str, &[&str]); 3] = [
+        (
+            two,
+            "DEFECTDOJO_SARIF_OUTPUT",
+            "./findings.json",
+            &["DEFECTDOJO_SARIF_OUTPUT", "is FINDINGS", "which is read"],
+        ),
+        (
+            two,
+            "DEFECTDOJO_JUNIT_OUTPUT",
+            "raw.json",
+            &["DEFECTDOJO_JUNIT_OUTPUT", "is RAW_RESULT"],
+        ),
+        (
+            &["raw.json"],
+            "DEFECTDOJO_SUMMARY_FILE",
+            "raw.json",
+            &["DEFECTDOJO_SUMMARY_FILE", "is RAW_RESULT"],
+        ),
+    ];
+    for (args, var, value, says) in cases {
+        refused(dir, args, &[(var, value.to_string())], says);
+    }
     // secureCodeBox's own pattern stays allowed.
     let dojo = FakeDojo::start(Flavour::V3);
     let out = Hook::new(&dojo)
@@ -358,24 +363,20 @@ fn an_output_that_is_a_directory_is_refused_before_any_request() {
     let dir = tmp.path();
     tmp.file("r.json", report(&["Plain"]));
     std::fs::create_dir(dir.join("reports")).unwrap();
-    refused(
-        dir,
-        &["r.json"],
-        &[("DEFECTDOJO_SARIF_OUTPUT", "reports".into())],
-        &["DEFECTDOJO_SARIF_OUTPUT reports", "is a directory"],
-    );
-    refused(
-        dir,
-        &["r.json"],
-        &[("DEFECTDOJO_SARIF_OUTPUT", "new/".into())],
-        &["DEFECTDOJO_SARIF_OUTPUT new/", "ends with '/'"],
-    );
-    refused(
-        dir,
-        &["r.json"],
-        &[("DEFECTDOJO_SUMMARY_FILE", "reports".into())],
-        &["DEFECTDOJO_SUMMARY_FILE reports", "is a directory"],
-    );
+    let cases = [
+        ("DEFECTDOJO_SARIF_OUTPUT", "reports", "is a directory"),
+        ("DEFECTDOJO_SARIF_OUTPUT", "new/", "ends with '/'"),
+        ("DEFECTDOJO_SUMMARY_FILE", "reports", "is a directory"),
+    ];
+    for (var, value, says) in cases {
+        let named = format!("{var} {value}");
+        refused(
+            dir,
+            &["r.json"],
+            &[(var, value.to_string())],
+            &[&named, says],
+        );
+    }
 }
 
 #[test]

@@ -82,27 +82,48 @@ fn escape_from(
     context: Context,
     mut line_start: bool,
 ) -> io::Result<bool> {
+    let bytes = s.as_bytes();
     let mut clean = 0;
-    for (i, c) in s.char_indices() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // The common case first: printable ASCII that is never escaped and
+        // does not keep a line's start (a space does, and changes nothing).
+        match bytes[i] {
+            b' ' => {
+                i += 1;
+                continue;
+            }
+            b'!'..=b'~' if !matches!(bytes[i], b'&' | b'<' | b'>' | b'"' | b'\'' | b':') => {
+                line_start = false;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let c = s[i..].chars().next().expect("i is at a char boundary");
         let at_start = line_start;
-        line_start = c == '\n' || (line_start && matches!(c, ' ' | '\t'));
+        line_start = c == '\n' || (line_start && c == '\t');
         let command = c == ':'
             && at_start
             && context == Context::Text
-            && matches!(s[i + 1..].chars().next(), None | Some(':'));
+            && matches!(bytes.get(i + 1), None | Some(b':'));
         let e = match escaped(c, context) {
             None if command => Escaped::Reference("&#58;"),
-            None => continue,
+            None => {
+                i += c.len_utf8();
+                continue;
+            }
             Some(e) => e,
         };
-        out.write_all(&s.as_bytes()[clean..i])?;
+        out.write_all(&bytes[clean..i])?;
         match e {
             Escaped::Reference(r) => out.write_all(r.as_bytes())?,
             Escaped::Visible(u) => write!(out, "\\u{u:04X}")?,
         }
-        clean = i + c.len_utf8();
+        i += c.len_utf8();
+        clean = i;
     }
-    out.write_all(&s.as_bytes()[clean..])?;
+    out.write_all(&bytes[clean..])?;
     Ok(line_start)
 }
 

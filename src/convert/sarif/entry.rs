@@ -52,8 +52,9 @@ pub(super) fn encode(
 /// compact JSON, so they can only stand inside its strings.
 fn show_hidden(buf: &mut Vec<u8>, from: usize) {
     // Every such character's UTF-8 starts with one of these bytes: most
-    // entries are passed over by a byte scan.
-    if !buf[from..].iter().any(|b| matches!(b, 0xD8 | 0xE2 | 0xEF)) {
+    // entries are passed over by three memchr-backed byte scans.
+    let json = &buf[from..];
+    if ![0xD8, 0xE2, 0xEF].iter().any(|b| json.contains(b)) {
         return;
     }
     let Ok(json) = std::str::from_utf8(&buf[from..]) else {

@@ -3,7 +3,7 @@
 //! The body is `head ++ file ++ tail`: the text fields and the file part's
 //! headers, then the file's bytes as they are read, then the closing
 //! boundary. Only `head` and `tail` are held in memory, so a report of
-//! gigabytes is sent with a known `Content-Length` (see STYLE.md §3.4).
+//! gigabytes is sent with a known `Content-Length` (`docs/style.md`).
 //! This module only builds bytes; it does no I/O of its own.
 
 use std::io::{Cursor, Read};

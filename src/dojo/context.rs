@@ -421,9 +421,9 @@ fn find_or_create(dojo: &Dojo, path: &str, body: serde_json::Value) -> Result<u6
 ///
 /// Both DefectDojo generations check a name's uniqueness before the INSERT,
 /// so two runs creating one name at once both pass the check, and the loser
-/// hits the database's constraint: 3.x answers 409 (fixtures/dojo/recorded/
-/// 168-product-create-race-409.json, 169-…), 2.x answers 500
-/// (v2.58.4-rbac/95-product-create-race-500.json); a create a little later
+/// hits the database's constraint: 3.x answers 409 (`fixtures/dojo/recorded/v3/168-*`,
+/// `fixtures/dojo/recorded/v3/169-*`), 2.x answers 500
+/// (`fixtures/dojo/recorded/v2/95-*`); a create a little later
 /// gets the check's 400 "… already exists". After any of them, and after a
 /// 5xx or a proxy's 502/504 that may have hidden a success, the object is
 /// looked up by exact name; only if it still does not exist is the create's

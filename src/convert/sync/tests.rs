@@ -1,7 +1,7 @@
 //! End-to-end tests of [`SyncReader`] against a fake [`Fetch`] that answers
 //! with pages recorded from real DefectDojo servers (`fixtures/sync/`:
 //! 3.2.0 files `v3-*`, 2.58.4 files `v2-*`, numbered as in
-//! `shared/dojo-api`). Where a scenario needs a page that was not recorded
+//! `fixtures/dojo/recorded/`). Where a scenario needs a page that was not recorded
 //! (a second page, an original missing from the prefetch), it is derived
 //! from recorded objects by changing ids and links only.
 

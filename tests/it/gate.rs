@@ -95,6 +95,99 @@ fn reactivated_findings_count_only_when_asked() {
     assert_eq!(out.summary()["gate"]["findings"], 1, "{out}");
 }
 
+/// One definition of "new": the gate reads the same verdict whether it
+/// counts from the read-back (a findings output or a CI report is written)
+/// or reads the new findings itself, on a reimport that reactivates one
+/// finding, creates a false positive and a duplicate of another test's
+/// finding, and leaves one untouched.
+#[test]
+fn the_gate_says_the_same_with_and_without_a_read_back() {
+    let finding = |title: &str, extra: Value| {
+        let mut f =
+            json!({"title": title, "severity": "High", "description": format!("{title} found")});
+        f.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        f
+    };
+    let report = |items: Vec<Value>| json!({ "findings": items }).to_string();
+    let kept = || finding("Kept", json!({}));
+    let back = || finding("Back", json!({}));
+    let elsewhere = || finding("Elsewhere", json!({}));
+    let full = report(vec![
+        kept(),
+        back(),
+        finding("Alarm", json!({"false_p": true})),
+        elsewhere(),
+    ]);
+    for flavour in [Flavour::V3, Flavour::V2] {
+        for fail_on_reactivated in ["false", "true"] {
+            let mut verdicts = Vec::new();
+            for output in [
+                "none",
+                "DEFECTDOJO_FINDINGS_OUTPUT",
+                "DEFECTDOJO_SARIF_OUTPUT",
+            ] {
+                let dojo = FakeDojo::start(flavour);
+                let tmp = TempDir::new("gatesame");
+                let other = tmp.file("other.json", report(vec![elsewhere()]));
+                let first = tmp.file("first.json", report(vec![kept(), back()]));
+                let minus = tmp.file("minus.json", report(vec![kept()]));
+                let full = tmp.file("full.json", &full);
+                let run = |path: &std::path::Path, mode: &str, title: &str| {
+                    hook(&dojo)
+                        .env("DEFECTDOJO_IMPORT_MODE", mode)
+                        .env("DEFECTDOJO_TEST_TITLE", title)
+                        .args(&[path.to_str().unwrap()])
+                        .run()
+                };
+                run(&other, "import", "other").expect(0);
+                run(&first, "reimport", "nightly").expect(0);
+                run(&minus, "reimport", "nightly").expect(0);
+                let mut gated = hook(&dojo)
+                    .env("DEFECTDOJO_IMPORT_MODE", "reimport")
+                    .env("DEFECTDOJO_TEST_TITLE", "nightly")
+                    .env("DEFECTDOJO_FAIL_ON", "Info")
+                    .env("DEFECTDOJO_FAIL_ON_REACTIVATED", fail_on_reactivated);
+                if output != "none" {
+                    let path = tmp.path().join("out");
+                    gated = gated.env(output, path.to_str().unwrap());
+                }
+                let out = gated.args(&[full.to_str().unwrap()]).run();
+                // The reimport made what the test is about.
+                let state = dojo.state();
+                let of = |title: &str| {
+                    let f = state.findings.iter().filter(|f| f.title == title);
+                    f.max_by_key(|f| f.id).expect(title).clone()
+                };
+                assert!(of("Alarm").false_p, "{flavour:?}");
+                assert!(of("Elsewhere").duplicate, "{flavour:?}");
+                assert!(of("Back").active, "{flavour:?}");
+                drop(state);
+                let reads = dojo
+                    .requests_to("/api/v2/findings/")
+                    .iter()
+                    .filter(|r| r.query.contains("false_p=false"))
+                    .count();
+                assert_eq!(reads > 0, output == "none", "{output}: {out}");
+                let summary = out.summary();
+                verdicts.push((
+                    out.code,
+                    summary["gate"]["findings"].clone(),
+                    summary["new"].clone(),
+                ));
+            }
+            let want = if fail_on_reactivated == "true" { 3 } else { 0 };
+            assert_eq!(verdicts[0].0, want, "{flavour:?} {fail_on_reactivated}");
+            assert_eq!(verdicts[0].1, u64::from(want == 3), "{flavour:?}");
+            assert!(
+                verdicts.iter().all(|v| v == &verdicts[0]),
+                "{flavour:?} {fail_on_reactivated}: {verdicts:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_markdown_summary_reads_as_expected() {
     let dojo = FakeDojo::start(Flavour::V3);

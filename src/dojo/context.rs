@@ -135,7 +135,7 @@ fn find_product(dojo: &Dojo, cfg: &Config) -> Result<Option<Product>, Error> {
     let page: ProductPage = dojo.get(
         &format!(
             "/api/v2/products/?name_exact={}&prefetch=prod_type&limit=100",
-            super::encode(name)
+            crate::http::url::percent_encode(name)
         ),
         &format!("looking up product \"{name}\""),
     )?;

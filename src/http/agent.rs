@@ -82,8 +82,12 @@ impl Network {
     }
 }
 
-/// Builds the agent for DefectDojo and object storage (see the module docs).
+/// Builds the agent for DefectDojo and object storage (see the module docs)
+/// and starts the run's limits from the same timeouts
+/// ([`super::deadline::start`]): the deadline counts from here, and nothing
+/// can call out before it is set.
 pub fn agent(timeouts: &Timeouts, network: &Network) -> Agent {
+    super::deadline::start(timeouts);
     if network.trust.sources().is_empty() {
         log::debug!("trusting {}", network.trust.describe());
     } else {

@@ -296,6 +296,58 @@ fn a_dry_run_only_reads_and_plans() {
     assert!(dojo.mutating_requests().is_empty());
 }
 
+/// The dry run's plan names what a real run would create, in its order, and
+/// only what is missing (the context's typed plan, not ids of 0).
+#[test]
+fn a_dry_run_plans_only_what_is_missing_in_order() {
+    let raw = fixture("samples/trivy/repo/securecodebox-repo.json");
+    let creations = |dojo: &FakeDojo, product_type: &str| -> Vec<String> {
+        let out = Hook::new(dojo)
+            .env("SCAN_NAME", "")
+            .env("DEFECTDOJO_DRY_RUN", "true")
+            .env("DEFECTDOJO_SCAN_TYPE", "Trivy Scan")
+            .env("DEFECTDOJO_PRODUCT_TYPE_NAME", product_type)
+            .env("DEFECTDOJO_PRODUCT_NAME", "shop")
+            .env("DEFECTDOJO_ENGAGEMENT_NAME", "main")
+            .args(&[raw.as_str()])
+            .run();
+        out.expect(0);
+        assert!(dojo.mutating_requests().is_empty(), "{out}");
+        let plan = out.summary()["plan"].as_array().unwrap().clone();
+        plan.iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("would create"))
+            .map(String::from)
+            .collect()
+    };
+    let engagement = "would create engagement \"main\" in product \"shop\"";
+    let dojo = FakeDojo::start(Flavour::V3);
+    assert_eq!(
+        creations(&dojo, "New Team"),
+        [
+            "would create product type \"New Team\"",
+            "would create product \"shop\" in product type \"New Team\"",
+            engagement,
+        ]
+    );
+    let pt = dojo.seed_product_type("Team");
+    assert_eq!(
+        creations(&dojo, "Team"),
+        [
+            "would create product \"shop\" in product type \"Team\"",
+            engagement
+        ]
+    );
+    let product = dojo.seed_product("shop", pt);
+    assert_eq!(creations(&dojo, "Team"), [engagement]);
+    dojo.seed_engagement("main", product, None);
+    dojo.state()
+        .engagements
+        .iter_mut()
+        .for_each(|e| e.status = "In Progress".into());
+    assert_eq!(creations(&dojo, "Team"), Vec::<String>::new());
+}
+
 /// A problem's name, the scan type, the report, and extra variables.
 type DryCase<'a> = (
     &'a str,

@@ -1490,18 +1490,7 @@ const OUTSIDE: [&str; 5] = [
 #[test]
 fn citations_resolve_inside_the_repository() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    let mut dirs = vec![root.join("src"), root.join("tests")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
+    let files = rust_files(&[root.join("src"), root.join("tests")]);
     assert!(files.len() > 100, "{} source files", files.len());
     let mut problems = Vec::new();
     for file in &files {
@@ -1526,6 +1515,94 @@ fn citations_resolve_inside_the_repository() {
             }
             if let Some(number) = bare_number(line) {
                 problems.push(format!("{at}: recording {number} cited without its path"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The `.rs` files under `dirs` (files or folders).
+fn rust_files(dirs: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = dirs.to_vec();
+    while let Some(dir) = dirs.pop() {
+        if dir.is_file() {
+            files.push(dir);
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// ARCHITECTURE.md's layers, listed top down, use only the ones below them:
+/// no line of code in a layer names a layer above it, nor a stage.
+#[test]
+fn architecture_layers_use_only_the_ones_below() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let section = |from: &str, to: &str| -> Vec<Vec<String>> {
+        let part = text
+            .split(from)
+            .nth(1)
+            .expect(from)
+            .split(to)
+            .next()
+            .unwrap();
+        // Each bullet's names: the backticked words before its dash.
+        part.lines()
+            .filter_map(|l| l.strip_prefix("- `"))
+            .map(|l| {
+                let names = l.split(" — ").next().unwrap_or_default();
+                names
+                    .split('`')
+                    .step_by(2)
+                    .map(|n| n.trim_end_matches('/').to_string())
+                    .filter(|n| !n.is_empty() && !n.contains([',', ' ']))
+                    .collect()
+            })
+            .collect()
+    };
+    let stages: Vec<String> = section("Stages (", "Layers under").concat();
+    let layers: Vec<String> = section("Layers under the stages", "## Invariants")
+        .into_iter()
+        .map(|names| names[0].clone())
+        .collect();
+    assert!(
+        stages.len() >= 6 && layers.len() >= 8,
+        "{stages:?} {layers:?}"
+    );
+    let mut problems = Vec::new();
+    for (i, layer) in layers.iter().enumerate() {
+        let src = root.join("src");
+        let files = rust_files(&[src.join(layer), src.join(format!("{layer}.rs"))]);
+        assert!(!files.is_empty(), "no source for layer {layer}");
+        for file in files {
+            let code = std::fs::read_to_string(&file).expect("source");
+            for (n, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for (at, _) in line.match_indices("crate::") {
+                    let used: String = line[at + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if layers[..i].contains(&used) || stages.contains(&used) {
+                        let name = file.strip_prefix(root).unwrap().display();
+                        problems.push(format!("{name}:{}: {layer} uses {used}", n + 1));
+                    }
+                }
             }
         }
     }

@@ -8,12 +8,17 @@ use std::fmt::Write;
 /// read neither as an escape nor as a separator; [`percent_decode`] undoes it.
 pub fn percent_encode_into(out: &mut String, text: &str) {
     for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if is_unreserved(b) {
             out.push(char::from(b));
         } else {
             push_escape(out, b);
         }
     }
+}
+
+/// RFC 3986's unreserved bytes: letters, digits, `-`, `.`, `_`, `~`.
+pub fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// [`percent_encode_into`] a new string.

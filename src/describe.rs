@@ -1,4 +1,4 @@
-//! The test description the Java hook writes (hook-behaviour.md §1.6):
+//! The test description the Java hook writes (`docs/java-hook.md`, "Test description"):
 //!
 //! ```text
 //! # Nmap Scan

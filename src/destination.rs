@@ -35,7 +35,7 @@ pub fn prepare(dojo: &Dojo, inputs: &Inputs) -> Result<Destination, Error> {
         ImportMode::Import => None,
         // A new engagement has no test yet.
         ImportMode::Reimport if ctx.engagement_created => None,
-        ImportMode::Reimport => latest_test(dojo, &ctx, cfg)?,
+        ImportMode::Reimport => latest_test(dojo, ctx.engagement_id, cfg)?,
     };
     Ok(Destination {
         ctx,
@@ -73,8 +73,8 @@ fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
 
 /// The latest test of the engagement with this scan type and title, the
 /// one a reimport goes into (as DefectDojo itself picks it by names).
-pub fn latest_test(dojo: &Dojo, ctx: &Context, cfg: &Config) -> Result<Option<u64>, Error> {
-    let engagement = ctx.engagement_id.to_string();
+pub fn latest_test(dojo: &Dojo, engagement: u64, cfg: &Config) -> Result<Option<u64>, Error> {
+    let engagement = engagement.to_string();
     let title = cfg.target.test_title.as_str();
     let scan_type = cfg.import.plan.dojo_type();
     let tests: Vec<Test> = dojo.list(

@@ -124,7 +124,11 @@ fn plan_destination(dojo: &Dojo, inputs: &Inputs, report: &mut Report) {
     };
     let title = &cfg.target.test_title;
     let reimport = match cfg.import.mode {
-        ImportMode::Reimport if ctx.engagement_id != 0 => destination::latest_test(dojo, &ctx, cfg),
+        ImportMode::Reimport => match ctx.engagement {
+            context::Slot::Exists(engagement) => destination::latest_test(dojo, engagement, cfg),
+            // A new engagement has no test yet.
+            context::Slot::WouldCreate => Ok(None),
+        },
         _ => Ok(None),
     };
     match reimport {
@@ -145,12 +149,12 @@ fn plan_context(
     dojo: &Dojo,
     cfg: &Config,
     report: &mut Report,
-) -> Result<Option<context::Context>, Error> {
-    let mut plan = Vec::new();
-    let result = context::resolve_planned(dojo, cfg, &crate::time::today_utc(), Some(&mut plan));
-    report.plan.extend(plan);
-    match result {
-        Ok(ctx) => Ok(Some(ctx)),
+) -> Result<Option<context::Planned>, Error> {
+    match context::plan(dojo, cfg) {
+        Ok(planned) => {
+            report.plan.extend(planned.creations(cfg));
+            Ok(Some(planned))
+        }
         Err(err @ (Error::Transport { .. } | Error::Config(_))) => Err(err),
         Err(err) => {
             report.problems.push(err.to_string());

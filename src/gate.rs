@@ -1,17 +1,18 @@
 //! The build gate (`DEFECTDOJO_FAIL_ON`) and the list of this run's new
 //! findings it and the Markdown summary are made from.
 //!
-//! "New" is counted from final data, after deduplication finished: active,
-//! not a duplicate, not a false positive, and — on reimport — created (or,
-//! with `DEFECTDOJO_FAIL_ON_REACTIVATED`, reactivated) by this very import,
-//! as DefectDojo's import history (`/api/v2/test_imports/`) records it.
+//! "New" is [`NewRule`]'s, the one definition the CI reports use too,
+//! whether the findings are counted from the read-back ([`NewCounter`]) or
+//! read for the gate alone ([`new_findings`]); on reimport it asks
+//! DefectDojo's import history (`/api/v2/test_imports/`), read as
+//! [`LastImport`], what this very import did.
 //! Only the findings at or above the threshold (and the 20 most severe for
 //! the summary) are kept, so memory stays bounded.
 
 use serde::{Deserialize, Serialize};
 
 use crate::convert::sync::{IdSet, Seen};
-use crate::convert::triage::History;
+use crate::convert::triage::{History, NewRule, Standing};
 use crate::dojo::Dojo;
 use crate::dojo::model::TestImport;
 use crate::error::Error;
@@ -64,6 +65,33 @@ struct Finding {
     title: Option<String>,
     #[serde(default)]
     severity: Option<String>,
+    // As the read-back reads them (convert::sync::seen): a missing flag is
+    // DefectDojo's default.
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    duplicate: Option<bool>,
+    #[serde(default)]
+    false_p: Option<bool>,
+}
+
+impl Finding {
+    fn standing(&self) -> Standing {
+        Standing {
+            id: self.id,
+            active: self.active != Some(false),
+            duplicate: self.duplicate == Some(true),
+            false_p: self.false_p == Some(true),
+        }
+    }
+}
+
+/// The rule with a reimport's history (`None` on import).
+fn rule(history: Option<&LastImport>, reactivated: bool) -> NewRule<'_> {
+    NewRule {
+        history: history.map(|h| h as &dyn History),
+        reactivated,
+    }
 }
 
 /// Reads the test's new findings. `history` (reimport only) limits them
@@ -77,12 +105,9 @@ pub fn new_findings(
     threshold: Option<usize>,
 ) -> Result<NewFindings, Error> {
     let test = test_id.to_string();
-    let params = [
-        ("test", test.as_str()),
-        ("active", "true"),
-        ("duplicate", "false"),
-        ("false_p", "false"),
-    ];
+    let mut params = vec![("test", test.as_str())];
+    params.extend(NewRule::FILTER);
+    let rule = rule(history, reactivated);
     let mut out = NewFindings::default();
     let base = dojo.base().to_string();
     dojo.each_page(
@@ -92,7 +117,7 @@ pub fn new_findings(
         "reading this run's new findings",
         |page: Vec<Finding>| {
             for f in page {
-                if history.is_some_and(|h| !h.made(f.id, reactivated)) {
+                if !rule.is_new(f.standing()) {
                     continue;
                 }
                 let severity = f.severity.as_deref().unwrap_or("Info");
@@ -137,11 +162,10 @@ fn count(
 
 /// The new findings counted from a read-back that happens anyway (for
 /// findings.json or a CI report), so the gate and the Markdown summary
-/// need no read of their own: the same rule as [`new_findings`]' query.
+/// need no read of their own.
 pub struct NewCounter<'h> {
     out: NewFindings,
-    history: Option<&'h LastImport>,
-    reactivated: bool,
+    rule: NewRule<'h>,
     threshold: Option<usize>,
     base: String,
 }
@@ -155,8 +179,7 @@ impl<'h> NewCounter<'h> {
     ) -> NewCounter<'h> {
         NewCounter {
             out: NewFindings::default(),
-            history,
-            reactivated,
+            rule: rule(history, reactivated),
             threshold,
             base: base.to_string(),
         }
@@ -164,8 +187,7 @@ impl<'h> NewCounter<'h> {
 
     /// Counts `f` if it is new.
     pub fn seen(&mut self, f: &Seen<'_>) {
-        let made_here = self.history.is_none_or(|h| h.made(f.id, self.reactivated));
-        if f.active && !f.duplicate && !f.false_p && made_here {
+        if self.rule.is_new(Standing::from(f)) {
             count(
                 &mut self.out,
                 f.id,
@@ -229,12 +251,6 @@ impl LastImport {
             set.insert(a.finding);
         }
         Ok(last)
-    }
-
-    /// Whether this import made finding `id` new: created it, or (with
-    /// `reactivated`) reactivated it.
-    pub fn made(&self, id: u64, reactivated: bool) -> bool {
-        self.created.contains(id) || (reactivated && self.reactivated.contains(id))
     }
 }
 

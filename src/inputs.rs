@@ -77,7 +77,7 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     if let Some(schedule) = &cfg.schedule {
         log::info!("{}", schedule.explain());
     }
-    crate::http::deadline::start(&cfg.timeouts);
+    // Also starts the run's deadline.
     let agent = crate::http::agent(&cfg.timeouts, &cfg.network);
     let spool = Spool::from_env_values(Some(&cfg.tmpdir), cfg.memory_spool_mb);
     let inputs = Inputs {

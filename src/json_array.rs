@@ -1,5 +1,8 @@
 //! Splits one top-level JSON array into its elements, one at a time.
 //!
+//! Hand-written because a review measured it at 510–585 MB/s against
+//! 99–173 MB/s for a serde visitor over `serde_json::from_reader`.
+//!
 //! This module owns the framing of findings.json: it finds where each
 //! element starts and ends and hands out its raw bytes, so that memory stays
 //! flat however many findings there are (a 1 GB, million-finding file is
@@ -506,32 +509,53 @@ impl Scanner {
     }
 }
 
-/// Position of the first `"` or `\` in `s`, testing eight bytes per step
-/// (the SWAR "has zero byte" trick on `word ^ pattern`).
+/// Position of the first `"` or `\` in `s`.
 fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+    swar::find(s, 0, |w| swar::equal(w, b'"') | swar::equal(w, b'\\'))
+}
+
+/// Byte scans eight bytes per step in one `u64` ("SIMD within a register"),
+/// with no `unsafe` and no crate: the string scans of this reader and of the
+/// generic converter's JSON writer.
+pub mod swar {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = LO * b'"' as u64;
-    const BACKSLASHES: u64 = LO * b'\\' as u64;
-    let mut i = 0;
-    while i + 8 <= s.len() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&s[i..i + 8]);
-        let w = u64::from_le_bytes(word);
-        let q = w ^ QUOTES;
-        let b = w ^ BACKSLASHES;
-        // The lowest flagged byte is always a true match; false positives
-        // can only appear above a true match, so the minimum is exact.
-        let hits = ((q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b)) & HI;
-        if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
+
+    /// The high bit of each byte of `w` (little endian) that is zero.
+    /// Bits above the lowest one may be false (borrows); the lowest is
+    /// always exact, which is all [`find`] uses.
+    pub fn zero(w: u64) -> u64 {
+        w.wrapping_sub(LO) & !w & HI
     }
-    s[i..]
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\')
-        .map(|p| i + p)
+
+    /// [`zero`] for the bytes equal to `b`.
+    pub fn equal(w: u64, b: u8) -> u64 {
+        zero(w ^ (LO * u64::from(b)))
+    }
+
+    /// [`zero`] for the bytes below `b` (`b` at most 0x80).
+    pub fn below(w: u64, b: u8) -> u64 {
+        w.wrapping_sub(LO * u64::from(b)) & !w & HI
+    }
+
+    /// Position of the first byte at or after `from` that `mask` flags
+    /// (as [`zero`] does), eight bytes per step. The last word is padded
+    /// with spaces, so `mask` must not flag a space.
+    #[inline]
+    pub fn find(bytes: &[u8], from: usize, mask: impl Fn(u64) -> u64) -> Option<usize> {
+        let mut i = from;
+        while i < bytes.len() {
+            let mut w = [b' '; 8];
+            let n = (bytes.len() - i).min(8);
+            w[..n].copy_from_slice(&bytes[i..i + n]);
+            let hits = mask(u64::from_le_bytes(w));
+            if hits != 0 {
+                return Some(i + (hits.trailing_zeros() / 8) as usize);
+            }
+            i += 8;
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -752,5 +776,16 @@ mod tests {
         // bytes just above and below the needles must not match
         let near = [b'!', b'#', b'[', b']', 0x80 | b'"', 0xFF, 0];
         assert_eq!(find_quote_or_backslash(&near), None);
+    }
+
+    #[test]
+    fn swar_finds_from_an_offset_and_below_a_byte() {
+        let s = b"abc\x01defghij\x1fk";
+        let control = |w| swar::below(w, 0x20);
+        assert_eq!(swar::find(s, 0, control), Some(3));
+        assert_eq!(swar::find(s, 4, control), Some(11));
+        assert_eq!(swar::find(s, 12, control), None);
+        assert_eq!(swar::find(b"", 0, swar::zero), None);
+        assert_eq!(swar::find(b"ab\0", 0, swar::zero), Some(2));
     }
 }

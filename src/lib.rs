@@ -38,6 +38,7 @@ pub mod logging;
 pub(crate) mod minify;
 pub mod multipart;
 pub(crate) mod outputs;
+pub(crate) mod random;
 pub(crate) mod readback;
 pub(crate) mod run;
 pub mod scan;

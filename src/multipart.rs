@@ -3,42 +3,20 @@
 //! The body is `head ++ file ++ tail`: the text fields and the file part's
 //! headers, then the file's bytes as they are read, then the closing
 //! boundary. Only `head` and `tail` are held in memory, so a report of
-//! gigabytes is sent with a known `Content-Length` (see STYLE.md §3.4).
+//! gigabytes is sent with a known `Content-Length` (`docs/style.md`).
 //! This module only builds bytes; it does no I/O of its own.
 
 use std::io::{Cursor, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The fixed part of generated boundaries.
 const BOUNDARY_PREFIX: &str = "dojo-hook-";
 
-/// A boundary that is new for every call: a fixed prefix and a suffix
-/// derived from the clock, the process id, a counter and an address (no
-/// RNG crate). A boundary must not occur in the content; nobody can
-/// predict this one to plant it in a report.
+/// A boundary that is new for every call: a fixed prefix and 128 random
+/// bits (`crate::random`). A boundary must not occur in the content; nobody
+/// can predict this one to plant it in a report.
 pub fn new_boundary() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let local = 0u8;
-    let address = std::ptr::addr_of!(local) as usize as u64;
-    // FNV-1a over the ingredients, so the suffix does not show them.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let seed = [
-        nanos as u64,
-        (nanos >> 64) as u64,
-        u64::from(std::process::id()),
-        n,
-        address,
-    ];
-    for byte in seed.iter().flat_map(|v| v.to_le_bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{BOUNDARY_PREFIX}{hash:016x}{nanos:x}{n}")
+    let (a, b) = (crate::random::bits(), crate::random::bits());
+    format!("{BOUNDARY_PREFIX}{a:016x}{b:016x}")
 }
 
 /// A `multipart/form-data` body: text fields plus at most one file part,

@@ -1,10 +1,10 @@
 //! Stage 6, the read back: the test's findings as DefectDojo holds them
 //! after deduplication, page by page, converted to secureCodeBox findings
 //! ([`crate::convert::sync`]) as a stream that outputs consume, while an
-//! [`Observer`] (the CI report formats) sees every finding of the same
-//! read. Nothing is held but the page being converted.
+//! [`Observer`] (the CI report formats, the count of new findings) sees
+//! every finding of the same read and is told its counts when it is
+//! finished. Nothing is held but the page being converted.
 
-use std::cell::RefCell;
 use std::io::Read;
 
 use crate::convert::sync::{self, Seen};
@@ -12,23 +12,23 @@ use crate::dojo::{Dojo, Method};
 use crate::error::Error;
 use crate::inputs::Inputs;
 
-/// A stream of the test's findings as a secureCodeBox findings.json array;
-/// its counts are known once it has been read to the end.
-pub struct ReadBack<'c, 'd> {
-    reader: sync::SyncReader<DojoFetch<'c, 'd>>,
-    counts: &'c RefCell<Option<sync::Counts>>,
+/// A stream of the test's findings as a secureCodeBox findings.json array.
+pub struct ReadBack<'o, 'd> {
+    reader: sync::SyncReader<DojoFetch<'o, 'd>>,
 }
 
-/// Sees every finding of a read-back once, in order.
+/// Sees every finding of a read-back once, in order, then its end.
 pub trait Observer {
     /// One finding; an error ends the read-back.
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error>;
+    /// The whole read-back was read: its counts. Not called after a failure,
+    /// so partial numbers never reach an output.
+    fn finished(&mut self, _counts: sync::Counts) {}
 }
 
-/// Starts reading test `test_id` back; `counts` receives the totals when
-/// the stream ends (the body machinery owns the reader and may run it
-/// twice, so the counts cannot be returned by value). Give the `observer`
-/// to the first read only: a second pass repeats the same findings.
+/// Starts reading test `test_id` back. Give the `observer` to the first
+/// read only (the body machinery may read twice, and a second pass repeats
+/// the same findings).
 ///
 /// After a reimport (`reimported`), the stream leaves out the test's closed
 /// findings, closed by earlier runs or by this reimport: what the scan found
@@ -36,13 +36,12 @@ pub trait Observer {
 /// schedule's test would otherwise hand every run all its history (and the
 /// ReadOnly hooks after it would act on it). The observer, which writes the
 /// CI reports, still sees them (SARIF's `absent`).
-pub fn start<'c, 'd>(
+pub fn start<'o, 'd>(
     dojo: &'d Dojo<'d>,
     inputs: &Inputs,
     (test_id, reimported): (u64, bool),
-    counts: &'c RefCell<Option<sync::Counts>>,
-    observer: Option<&'c RefCell<dyn Observer + 'c>>,
-) -> Result<ReadBack<'c, 'd>, Error> {
+    observer: Option<&'o mut dyn Observer>,
+) -> Result<ReadBack<'o, 'd>, Error> {
     let options = sync::SyncOptions {
         base_url: inputs.cfg.dojo_url.clone(),
         test_id,
@@ -53,24 +52,19 @@ pub fn start<'c, 'd>(
     };
     Ok(ReadBack {
         reader: sync::SyncReader::new(DojoFetch { dojo, observer }, options)?,
-        counts,
     })
 }
 
 impl Read for ReadBack<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.reader.read(buf)?;
-        if n == 0 && !buf.is_empty() {
-            *self.counts.borrow_mut() = self.reader.counts();
-        }
-        Ok(n)
+        self.reader.read(buf)
     }
 }
 
 /// The sync-back reader's view of DefectDojo, and of who watches.
-struct DojoFetch<'c, 'd> {
+struct DojoFetch<'o, 'd> {
     dojo: &'d Dojo<'d>,
-    observer: Option<&'c RefCell<dyn Observer + 'c>>,
+    observer: Option<&'o mut dyn Observer>,
 }
 
 impl sync::Fetch for DojoFetch<'_, '_> {
@@ -80,9 +74,15 @@ impl sync::Fetch for DojoFetch<'_, '_> {
     }
 
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
-        match self.observer {
-            Some(observer) => observer.borrow_mut().seen(finding),
+        match &mut self.observer {
+            Some(observer) => observer.seen(finding),
             None => Ok(()),
+        }
+    }
+
+    fn finished(&mut self, counts: sync::Counts) {
+        if let Some(observer) = &mut self.observer {
+            observer.finished(counts);
         }
     }
 }

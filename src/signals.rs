@@ -125,6 +125,11 @@ fn left_behind(p: &Progress) -> String {
     );
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        // This thread's own limits: no request starts after the bound.
+        crate::http::deadline::start(&crate::http::Timeouts {
+            deadline: Some(CLEANUP_BOUND),
+            ..crate::http::Timeouts::default()
+        });
         let dojo = Dojo::new(&agent, &url, key, None).with_headers(headers);
         let _ = tx.send(remove_unfinished(&dojo, engagement, &temporary, test));
     });

@@ -178,7 +178,8 @@ pub const IMPORT_EXTENSIONS: &[&str] = &[
 ];
 
 /// Checks the report's name (the local part of the checks): DefectDojo
-/// refuses a file without one of its extensions (a 400, as recorded 29).
+/// refuses a file without one of its extensions (a 400,
+/// `fixtures/dojo/recorded/v3/29-*`).
 pub fn check_file_name(name: &str) -> Result<(), String> {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     match ext {

@@ -2,9 +2,13 @@
 //!
 //! Sync-back gives every DefectDojo finding a secureCodeBox id that is the
 //! same on every run (`uuid_v5(URL_NAMESPACE, "<base>/finding/<id>")`), so a
-//! consumer can tell a finding it has seen before. SHA-1 is written here by
-//! hand (FIPS 180-4) because it is about a hundred lines and the project
-//! avoids runtime crates; it is used for naming only, never for security.
+//! consumer can tell a finding it has seen before.
+//!
+//! SHA-1 stays, written by hand (FIPS 180-4, checked against NIST's vectors
+//! below): a version 5 UUID is defined on SHA-1, so the ids match any other
+//! implementation's; no allowed runtime crate offers it (ring's legacy SHA-1
+//! would be a new direct dependency), and it is about a hundred lines. It
+//! names things (these ids, long SARIF rule ids), never protects anything.
 
 /// The RFC 9562 namespace for names that are URLs
 /// (`6ba7b811-9dad-11d1-80b4-00c04fd430c8`).

@@ -9,19 +9,13 @@
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A name that no other run, and no earlier call in this run, produces:
-/// process id, a counter and the clock. `create_new` catches the rest.
+/// the process id and 64 random bits ([`crate::random`]); `create_new`
+/// catches the rest.
 pub(crate) fn unique_name(prefix: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}{}-{n}-{nanos:08x}.tmp", std::process::id())
+    let pid = std::process::id();
+    format!("{prefix}{pid}-{:016x}.tmp", crate::random::bits())
 }
 
 /// Creates a new file in `dir` with a unique name, readable only by us

@@ -101,45 +101,50 @@ pub enum ImportMode {
     Reimport,
 }
 
-/// The plan (raw or generic, and the DefectDojo scan type) and whether no
-/// scan type was configured at all. `DEFECTDOJO_SCAN_TYPE` beats the
-/// secureCodeBox scan type; an unknown secureCodeBox type is warned about.
-pub fn read_plan(
-    var: Getter,
-    scb_type: Option<&str>,
-    one_argument: bool,
-    args: &mut Args,
-) -> (Plan, bool) {
+/// What [`read_plan`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRead {
+    /// Raw or generic, and the DefectDojo scan type.
+    pub plan: Plan,
+    /// True when no scan type was configured at all.
+    pub no_scan_type: bool,
+    /// `dojo-hook REPORT` only: REPORT is a secureCodeBox findings.json to
+    /// convert, not a raw report (the caller moves it to `Args::findings`).
+    pub report_is_findings: bool,
+}
+
+/// The plan (raw or generic, and the DefectDojo scan type).
+/// `DEFECTDOJO_SCAN_TYPE` beats the secureCodeBox scan type; an unknown
+/// secureCodeBox type is warned about.
+///
+/// With one argument (`dojo-hook REPORT`), the report is uploaded as is with
+/// `DEFECTDOJO_SCAN_TYPE` (any parser, even "Generic Findings Import") or a
+/// native `SCAN_TYPE`; any other `SCAN_TYPE` means REPORT is a
+/// secureCodeBox findings.json to convert.
+pub fn read_plan(var: Getter, scb_type: Option<&str>, one_argument: bool) -> PlanRead {
     let dojo_override = var("DEFECTDOJO_SCAN_TYPE");
-    let no_scan_type = dojo_override.is_none() && scb_type.is_none();
-    let plan = if one_argument {
-        one_argument_plan(dojo_override.as_deref(), scb_type, args)
-    } else {
-        types::plan(dojo_override.as_deref(), scb_type)
+    let plan = types::plan(dojo_override.as_deref(), scb_type);
+    let plan = match (&dojo_override, one_argument) {
+        // One argument: the override is taken as a parser even when it names
+        // the generic one, so REPORT is uploaded as it is.
+        (Some(dojo), true) => Plan::Raw {
+            dojo_type: dojo.to_string(),
+        },
+        _ => plan,
     };
     if let (None, Some(t)) = (&dojo_override, scb_type) {
         if let Some(warning) = types::unknown_type_warning(t) {
             log::warn!("{warning}");
         }
     }
-    (plan, no_scan_type)
-}
-
-/// The plan of `dojo-hook REPORT`: the report is uploaded as is with
-/// `DEFECTDOJO_SCAN_TYPE` (any parser, even "Generic Findings Import") or a
-/// native `SCAN_TYPE`; any other `SCAN_TYPE` means REPORT is a secureCodeBox
-/// findings.json to convert.
-fn one_argument_plan(dojo_override: Option<&str>, scb_type: Option<&str>, args: &mut Args) -> Plan {
-    if let Some(dojo) = dojo_override {
-        return Plan::Raw {
-            dojo_type: dojo.to_string(),
-        };
+    PlanRead {
+        report_is_findings: one_argument
+            && dojo_override.is_none()
+            && scb_type.is_some()
+            && plan == Plan::Generic,
+        no_scan_type: dojo_override.is_none() && scb_type.is_none(),
+        plan,
     }
-    let plan = types::plan(None, scb_type);
-    if scb_type.is_some() && plan == Plan::Generic {
-        args.findings = std::mem::take(&mut args.raw_result);
-    }
-    plan
 }
 
 /// The rest of the import settings, once the plan and the mode are known:
@@ -541,13 +546,43 @@ mod tests {
             findings_upload: None,
         };
         let none = HashMap::new();
-        // `dojo-hook REPORT` with a secureCodeBox type without a parser: REPORT is findings.json.
-        let (plan, no_type) = read_plan(&getter(&none), Some("kube-hunter"), true, &mut args);
-        assert_eq!((plan.clone(), no_type), (Plan::Generic, false));
+        // `dojo-hook REPORT` with a secureCodeBox type without a parser: REPORT is
+        // findings.json; the arguments are the caller's, untouched.
+        let read = read_plan(&getter(&none), Some("kube-hunter"), true);
         assert_eq!(
-            (args.raw_result.as_str(), args.findings.as_str()),
-            ("", "r.json")
+            read,
+            PlanRead {
+                plan: Plan::Generic,
+                no_scan_type: false,
+                report_is_findings: true
+            }
         );
+        let plan = read.plan;
+        assert_eq!(args.raw_result, "r.json");
+        // Native, or an explicit DefectDojo type (even the generic one): uploaded as is.
+        for (dojo, scb, want) in [
+            (None, Some("nmap"), "Nmap Scan"),
+            (
+                Some("Generic Findings Import"),
+                Some("kube-hunter"),
+                "Generic Findings Import",
+            ),
+        ] {
+            let vars: HashMap<&str, &str> = dojo
+                .map(|d| ("DEFECTDOJO_SCAN_TYPE", d))
+                .into_iter()
+                .collect();
+            let read = read_plan(&getter(&vars), scb, true);
+            assert!(!read.report_is_findings, "{want}");
+            assert_eq!(
+                read.plan,
+                Plan::Raw {
+                    dojo_type: want.into()
+                }
+            );
+        }
+        assert!(!read_plan(&getter(&none), Some("kube-hunter"), false).report_is_findings);
+        args.findings = std::mem::take(&mut args.raw_result);
         let import = |plan: Plan, no_scan_type: bool| Import {
             plan,
             no_scan_type,
@@ -559,17 +594,17 @@ mod tests {
         assert_eq!(input_problem(&args, true, &import(plan, false)), None);
 
         let dojo = HashMap::from([("DEFECTDOJO_SCAN_TYPE", "SARIF")]);
-        let (plan, no_type) = read_plan(&getter(&dojo), Some("nmap"), false, &mut args);
-        assert_eq!(plan.dojo_type(), "SARIF");
-        let problem = input_problem(&args, false, &import(plan, no_type)).unwrap();
+        let read = read_plan(&getter(&dojo), Some("nmap"), false);
+        assert_eq!(read.plan.dojo_type(), "SARIF");
+        let problem = input_problem(&args, false, &import(read.plan, read.no_scan_type)).unwrap();
         assert_eq!(
             problem,
             "the 'SARIF' import needs RAW_RESULT, which is empty"
         );
-        let (plan, no_type) = read_plan(&getter(&none), None, false, &mut args);
-        assert!(no_type);
+        let read = read_plan(&getter(&none), None, false);
+        assert!(read.no_scan_type);
         args.findings.clear();
-        let problem = input_problem(&args, false, &import(plan, no_type)).unwrap();
+        let problem = input_problem(&args, false, &import(read.plan, true)).unwrap();
         assert!(problem.starts_with("nothing to import"), "{problem}");
     }
 

@@ -144,7 +144,11 @@ impl Config {
         };
         annotations::warn_unknown(&scan);
 
-        let plan = import::read_plan(&var, scan.scan_type.as_deref(), one_argument, &mut args);
+        let read = import::read_plan(&var, scan.scan_type.as_deref(), one_argument);
+        if read.report_is_findings {
+            args.findings = std::mem::take(&mut args.raw_result);
+        }
+        let plan = (read.plan, read.no_scan_type);
         let one_argument_type = one_argument.then(|| plan.0.dojo_type().to_string());
         let owner = scan.scheduled_scan.as_deref();
         let (mode, mode_from_owner) = import::read_mode(&setting, owner.is_some(), problems);

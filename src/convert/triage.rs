@@ -89,6 +89,63 @@ pub trait History {
     fn closed(&self, id: u64) -> bool;
 }
 
+/// What decides whether a finding is new: the flags DefectDojo holds for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Standing {
+    /// DefectDojo's id.
+    pub id: u64,
+    /// `active`.
+    pub active: bool,
+    /// `duplicate`.
+    pub duplicate: bool,
+    /// `false_p`.
+    pub false_p: bool,
+}
+
+impl From<&Seen<'_>> for Standing {
+    fn from(f: &Seen<'_>) -> Standing {
+        Standing {
+            id: f.id,
+            active: f.active,
+            duplicate: f.duplicate,
+            false_p: f.false_p,
+        }
+    }
+}
+
+/// The one definition of a new finding, which the build gate, its count in
+/// the summaries and the CI reports share: DefectDojo holds it active,
+/// neither a duplicate nor a false positive, after deduplication finished,
+/// and this very import created it (or, with `reactivated`, reactivated it).
+#[derive(Clone, Copy)]
+pub struct NewRule<'h> {
+    /// The reimport's history; `None` for an import into a new test, where
+    /// every finding was created by this import.
+    pub history: Option<&'h dyn History>,
+    /// `DEFECTDOJO_FAIL_ON_REACTIVATED`: a reactivated finding is new too.
+    pub reactivated: bool,
+}
+
+impl NewRule<'_> {
+    /// The findings filter that asks DefectDojo for the flag part of the
+    /// rule, so a count that reads the test's findings itself reads fewer;
+    /// [`Self::is_new`] still decides each one.
+    pub const FILTER: [(&'static str, &'static str); 3] = [
+        ("active", "true"),
+        ("duplicate", "false"),
+        ("false_p", "false"),
+    ];
+
+    /// Whether the finding is new to this run.
+    pub fn is_new(&self, f: Standing) -> bool {
+        let made_here = match self.history {
+            None => true,
+            Some(h) => h.created(f.id) || (self.reactivated && h.reactivated(f.id)),
+        };
+        f.active && !f.duplicate && !f.false_p && made_here
+    }
+}
+
 /// The rules a finding is judged by.
 pub struct Rules<'h> {
     /// The reimport's history; `None` for an import into a new test, where
@@ -131,10 +188,11 @@ impl Rules<'_> {
         } else {
             Baseline::Unchanged
         };
-        // As the gate counts "new" (crate::gate): active, not a duplicate,
-        // not a false positive, and made by this very import.
-        let made_here = created || (self.fail_on_reactivated && reactivated);
-        let new = seen.active && !seen.duplicate && !seen.false_p && made_here;
+        let rule = NewRule {
+            history: self.history,
+            reactivated: self.fail_on_reactivated,
+        };
+        let new = rule.is_new(Standing::from(&seen));
         let fails_gate = new && self.threshold.is_none_or(|t| seen.rank <= t);
         Judged {
             seen,
@@ -257,6 +315,46 @@ mod tests {
         let mut oos = seen(5, 0);
         oos.out_of_scope = true;
         assert_eq!(rules.judge(oos).triage, Some(Triage::OutOfScope));
+    }
+
+    #[test]
+    fn a_new_finding_is_active_untriaged_and_made_by_this_import() {
+        let standing = |id, active, duplicate, false_p| Standing {
+            id,
+            active,
+            duplicate,
+            false_p,
+        };
+        let import = NewRule {
+            history: None,
+            reactivated: false,
+        };
+        assert!(import.is_new(standing(1, true, false, false)));
+        assert!(!import.is_new(standing(1, false, false, false)), "closed");
+        assert!(!import.is_new(standing(1, true, true, false)), "duplicate");
+        assert!(
+            !import.is_new(standing(1, true, false, true)),
+            "false positive"
+        );
+
+        let actions = Actions(HashMap::from([(1, 'N'), (2, 'R'), (3, 'C')]));
+        for reactivated in [false, true] {
+            let reimport = NewRule {
+                history: Some(&actions),
+                reactivated,
+            };
+            assert!(reimport.is_new(standing(1, true, false, false)));
+            assert_eq!(
+                reimport.is_new(standing(2, true, false, false)),
+                reactivated
+            );
+            assert!(!reimport.is_new(standing(3, true, false, false)), "closed");
+            assert!(
+                !reimport.is_new(standing(4, true, false, false)),
+                "untouched"
+            );
+            assert!(!reimport.is_new(standing(1, true, false, true)));
+        }
     }
 
     #[test]

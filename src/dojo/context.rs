@@ -39,44 +39,23 @@ pub struct Context {
 
 /// Resolves (and creates where missing) the import's context.
 pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error> {
-    resolve_planned(dojo, cfg, today, None)
-}
-
-/// Resolves the context; with `plan`, nothing is created: what a real run
-/// would create is said there instead, with id 0 standing for it.
-pub fn resolve_planned(
-    dojo: &Dojo,
-    cfg: &Config,
-    today: &str,
-    mut plan: Option<&mut Vec<String>>,
-) -> Result<Context, Error> {
-    let user_id = match cfg.user_id {
-        Some(id) => id,
-        None => {
-            let profile: UserProfile = dojo.get(
-                "/api/v2/user_profile/",
-                "reading the API key's user (user_profile)",
-            )?;
-            log::info!(
-                "running as DefectDojo user {} (id {})",
-                profile.user.username.as_deref().unwrap_or("?"),
-                profile.user.id
-            );
-            profile.user.id
-        }
-    };
+    let user_id = user(dojo, cfg)?;
     // The product first: when it exists (every run after the first), its
     // product type needs no lookup.
     let (product_type_id, product_id) = match find_product(dojo, cfg)? {
         Some(found) => (found.prod_type, found.id),
         None => {
-            let product_type_id = product_type(dojo, cfg, plan.as_deref_mut())?;
-            let product_id = product(dojo, cfg, product_type_id, plan.as_deref_mut())?;
-            (product_type_id, product_id)
+            let product_type_id = match find_product_type(dojo, cfg)? {
+                Some(id) => id,
+                None => create_product_type(dojo, cfg)?,
+            };
+            (product_type_id, create_product(dojo, cfg, product_type_id)?)
         }
     };
-    let (engagement_id, engagement_created) =
-        engagement(dojo, cfg, product_id, user_id, today, plan)?;
+    let (engagement_id, engagement_created) = match find_engagement(dojo, cfg, product_id)? {
+        Some(id) => (id, false),
+        None => create_engagement(dojo, cfg, product_id, user_id, today)?,
+    };
     Ok(Context {
         user_id,
         product_type_id,
@@ -86,43 +65,151 @@ pub fn resolve_planned(
     })
 }
 
-fn product_type(dojo: &Dojo, cfg: &Config, plan: Option<&mut Vec<String>>) -> Result<u64, Error> {
+/// One object of a planned context: there already, or one a real run would
+/// create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// It exists: its id.
+    Exists(u64),
+    /// A real run would create it.
+    WouldCreate,
+}
+
+/// The context as a dry run finds it: the same lookups as [`resolve`], and
+/// nothing created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The token's user.
+    pub user_id: u64,
+    /// The product type.
+    pub product_type: Slot,
+    /// The product.
+    pub product: Slot,
+    /// The engagement.
+    pub engagement: Slot,
+}
+
+impl Planned {
+    /// What a real run would create, in its order, one sentence each.
+    pub fn creations(&self, cfg: &Config) -> Vec<String> {
+        let t = &cfg.target;
+        let mut lines = Vec::new();
+        if let (Slot::WouldCreate, Some(name)) = (self.product_type, &t.product_type_name) {
+            lines.push(format!("would create product type \"{name}\""));
+        }
+        if self.product == Slot::WouldCreate {
+            let pt = match t.product_type_name.as_deref() {
+                Some(pt) => format!("\"{pt}\""),
+                None => "id 1 (no DEFECTDOJO_PRODUCT_TYPE_NAME)".to_string(),
+            };
+            lines.push(format!(
+                "would create product \"{}\" in product type {pt}",
+                t.product_name
+            ));
+        }
+        if self.engagement == Slot::WouldCreate {
+            lines.push(format!(
+                "would create engagement \"{}\" in product \"{}\"",
+                t.engagement_name, t.product_name
+            ));
+        }
+        lines
+    }
+}
+
+/// The context a real run would resolve, creating nothing; an error is one
+/// the real run would meet before creating anything (a product type that
+/// low-privileged mode may not create, a failed lookup).
+pub fn plan(dojo: &Dojo, cfg: &Config) -> Result<Planned, Error> {
+    let user_id = user(dojo, cfg)?;
+    let (product_type, product) = match find_product(dojo, cfg)? {
+        Some(found) => (Slot::Exists(found.prod_type), Slot::Exists(found.id)),
+        None => match find_product_type(dojo, cfg)? {
+            Some(id) => (Slot::Exists(id), Slot::WouldCreate),
+            None => {
+                may_create_product_type(cfg)?;
+                (Slot::WouldCreate, Slot::WouldCreate)
+            }
+        },
+    };
+    let engagement = match product {
+        Slot::Exists(id) => find_engagement(dojo, cfg, id)?.map_or(Slot::WouldCreate, Slot::Exists),
+        // A new product has no engagement.
+        Slot::WouldCreate => Slot::WouldCreate,
+    };
+    Ok(Planned {
+        user_id,
+        product_type,
+        product,
+        engagement,
+    })
+}
+
+/// The API key's user (the engagement and test lead).
+fn user(dojo: &Dojo, cfg: &Config) -> Result<u64, Error> {
+    if let Some(id) = cfg.user_id {
+        return Ok(id);
+    }
+    let profile: UserProfile = dojo.get(
+        "/api/v2/user_profile/",
+        "reading the API key's user (user_profile)",
+    )?;
+    log::info!(
+        "running as DefectDojo user {} (id {})",
+        profile.user.username.as_deref().unwrap_or("?"),
+        profile.user.id
+    );
+    Ok(profile.user.id)
+}
+
+/// The configured product type's id; id 1 when none is configured.
+fn find_product_type(dojo: &Dojo, cfg: &Config) -> Result<Option<u64>, Error> {
     let Some(name) = &cfg.target.product_type_name else {
         log::info!(
             "using product type id 1 (no product-type-name annotation or DEFECTDOJO_PRODUCT_TYPE_NAME)"
         );
-        return Ok(1);
+        return Ok(Some(1));
     };
-    let find = || -> Result<Option<u64>, Error> {
-        let found: Vec<Named> = dojo.list(
-            "/api/v2/product_types/",
-            &[("name", name)],
-            &format!("looking up product type \"{name}\""),
-            |t: &Named| t.name.as_deref() == Some(name),
-        )?;
-        Ok(found.iter().map(|t| t.id).min())
-    };
-    if let Some(id) = find()? {
+    let found = product_type_by_name(dojo, name)?;
+    if let Some(id) = found {
         log::info!("using product type \"{name}\" (id {id})");
-        return Ok(id);
     }
-    if cfg.low_privileged {
-        return Err(Error::protocol(
+    Ok(found)
+}
+
+fn product_type_by_name(dojo: &Dojo, name: &str) -> Result<Option<u64>, Error> {
+    let found: Vec<Named> = dojo.list(
+        "/api/v2/product_types/",
+        &[("name", name)],
+        &format!("looking up product type \"{name}\""),
+        |t: &Named| t.name.as_deref() == Some(name),
+    )?;
+    Ok(found.iter().map(|t| t.id).min())
+}
+
+/// An error when this run may not create the missing product type.
+fn may_create_product_type(cfg: &Config) -> Result<(), Error> {
+    match &cfg.target.product_type_name {
+        Some(name) if cfg.low_privileged => Err(Error::protocol(
             format!("product type \"{name}\""),
             "does not exist, and DEFECTDOJO_LOW_PRIVILEGED_MODE never creates product types \
              (only DefectDojo staff users may): ask a DefectDojo administrator to create it and \
              to authorize this API key's user on it",
-        ));
+        )),
+        _ => Ok(()),
     }
-    if let Some(plan) = plan {
-        plan.push(format!("would create product type \"{name}\""));
-        return Ok(0);
-    }
+}
+
+/// Creates the configured product type ([`find_product_type`] found none).
+fn create_product_type(dojo: &Dojo, cfg: &Config) -> Result<u64, Error> {
+    may_create_product_type(cfg)?;
+    // find_product_type answers id 1 when no name is configured.
+    let name = cfg.target.product_type_name.as_deref().unwrap_or_default();
     let what = format!("creating product type \"{name}\"");
     create_or_adopt(
         &format!("product type \"{name}\""),
         || dojo.post::<Named>("/api/v2/product_types/", &json!({ "name": name }), &what),
-        find,
+        || product_type_by_name(dojo, name),
     )
 }
 
@@ -135,7 +222,7 @@ fn find_product(dojo: &Dojo, cfg: &Config) -> Result<Option<Product>, Error> {
     let page: ProductPage = dojo.get(
         &format!(
             "/api/v2/products/?name_exact={}&prefetch=prod_type&limit=100",
-            super::encode(name)
+            crate::http::url::percent_encode(name)
         ),
         &format!("looking up product \"{name}\""),
     )?;
@@ -184,23 +271,8 @@ struct ProductPrefetch {
 }
 
 /// Creates the product (it was not found).
-fn product(
-    dojo: &Dojo,
-    cfg: &Config,
-    product_type_id: u64,
-    plan: Option<&mut Vec<String>>,
-) -> Result<u64, Error> {
+fn create_product(dojo: &Dojo, cfg: &Config, product_type_id: u64) -> Result<u64, Error> {
     let name = &cfg.target.product_name;
-    if let Some(plan) = plan {
-        let pt = match cfg.target.product_type_name.as_deref() {
-            Some(pt) => format!("\"{pt}\""),
-            None => "id 1 (no DEFECTDOJO_PRODUCT_TYPE_NAME)".to_string(),
-        };
-        plan.push(format!(
-            "would create product \"{name}\" in product type {pt}"
-        ));
-        return Ok(0);
-    }
     let body = json!({
         "name": name,
         "description": cfg.target.product_description,
@@ -221,75 +293,67 @@ fn product(
     )
 }
 
-fn engagement(
+/// The oldest "In Progress" engagement of the configured name (and
+/// version) in the product.
+fn find_engagement(dojo: &Dojo, cfg: &Config, product_id: u64) -> Result<Option<u64>, Error> {
+    let name = &cfg.target.engagement_name;
+    let found = engagements(dojo, cfg, product_id)?;
+    let id = lowest(&found, name);
+    if let Some(id) = id {
+        log::info!("using engagement \"{name}\" (id {id})");
+    }
+    Ok(id)
+}
+
+/// The engagements of the configured name and version in the product.
+fn engagements(dojo: &Dojo, cfg: &Config, product_id: u64) -> Result<Vec<Engagement>, Error> {
+    let t = &cfg.target;
+    let version = t.engagement_version.as_deref().unwrap_or_default();
+    let product = product_id.to_string();
+    let mut params = vec![
+        ("name", t.engagement_name.as_str()),
+        ("product", product.as_str()),
+        ("status", "In Progress"),
+    ];
+    if !version.is_empty() {
+        params.push(("version", version));
+    }
+    dojo.list(
+        "/api/v2/engagements/",
+        &params,
+        &format!("looking up engagement \"{}\"", t.engagement_name),
+        |e: &Engagement| {
+            e.name.as_deref() == Some(t.engagement_name.as_str())
+                && e.version.as_deref().unwrap_or("") == version
+                && e.status.as_deref().is_none_or(|s| s == "In Progress")
+        },
+    )
+}
+
+/// Creates the engagement ([`find_engagement`] found none); true when this
+/// run's one is kept.
+fn create_engagement(
     dojo: &Dojo,
     cfg: &Config,
     product_id: u64,
     user_id: u64,
     today: &str,
-    plan: Option<&mut Vec<String>>,
 ) -> Result<(u64, bool), Error> {
-    let t = &cfg.target;
-    let would_create = |plan: &mut Vec<String>| {
-        plan.push(format!(
-            "would create engagement \"{}\" in product \"{}\"",
-            t.engagement_name, t.product_name
-        ));
-        Ok((0, true))
-    };
-    if product_id == 0 {
-        if let Some(plan) = plan {
-            return would_create(plan);
-        }
-    }
-    let version = t.engagement_version.clone().unwrap_or_default();
-    let product = product_id.to_string();
-    let find = || -> Result<Vec<Engagement>, Error> {
-        let mut params = vec![
-            ("name", t.engagement_name.as_str()),
-            ("product", product.as_str()),
-            ("status", "In Progress"),
-        ];
-        if !version.is_empty() {
-            params.push(("version", version.as_str()));
-        }
-        dojo.list(
-            "/api/v2/engagements/",
-            &params,
-            &format!("looking up engagement \"{}\"", t.engagement_name),
-            |e: &Engagement| {
-                e.name.as_deref() == Some(t.engagement_name.as_str())
-                    && e.version.as_deref().unwrap_or("") == version
-                    && e.status.as_deref().is_none_or(|s| s == "In Progress")
-            },
-        )
-    };
-    let found = find()?;
-    if let Some(id) = lowest(&found, &t.engagement_name) {
-        log::info!("using engagement \"{}\" (id {id})", t.engagement_name);
-        return Ok((id, false));
-    }
-    if let Some(plan) = plan {
-        return would_create(plan);
-    }
+    let name = &cfg.target.engagement_name;
+    let version = cfg.target.engagement_version.clone().unwrap_or_default();
     let body = new_engagement(cfg, product_id, user_id, &version, today);
-    let what = format!("creating engagement \"{}\"", t.engagement_name);
+    let what = format!("creating engagement \"{name}\"");
     let created: Engagement = dojo.post("/api/v2/engagements/", &body, &what)?;
-    log::info!(
-        "created engagement \"{}\" (id {})",
-        t.engagement_name,
-        created.id
-    );
+    log::info!("created engagement \"{name}\" (id {})", created.id);
     // Engagement names are not unique: a parallel job may have created one
     // between our lookup and our create. All such jobs settle on the oldest.
-    let again = find()?;
+    let again = engagements(dojo, cfg, product_id)?;
     let oldest = again.iter().map(|e| e.id).min().unwrap_or(created.id);
     if oldest < created.id {
         log::info!(
-            "a parallel run created engagement \"{}\" too (id {oldest}): using that one",
-            t.engagement_name
+            "a parallel run created engagement \"{name}\" too (id {oldest}): using that one"
         );
-        remove_empty_engagement(dojo, created.id, &t.engagement_name);
+        remove_empty_engagement(dojo, created.id, name);
         return Ok((oldest, false));
     }
     if !cfg.low_privileged {
@@ -424,9 +488,9 @@ fn find_or_create(dojo: &Dojo, path: &str, body: serde_json::Value) -> Result<u6
 ///
 /// Both DefectDojo generations check a name's uniqueness before the INSERT,
 /// so two runs creating one name at once both pass the check, and the loser
-/// hits the database's constraint: 3.x answers 409 (fixtures/dojo/recorded/
-/// 168-product-create-race-409.json, 169-…), 2.x answers 500
-/// (v2.58.4-rbac/95-product-create-race-500.json); a create a little later
+/// hits the database's constraint: 3.x answers 409 (`fixtures/dojo/recorded/v3/168-*`,
+/// `fixtures/dojo/recorded/v3/169-*`), 2.x answers 500
+/// (`fixtures/dojo/recorded/v2/95-*`); a create a little later
 /// gets the check's 400 "… already exists". After any of them, and after a
 /// 5xx or a proxy's 502/504 that may have hidden a success, the object is
 /// looked up by exact name; only if it still does not exist is the create's

@@ -36,11 +36,11 @@ pub struct ImportForm {
     pub minimum_severity: Option<String>,
     /// `scan_date`.
     pub scan_date: Option<String>,
-    /// `deduplication_execution_mode` (`async_wait` when reading back).
-    pub deduplication_execution_mode: Option<String>,
     /// The report's file name (its extension matters).
     pub file_name: String,
-    /// The optional fields ([`crate::config::import`]), sent after the others.
+    /// The optional fields ([`crate::config::import`]), sent after the others;
+    /// also `deduplication_execution_mode=async_wait` when the verdicts are
+    /// read back and none is configured (`import::form`).
     pub extra: Vec<(String, String)>,
 }
 
@@ -58,10 +58,6 @@ impl ImportForm {
             ("lead", self.lead.map(|l| l.to_string())),
             ("minimum_severity", self.minimum_severity.clone()),
             ("scan_date", self.scan_date.clone()),
-            (
-                "deduplication_execution_mode",
-                self.deduplication_execution_mode.clone(),
-            ),
         ];
         f.extend(
             optional

@@ -23,6 +23,7 @@ use ureq::Agent;
 
 use crate::error::Error;
 use crate::http::redact::{self, Secret};
+use crate::http::url::percent_encode;
 use crate::http::{self, deadline, retry};
 
 /// Largest JSON answer we read from DefectDojo (a page of 500 findings with
@@ -254,7 +255,7 @@ impl<'a> Dojo<'a> {
     ) -> Result<(), Error> {
         let mut query: Vec<String> = params
             .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
             .collect();
         query.push(format!("limit={limit}"));
         let mut next = Some(format!("{path}?{}", query.join("&")));
@@ -357,19 +358,6 @@ pub fn rebuild_next(path: &str, next: &str) -> String {
     }
 }
 
-/// Percent-encodes a query value: everything but RFC 3986 unreserved bytes.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,14 +374,6 @@ mod tests {
             "{nul}"
         );
         assert!(!nul.contains('\0'), "{nul}");
-    }
-
-    #[test]
-    fn query_values_are_fully_encoded() {
-        assert_eq!(
-            encode("rec2-R&D + Ops/Überwachung \"α\""),
-            "rec2-R%26D%20%2B%20Ops%2F%C3%9Cberwachung%20%22%CE%B1%22"
-        );
     }
 
     #[test]

@@ -19,7 +19,6 @@
 //! any test; then a finding count that stays the same over several polls
 //! has to do, with a warning.
 
-use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use serde::de::IgnoredAny;
@@ -64,17 +63,9 @@ impl OwnTitle {
     }
 }
 
-/// 64 random bits from the standard library's per-process hash keys (seeded
-/// by the operating system), with the clock and the process id mixed in.
+/// 64 random bits ([`crate::random`]).
 fn run_id() -> String {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u32(std::process::id());
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    format!("{:016x}", hasher.finish())
+    format!("{:016x}", crate::random::bits())
 }
 
 /// The tests of `engagement` titled `temporary`: this run's own.

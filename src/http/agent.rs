@@ -82,8 +82,12 @@ impl Network {
     }
 }
 
-/// Builds the agent for DefectDojo and object storage (see the module docs).
+/// Builds the agent for DefectDojo and object storage (see the module docs)
+/// and starts the run's limits from the same timeouts
+/// ([`super::deadline::start`]): the deadline counts from here, and nothing
+/// can call out before it is set.
 pub fn agent(timeouts: &Timeouts, network: &Network) -> Agent {
+    super::deadline::start(timeouts);
     if network.trust.sources().is_empty() {
         log::debug!("trusting {}", network.trust.describe());
     } else {
@@ -149,4 +153,29 @@ fn config_builder(timeouts: &Timeouts) -> ConfigBuilder<AgentScope> {
         // Bodies may be large: bound each read and write, not the whole body.
         .timeout_per_read(call)
         .timeout_per_write(call)
+}
+
+#[cfg(test)]
+mod pin {
+    /// `ureq::unversioned` is outside ureq's semver: Cargo.toml must ask for
+    /// exactly the version Cargo.lock builds, the one this code was written for.
+    #[test]
+    fn ureq_is_pinned_to_the_locked_version() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let read = |name: &str| std::fs::read_to_string(format!("{root}/{name}")).expect(name);
+        let manifest = read("Cargo.toml");
+        let wanted = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("ureq = { version = \"="))
+            .and_then(|rest| rest.split('"').next())
+            .expect("ureq = { version = \"=x.y.z\" … } in Cargo.toml");
+        let lock = read("Cargo.lock");
+        let locked = lock
+            .split("[[package]]")
+            .find(|p| p.contains("\nname = \"ureq\"\n"))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+            .map(|v| v.trim_end_matches('"'))
+            .expect("ureq in Cargo.lock");
+        assert_eq!(wanted, locked);
+    }
 }

@@ -6,7 +6,9 @@
 //! (the import, object storage) is bounded as a whole by
 //! `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS` instead of an ordinary call's bound
 //! ([`cap_transfer`]). The run is single-threaded, so these limits are kept
-//! per thread ([`start`]).
+//! per thread, set by [`start`] when the run's agent is built
+//! ([`super::agent::agent`]); using them before is a bug a debug build
+//! catches.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -25,7 +27,10 @@ struct Limits {
 }
 
 thread_local! {
-    static LIMITS: Cell<Limits> = Cell::new(Limits::from(&Timeouts::default()));
+    /// `None` until [`start`]: a call before it is a bug (a debug build
+    /// panics); a release build then uses the default timeouts and no
+    /// deadline rather than fail the run.
+    static LIMITS: Cell<Option<Limits>> = const { Cell::new(None) };
 }
 
 impl From<&Timeouts> for Limits {
@@ -44,13 +49,18 @@ impl From<&Timeouts> for Limits {
 }
 
 fn limits() -> Limits {
-    LIMITS.with(|l| l.get())
+    let started = LIMITS.with(|l| l.get());
+    debug_assert!(
+        started.is_some(),
+        "http::deadline used before deadline::start (http::agent starts it)"
+    );
+    started.unwrap_or_else(|| Limits::from(&Timeouts::default()))
 }
 
 /// Starts the run's limits: the deadline from now, and the bounds of one
 /// call and one transfer ([`cap_transfer`], [`local_wait`]).
 pub fn start(timeouts: &Timeouts) {
-    LIMITS.with(|l| l.set(Limits::from(timeouts)));
+    LIMITS.with(|l| l.set(Some(Limits::from(timeouts))));
 }
 
 /// The time left before the deadline (zero once it passed); `None` without
@@ -164,5 +174,17 @@ mod tests {
         );
         assert_eq!(err.exit_code(), crate::error::EXIT_REMOTE);
         start_deadline(None);
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    fn limits_never_started_are_a_bug_not_a_silent_default() {
+        let unstarted = std::thread::spawn(time_left).join();
+        assert!(unstarted.is_err(), "a debug build panics");
+        let started = std::thread::spawn(|| {
+            let _ = crate::http::agent(&Timeouts::default(), &Default::default());
+            time_left()
+        });
+        assert_eq!(started.join().ok(), Some(None), "the agent started them");
     }
 }

@@ -1,5 +1,8 @@
 //! Forward proxies: `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, chosen per request.
 //!
+//! Hand-written because ureq holds one proxy per agent, not one per scheme,
+//! and matches `NO_PROXY` by rules other than curl's, which setups are written for.
+//!
 //! The variables are read as curl reads them: the lower-case form first, then
 //! the upper-case one; `https_proxy` for `https://` URLs, `http_proxy` for
 //! `http://` URLs; `ALL_PROXY` is not read. A proxy URL is `http://` (the

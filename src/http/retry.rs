@@ -7,7 +7,7 @@
 //! deadline ([`super::deadline`]). Requests that create objects are never
 //! retried here: see [`crate::dojo::landing`].
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use ureq::http::Response;
 
@@ -106,21 +106,10 @@ pub fn backoff(policy: &Policy, retry: u32, retry_after: Option<Duration>) -> Du
             let full = policy
                 .base
                 .saturating_mul(1 << retry.saturating_sub(1).min(16));
-            full.mul_f64(0.5 + 0.5 * jitter())
+            full.mul_f64(0.5 + 0.5 * crate::random::fraction())
         }
     };
     wait.min(policy.max_wait)
-}
-
-/// A number in [0, 1) from the clock's nanoseconds (no RNG crate): enough
-/// to spread parallel jobs' retries apart.
-fn jitter() -> f64 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    // A multiplicative hash spreads nearby clock readings over the range.
-    let mixed = nanos.wrapping_mul(2_654_435_761) % 1_000_000;
-    f64::from(mixed) / 1_000_000.0
 }
 
 /// Sends a request that may be sent again, retrying it by `policy`.

@@ -1,5 +1,8 @@
 //! Server certificate trust, and the TLS step of the run's connections.
 //!
+//! Hand-written because ureq cannot be given the web PKI roots and extra CA
+//! files together: its TLS connector is replaced by this one.
+//!
 //! Certificates are verified against the public web PKI roots (the
 //! `webpki-roots` crate, Mozilla's list) **plus** every PEM certificate in the
 //! files named by [`CA_VARIABLES`]. The files add to the roots, they never

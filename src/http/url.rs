@@ -1,5 +1,38 @@
-//! Percent-decoding of URL parts, for names and for comparing or redacting
-//! query parameters.
+//! Percent-encoding and -decoding of URL parts: names in query values and
+//! path segments, and query parameters compared or redacted.
+
+use std::fmt::Write;
+
+/// Appends `text` with every byte outside RFC 3986's unreserved set
+/// percent-encoded, so a `%`, `/`, `&`, `+` or space inside a name can be
+/// read neither as an escape nor as a separator; [`percent_decode`] undoes it.
+pub fn percent_encode_into(out: &mut String, text: &str) {
+    for &b in text.as_bytes() {
+        if is_unreserved(b) {
+            out.push(char::from(b));
+        } else {
+            push_escape(out, b);
+        }
+    }
+}
+
+/// RFC 3986's unreserved bytes: letters, digits, `-`, `.`, `_`, `~`.
+pub fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// [`percent_encode_into`] a new string.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    percent_encode_into(&mut out, text);
+    out
+}
+
+/// Appends byte `b` as `%XX`.
+pub fn push_escape(out: &mut String, b: u8) {
+    // Writing to a String cannot fail.
+    let _ = write!(out, "%{b:02X}");
+}
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it
 /// is. With `plus_is_space` (a form-encoded query), `+` is a space.
@@ -41,6 +74,18 @@ pub fn percent_decode_str(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_fully_encoded_and_decode_back() {
+        let name = "rec2-R&D + Ops/Überwachung \"α\" 100%";
+        let encoded = percent_encode(name);
+        assert_eq!(
+            encoded,
+            "rec2-R%26D%20%2B%20Ops%2F%C3%9Cberwachung%20%22%CE%B1%22%20100%25"
+        );
+        assert_eq!(percent_decode_str(&encoded), name);
+        assert_eq!(percent_decode(&encoded, true), name.as_bytes());
+    }
 
     #[test]
     fn escapes_plus_and_broken_escapes() {

@@ -159,7 +159,6 @@ fn form(inputs: &Inputs, dest: &Destination, file_name: String, own: &OwnTitle) 
         lead: Some(dest.ctx.user_id),
         minimum_severity: cfg.import.minimum_severity.clone(),
         scan_date: cfg.import.scan_date.clone(),
-        deduplication_execution_mode: None,
         file_name,
         extra,
     }

@@ -6,13 +6,11 @@
 //! only once the whole result exists and was checked: a failed read-back
 //! never overwrites the stored findings nor leaves a partial report.
 
-use std::cell::RefCell;
-
 use super::reports::{self, Reports};
 use super::{Output, Run};
 use crate::body::Opened;
 use crate::body::{self, Mode};
-use crate::convert::sync::Seen;
+use crate::convert::sync::{Counts, Seen};
 use crate::convert::triage::History;
 use crate::error::Error;
 use crate::gate::{self, NewCounter};
@@ -28,42 +26,36 @@ impl Output for Findings {
     }
 
     fn write(&self, run: &mut Run<'_>) -> Result<(), Error> {
-        let (inputs, test_id) = (run.inputs, run.imported.test_id);
+        let (inputs, dojo, test_id) = (run.inputs, run.dojo, run.imported.test_id);
         let test = (test_id, run.imported.reimport);
         let what = format!("DefectDojo's findings of test {test_id}");
         let (with_reports, with_new) = (reports::wanted(inputs), run.wants_new());
         if with_reports || with_new {
             run.load_history()?;
         }
-        // The history is lent to the watchers while the summary is written.
-        let history = run.history.take();
-        let watchers = RefCell::new(Watchers {
+        // Read once (`Run::load_history`), lent to the watchers.
+        let history = run.history.as_ref();
+        let mut watchers = Watchers {
             reports: match with_reports {
                 true => Some(Reports::start(
                     inputs,
                     run.imported,
-                    history.as_ref().map(|h| h as &dyn History),
+                    history.map(|h| h as &dyn History),
                 )?),
                 false => None,
             },
             new: with_new.then(|| {
                 let cfg = &inputs.cfg;
                 let threshold = cfg.fail_on.as_deref().map(gate::rank);
-                NewCounter::new(
-                    &cfg.dojo_url,
-                    history.as_ref(),
-                    cfg.fail_on_reactivated,
-                    threshold,
-                )
+                NewCounter::new(&cfg.dojo_url, history, cfg.fail_on_reactivated, threshold)
             }),
-        });
-        let counts = RefCell::new(None);
+            counts: None,
+        };
         match &inputs.output {
             Some(output) => {
-                let mut first = Some(&watchers as &RefCell<dyn Observer>);
+                let mut first = Some(&mut watchers as &mut dyn Observer);
                 let mut prepared = body::prepare(&what, &inputs.spool, Mode::Output, || {
-                    readback::start(run.dojo, inputs, test, &counts, first.take())
-                        .map(Opened::stream)
+                    readback::start(dojo, inputs, test, first.take()).map(Opened::stream)
                 })?;
                 storage::store(
                     &inputs.agent,
@@ -73,14 +65,17 @@ impl Output for Findings {
                 )?;
             }
             None => {
-                let watching = Some(&watchers as &RefCell<dyn Observer>);
-                let mut stream = readback::start(run.dojo, inputs, test, &counts, watching)?;
+                let mut stream = readback::start(dojo, inputs, test, Some(&mut watchers))?;
                 std::io::copy(&mut stream, &mut std::io::sink())
                     .map_err(|e| Error::from_io(format!("reading {what}"), e))?;
             }
         }
+        let Watchers {
+            reports,
+            new,
+            counts,
+        } = watchers;
         let counts = counts
-            .into_inner()
             .ok_or_else(|| Error::protocol(&what, "the read-back ended before its last page"))?;
         if let Some(output) = &inputs.output {
             log::info!(
@@ -93,23 +88,24 @@ impl Output for Findings {
         }
         run.summary.duplicates = counts.duplicates;
         run.read_back = Some(counts);
-        let Watchers { reports, new } = watchers.into_inner();
-        if let Some(new) = new {
-            run.keep_new(new.finish());
-        }
+        let new = new.map(NewCounter::finish);
         if let Some(reports) = reports {
             reports.finish(inputs, &mut run.summary)?;
         }
-        run.history = history;
+        if let Some(new) = new {
+            run.keep_new(new);
+        }
         Ok(())
     }
 }
 
 /// Whoever takes part in the one read: the CI reports, and the count of
-/// new findings the gate and the Markdown summary are made from.
+/// new findings the gate and the Markdown summary are made from; and the
+/// read's counts, once it is finished.
 struct Watchers<'h> {
     reports: Option<Reports<'h>>,
     new: Option<NewCounter<'h>>,
+    counts: Option<Counts>,
 }
 
 impl Observer for Watchers<'_> {
@@ -121,5 +117,9 @@ impl Observer for Watchers<'_> {
             Some(reports) => reports.seen(finding),
             None => Ok(()),
         }
+    }
+
+    fn finished(&mut self, counts: Counts) {
+        self.counts = Some(counts);
     }
 }

@@ -3,7 +3,7 @@
 //! The secureCodeBox scan types with a native DefectDojo parser upload the
 //! raw scanner report; every other type converts findings.json into
 //! DefectDojo's "Generic Findings Import" JSON. The table is the Java hook's,
-//! exactly (hook-behaviour.md §3.1).
+//! exactly (`docs/java-hook.md`, "Scan type mapping").
 
 /// DefectDojo's scan type for converted secureCodeBox findings.
 pub const GENERIC: &str = "Generic Findings Import";

@@ -150,7 +150,7 @@ fn seed_engagement(dojo: &FakeDojo) -> u64 {
     dojo.seed_engagement("CLI Ref Engagement", product, None)
 }
 
-/// A generic report with the three findings of recorded 62 (and an endpoint on the second).
+/// A generic report with the three findings of `fixtures/dojo/recorded/v3/62-*` (and an endpoint on the second).
 fn generic_report() -> Vec<u8> {
     json!({"findings": [
         {"title": "Hardcoded credentials in config loader", "severity": "High",
@@ -259,7 +259,7 @@ fn name_filters_and_uniqueness_follow_the_recordings() {
         ["rec2-Alpha"]
     );
     assert!(names(get(&dojo, "/api/v2/product_types/?name=rec2-alpha")).is_empty());
-    // name_exact is not a product-type filter: ignored, unfiltered list (recorded 111).
+    // name_exact is not a product-type filter: ignored, unfiltered list (`fixtures/dojo/recorded/v3/111-*`).
     assert_eq!(
         get(&dojo, "/api/v2/product_types/?name_exact=rec2-Alpha").json()["count"],
         3
@@ -286,7 +286,7 @@ fn name_filters_and_uniqueness_follow_the_recordings() {
         ["rec2-Alpha"],
         "iexact"
     );
-    // Product names are unique across product types (recorded 133).
+    // Product names are unique across product types (`fixtures/dojo/recorded/v3/133-*`).
     let dup = send_json(
         &dojo,
         "POST",
@@ -305,7 +305,7 @@ fn name_filters_and_uniqueness_follow_the_recordings() {
         (missing.status, missing.json()),
         (400, recorded("v3/13-product-create-missing-fields"))
     );
-    // A literal '+' is a space, '%2B' a plus (recorded 136/137).
+    // A literal '+' is a space, '%2B' a plus (`fixtures/dojo/recorded/v3/136-*`, `fixtures/dojo/recorded/v3/137-*`).
     send_json(
         &dojo,
         "POST",
@@ -951,9 +951,9 @@ fn test_imports_digest(answer: &Value) -> Value {
     json!({"count": answer["count"], "rows": rows})
 }
 
-/// The recorded lifecycle (150-155 on 3.2.0, 86-91 on 2.58.4): import, a finding
+/// The recorded lifecycle (`fixtures/dojo/recorded/v3/150-*` to `fixtures/dojo/recorded/v3/155-*` on 3.2.0, `fixtures/dojo/recorded/v2/86-*` to `fixtures/dojo/recorded/v2/91-*` on 2.58.4): import, a finding
 /// removed, back, removed, back with do_not_reactivate, back with the product scope;
-/// then the three recorded history queries (156-158, 92-94) answer as recorded: the
+/// then the three recorded history queries (`fixtures/dojo/recorded/v3/156-*` to `fixtures/dojo/recorded/v3/158-*`, `fixtures/dojo/recorded/v2/92-*` to `fixtures/dojo/recorded/v2/94-*`) answer as recorded: the
 /// same rows with the same actions, newest first on 3.2.0 and oldest first on 2.58.4.
 #[test]
 fn the_import_history_answers_as_recorded() {
@@ -1448,7 +1448,7 @@ fn hashing_and_title_casing_match_defectdojo() {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
     assert_eq!(sha256_hex(&[b'a'; 1000]).len(), 64);
-    // Recorded 62: the legacy hash lower-cases the concatenation; None is "None".
+    // `fixtures/dojo/recorded/v3/62-*`: the legacy hash lower-cases the concatenation; None is "None".
     let h = legacy_hash(
         "Verbose Server Banner",
         0,
@@ -1469,4 +1469,193 @@ fn hashing_and_title_casing_match_defectdojo() {
         titlecase("use of config.py in iPhone builds"),
         "Use of config.py in iPhone Builds"
     );
+}
+
+// ------------------------------------------------------- sources of truth
+
+/// Files beside the repository that a clone does not have; the names are split
+/// so that this test does not find itself.
+const OUTSIDE: [&str; 5] = [
+    concat!("hook-", "behaviour"),
+    concat!("dojo-api-", "and-peers"),
+    concat!("STYLE", ".md"),
+    concat!("shared", "/"),
+    concat!("dojo-", "api/"),
+];
+
+/// Every source of truth src/ and tests/ cite is in the repository: a recording
+/// is cited by its path under `fixtures/` (a file, a folder, or `NNN-*` naming
+/// exactly one file), never by a bare number, and no comment points at a file
+/// beside the repository (the behaviour facts are in `docs/`).
+#[test]
+fn citations_resolve_inside_the_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = rust_files(&[root.join("src"), root.join("tests")]);
+    assert!(files.len() > 100, "{} source files", files.len());
+    let mut problems = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("source");
+        let name = file.strip_prefix(root).unwrap().display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            let at = format!("{name}:{}", n + 1);
+            for outside in OUTSIDE {
+                if line.contains(outside) {
+                    problems.push(format!("{at}: cites {outside}, outside the repository"));
+                }
+            }
+            for (i, _) in line.match_indices("fixtures/") {
+                let cited: String = line[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || "_-./*".contains(*c))
+                    .collect();
+                let cited = cited.trim_end_matches(['.', '-']);
+                if !resolves(root, cited) {
+                    problems.push(format!("{at}: {cited} is not in the repository"));
+                }
+            }
+            if let Some(number) = bare_number(line) {
+                problems.push(format!("{at}: recording {number} cited without its path"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The `.rs` files under `dirs` (files or folders).
+fn rust_files(dirs: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = dirs.to_vec();
+    while let Some(dir) = dirs.pop() {
+        if dir.is_file() {
+            files.push(dir);
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// ARCHITECTURE.md's layers, listed top down, use only the ones below them:
+/// no line of code in a layer names a layer above it, nor a stage.
+#[test]
+fn architecture_layers_use_only_the_ones_below() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let section = |from: &str, to: &str| -> Vec<Vec<String>> {
+        let part = text
+            .split(from)
+            .nth(1)
+            .expect(from)
+            .split(to)
+            .next()
+            .unwrap();
+        // Each bullet's names: the backticked words before its dash.
+        part.lines()
+            .filter_map(|l| l.strip_prefix("- `"))
+            .map(|l| {
+                let names = l.split(" — ").next().unwrap_or_default();
+                names
+                    .split('`')
+                    .step_by(2)
+                    .map(|n| n.trim_end_matches('/').to_string())
+                    .filter(|n| !n.is_empty() && !n.contains([',', ' ']))
+                    .collect()
+            })
+            .collect()
+    };
+    let stages: Vec<String> = section("Stages (", "Layers under").concat();
+    let layers: Vec<String> = section("Layers under the stages", "## Invariants")
+        .into_iter()
+        .map(|names| names[0].clone())
+        .collect();
+    assert!(
+        stages.len() >= 6 && layers.len() >= 8,
+        "{stages:?} {layers:?}"
+    );
+    let mut problems = Vec::new();
+    for (i, layer) in layers.iter().enumerate() {
+        let src = root.join("src");
+        let files = rust_files(&[src.join(layer), src.join(format!("{layer}.rs"))]);
+        assert!(!files.is_empty(), "no source for layer {layer}");
+        for file in files {
+            let code = std::fs::read_to_string(&file).expect("source");
+            for (n, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for (at, _) in line.match_indices("crate::") {
+                    let used: String = line[at + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if layers[..i].contains(&used) || stages.contains(&used) {
+                        let name = file.strip_prefix(root).unwrap().display();
+                        problems.push(format!("{name}:{}: {layer} uses {used}", n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `cited` exists under `root`; a last component `NNN-*` must match exactly one file.
+fn resolves(root: &std::path::Path, cited: &str) -> bool {
+    let Some(prefix) = cited.strip_suffix('*') else {
+        return root.join(cited).exists();
+    };
+    let (dir, start) = prefix.rsplit_once('/').unwrap_or(("", prefix));
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        return false;
+    };
+    let matches = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(start))
+        .count();
+    !start.is_empty() && matches == 1
+}
+
+/// A number right after the word "recorded" (or "recording", or the flavour
+/// "2.x"): a citation that gives no path.
+fn bare_number(line: &str) -> Option<String> {
+    let lower = line.to_ascii_lowercase();
+    for word in ["recorded ", "recording ", "recordings ", "2.x "] {
+        for (i, _) in lower.match_indices(word) {
+            let rest = lower[i + word.len()..].trim_start_matches("2.x ");
+            let rest = rest.trim_start_matches("as ");
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if !digits.is_empty() {
+                return Some(digits);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_citation_check_finds_what_it_must() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Built at run time, so that the check over the sources does not flag them here.
+    let dir = format!("{}/dojo/recorded/v3/", "fixtures");
+    assert!(resolves(root, &format!("{dir}109-*")));
+    assert!(resolves(root, &dir));
+    assert!(!resolves(root, &format!("{dir}1-*")), "many match");
+    assert!(!resolves(root, &format!("{dir}999-*")), "none matches");
+    assert!(!resolves(root, &format!("{dir}999-x.json")));
+    let cite = |text: &str| bare_number(&text.replace('#', "recorded"));
+    assert_eq!(cite(&format!("(# 2.x {})", 95)).as_deref(), Some("95"));
+    assert_eq!(cite("as # 31, 145").as_deref(), Some("31"));
+    assert_eq!(cite("(# 62)").as_deref(), Some("62"));
+    assert_eq!(bare_number(&format!("(2.x {})", 41)).as_deref(), Some("41"));
+    assert_eq!(cite(&format!("(# `{dir}62-*`)")), None);
 }

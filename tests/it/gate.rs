@@ -95,6 +95,99 @@ fn reactivated_findings_count_only_when_asked() {
     assert_eq!(out.summary()["gate"]["findings"], 1, "{out}");
 }
 
+/// One definition of "new": the gate reads the same verdict whether it
+/// counts from the read-back (a findings output or a CI report is written)
+/// or reads the new findings itself, on a reimport that reactivates one
+/// finding, creates a false positive and a duplicate of another test's
+/// finding, and leaves one untouched.
+#[test]
+fn the_gate_says_the_same_with_and_without_a_read_back() {
+    let finding = |title: &str, extra: Value| {
+        let mut f =
+            json!({"title": title, "severity": "High", "description": format!("{title} found")});
+        f.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        f
+    };
+    let report = |items: Vec<Value>| json!({ "findings": items }).to_string();
+    let kept = || finding("Kept", json!({}));
+    let back = || finding("Back", json!({}));
+    let elsewhere = || finding("Elsewhere", json!({}));
+    let full = report(vec![
+        kept(),
+        back(),
+        finding("Alarm", json!({"false_p": true})),
+        elsewhere(),
+    ]);
+    for flavour in [Flavour::V3, Flavour::V2] {
+        for fail_on_reactivated in ["false", "true"] {
+            let mut verdicts = Vec::new();
+            for output in [
+                "none",
+                "DEFECTDOJO_FINDINGS_OUTPUT",
+                "DEFECTDOJO_SARIF_OUTPUT",
+            ] {
+                let dojo = FakeDojo::start(flavour);
+                let tmp = TempDir::new("gatesame");
+                let other = tmp.file("other.json", report(vec![elsewhere()]));
+                let first = tmp.file("first.json", report(vec![kept(), back()]));
+                let minus = tmp.file("minus.json", report(vec![kept()]));
+                let full = tmp.file("full.json", &full);
+                let run = |path: &std::path::Path, mode: &str, title: &str| {
+                    hook(&dojo)
+                        .env("DEFECTDOJO_IMPORT_MODE", mode)
+                        .env("DEFECTDOJO_TEST_TITLE", title)
+                        .args(&[path.to_str().unwrap()])
+                        .run()
+                };
+                run(&other, "import", "other").expect(0);
+                run(&first, "reimport", "nightly").expect(0);
+                run(&minus, "reimport", "nightly").expect(0);
+                let mut gated = hook(&dojo)
+                    .env("DEFECTDOJO_IMPORT_MODE", "reimport")
+                    .env("DEFECTDOJO_TEST_TITLE", "nightly")
+                    .env("DEFECTDOJO_FAIL_ON", "Info")
+                    .env("DEFECTDOJO_FAIL_ON_REACTIVATED", fail_on_reactivated);
+                if output != "none" {
+                    let path = tmp.path().join("out");
+                    gated = gated.env(output, path.to_str().unwrap());
+                }
+                let out = gated.args(&[full.to_str().unwrap()]).run();
+                // The reimport made what the test is about.
+                let state = dojo.state();
+                let of = |title: &str| {
+                    let f = state.findings.iter().filter(|f| f.title == title);
+                    f.max_by_key(|f| f.id).expect(title).clone()
+                };
+                assert!(of("Alarm").false_p, "{flavour:?}");
+                assert!(of("Elsewhere").duplicate, "{flavour:?}");
+                assert!(of("Back").active, "{flavour:?}");
+                drop(state);
+                let reads = dojo
+                    .requests_to("/api/v2/findings/")
+                    .iter()
+                    .filter(|r| r.query.contains("false_p=false"))
+                    .count();
+                assert_eq!(reads > 0, output == "none", "{output}: {out}");
+                let summary = out.summary();
+                verdicts.push((
+                    out.code,
+                    summary["gate"]["findings"].clone(),
+                    summary["new"].clone(),
+                ));
+            }
+            let want = if fail_on_reactivated == "true" { 3 } else { 0 };
+            assert_eq!(verdicts[0].0, want, "{flavour:?} {fail_on_reactivated}");
+            assert_eq!(verdicts[0].1, u64::from(want == 3), "{flavour:?}");
+            assert!(
+                verdicts.iter().all(|v| v == &verdicts[0]),
+                "{flavour:?} {fail_on_reactivated}: {verdicts:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_markdown_summary_reads_as_expected() {
     let dojo = FakeDojo::start(Flavour::V3);
@@ -201,6 +294,58 @@ fn a_dry_run_only_reads_and_plans() {
         "{out}"
     );
     assert!(dojo.mutating_requests().is_empty());
+}
+
+/// The dry run's plan names what a real run would create, in its order, and
+/// only what is missing (the context's typed plan, not ids of 0).
+#[test]
+fn a_dry_run_plans_only_what_is_missing_in_order() {
+    let raw = fixture("samples/trivy/repo/securecodebox-repo.json");
+    let creations = |dojo: &FakeDojo, product_type: &str| -> Vec<String> {
+        let out = Hook::new(dojo)
+            .env("SCAN_NAME", "")
+            .env("DEFECTDOJO_DRY_RUN", "true")
+            .env("DEFECTDOJO_SCAN_TYPE", "Trivy Scan")
+            .env("DEFECTDOJO_PRODUCT_TYPE_NAME", product_type)
+            .env("DEFECTDOJO_PRODUCT_NAME", "shop")
+            .env("DEFECTDOJO_ENGAGEMENT_NAME", "main")
+            .args(&[raw.as_str()])
+            .run();
+        out.expect(0);
+        assert!(dojo.mutating_requests().is_empty(), "{out}");
+        let plan = out.summary()["plan"].as_array().unwrap().clone();
+        plan.iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("would create"))
+            .map(String::from)
+            .collect()
+    };
+    let engagement = "would create engagement \"main\" in product \"shop\"";
+    let dojo = FakeDojo::start(Flavour::V3);
+    assert_eq!(
+        creations(&dojo, "New Team"),
+        [
+            "would create product type \"New Team\"",
+            "would create product \"shop\" in product type \"New Team\"",
+            engagement,
+        ]
+    );
+    let pt = dojo.seed_product_type("Team");
+    assert_eq!(
+        creations(&dojo, "Team"),
+        [
+            "would create product \"shop\" in product type \"Team\"",
+            engagement
+        ]
+    );
+    let product = dojo.seed_product("shop", pt);
+    assert_eq!(creations(&dojo, "Team"), [engagement]);
+    dojo.seed_engagement("main", product, None);
+    dojo.state()
+        .engagements
+        .iter_mut()
+        .for_each(|e| e.status = "In Progress".into());
+    assert_eq!(creations(&dojo, "Team"), Vec::<String>::new());
 }
 
 /// A problem's name, the scan type, the report, and extra variables.

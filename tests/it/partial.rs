@@ -1,5 +1,5 @@
 //! An import that DefectDojo fails halfway: the fake's native parser saves
-//! some findings, then answers the recorded 500 (as a real `trivy k8s`
+//! some findings, then answers a 500 (`fixtures/dojo/recorded/v3/145-*`, as a real `trivy k8s`
 //! report does on 3.2.0). What this run's import left behind is removed
 //! before the generic fallback, or the run stops; a reimport is never rolled
 //! back nor followed by a fallback; older tests are never touched. Every case
@@ -143,7 +143,7 @@ fn a_half_imported_test_is_removed_before_the_generic_fallback() {
 
 #[test]
 fn a_half_imported_test_that_cannot_be_removed_stops_the_run() {
-    // 3.2.0's low-privileged user may not delete even its own test (recorded 142).
+    // 3.2.0's low-privileged user may not delete even its own test (`fixtures/dojo/recorded/v3/142-*`).
     let (out, dojo, ()) = both(|| {
         let dojo = FakeDojo::start_with(crashing(Flavour::V3, 2));
         dojo.seed_product_type("Granted");

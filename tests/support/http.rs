@@ -6,7 +6,7 @@
 //! closes it, sends `Connection: close`, or speaks HTTP/1.0 without keep-alive. The whole
 //! request body (by `Content-Length`, or decoded from `Transfer-Encoding: chunked`) is
 //! read before the answer goes out, otherwise a client still sending would see a broken
-//! pipe instead of the status (STYLE.md 3.5).
+//! pipe instead of the status (`docs/style.md`, "Fake HTTP servers in the tests").
 //!
 //! Every request is logged as a [`Seen`]; bodies are kept only up to
 //! [`LOGGED_BODY_LIMIT`] bytes plus their total length, because benchmarks upload
@@ -500,7 +500,7 @@ impl Drop for Server {
         {
             panic!(
                 "{} at {} was never called: a fake that is never called fails its test \
-                 (STYLE.md 3.5); call expect_no_calls() if no request is expected",
+                 (docs/style.md); call expect_no_calls() if no request is expected",
                 self.name, self.url
             );
         }
@@ -1083,7 +1083,8 @@ pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'
 
 /// Splits a query string the way Django's `QueryDict` does: `&`-separated pairs,
 /// `+` decodes to a space, `%XX` to bytes (invalid UTF-8 is replaced), a pair without
-/// `=` has an empty value. A literal `&` inside a value therefore splits it (recorded 138).
+/// `=` has an empty value. A literal `&` inside a value therefore splits it
+/// (`fixtures/dojo/recorded/v3/138-*`).
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::convert::markdown::Sink;
+use crate::json_array::swar;
 
 /// A `fmt::Write` that appends JSON string contents (escaped, no quotes).
 pub(super) struct JsonStr<'a>(pub(super) &'a mut Vec<u8>);
@@ -84,30 +85,13 @@ pub(super) fn push_escaped(out: &mut Vec<u8>, s: &str) {
 /// Position of the first byte at or after `from` that needs escaping (a
 /// control character, `"` or `\`), testing eight bytes per step.
 pub(super) fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while i < bytes.len() {
-        // The tail is padded with spaces, which need no escaping.
-        let mut w = [b' '; 8];
-        let n = (bytes.len() - i).min(8);
-        w[..n].copy_from_slice(&bytes[i..i + n]);
-        let hits = escape_mask(u64::from_le_bytes(w));
-        if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    None
+    swar::find(bytes, from, escape_mask)
 }
 
 /// High bit set in each byte of `w` (little endian) that is below 0x20,
-/// `"` or `\` (SWAR). Bits above the lowest hit may be false positives
-/// (borrows), the lowest one is always exact.
-pub(super) fn escape_mask(w: u64) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
-    let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
-    below_space | zero(w ^ (LO * u64::from(b'"'))) | zero(w ^ (LO * u64::from(b'\\')))
+/// `"` or `\`; the lowest one is exact ([`swar::zero`]).
+fn escape_mask(w: u64) -> u64 {
+    swar::below(w, 0x20) | swar::equal(w, b'"') | swar::equal(w, b'\\')
 }
 
 pub(super) fn push_json_str(out: &mut Vec<u8>, s: &str) {

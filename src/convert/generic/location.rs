@@ -1,6 +1,8 @@
 //! What a secureCodeBox location is to DefectDojo: an endpoint URL its
 //! parser takes, a file path with a line, or neither.
 
+use crate::http::url::is_unreserved;
+
 /// What a secureCodeBox location is, as far as DefectDojo cares.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Location<'l> {
@@ -114,10 +116,6 @@ pub(super) fn is_endpoint_url(s: &str) -> bool {
     let pchar =
         |c: u8| is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'@' | b'/' | b'?');
     valid_chars(before, pchar) && valid_chars(fragment, pchar)
-}
-
-fn is_unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
 }
 
 fn is_sub_delim(c: u8) -> bool {

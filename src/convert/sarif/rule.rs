@@ -5,9 +5,9 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::uri::encode_segment;
 use super::words::{cap, cap_cow, hex, level, security_severity};
 use crate::convert::sync::Seen;
+use crate::http::url::percent_encode_into;
 use crate::uuid::Sha1;
 
 /// GitHub's limit on a rule id's length.
@@ -144,7 +144,7 @@ fn help_uri(seen: &Seen<'_>) -> Option<String> {
     };
     if let Some(base) = base {
         let mut uri = String::from(base);
-        encode_segment(&mut uri, vid);
+        percent_encode_into(&mut uri, vid);
         return Some(uri);
     }
     seen.cwe

@@ -7,7 +7,8 @@
 //! runners report `C:\work\x.py`.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+
+use crate::http::url::{percent_encode_into, push_escape};
 
 /// A path split into its parts: a drive (`C`), whether it is absolute, and
 /// its segments with `.` dropped and `..` resolved where possible.
@@ -156,25 +157,8 @@ fn push_segments<S: AsRef<str>>(out: &mut String, segments: &[S]) {
         if i > 0 {
             out.push('/');
         }
-        encode_segment(out, seg.as_ref());
+        percent_encode_into(out, seg.as_ref());
     }
-}
-
-/// Percent-encodes every byte outside RFC 3986's unreserved set, so a `%`
-/// or `/` inside a name cannot be read as an escape or a separator.
-pub(super) fn encode_segment(out: &mut String, seg: &str) {
-    for &b in seg.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            push_escape(out, b);
-        }
-    }
-}
-
-fn push_escape(out: &mut String, b: u8) {
-    // Writing to a String cannot fail.
-    let _ = write!(out, "%{b:02X}");
 }
 
 /// A URL as the scanner or DefectDojo wrote it, made a valid URI: bytes

@@ -1,4 +1,4 @@
-//! One DefectDojo finding → one secureCodeBox finding (hook-behaviour §4.1).
+//! One DefectDojo finding → one secureCodeBox finding (`docs/java-hook.md`, "Findings synced back").
 //!
 //! The output keeps the Java hook's shape (top-level key order, `null`
 //! `osi_layer`/`identified_at`, the `Instant.toString` timestamp) and fixes

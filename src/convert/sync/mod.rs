@@ -70,6 +70,10 @@ pub trait Fetch {
     fn seen(&mut self, _finding: &Seen<'_>) -> Result<(), Error> {
         Ok(())
     }
+
+    /// Told once, when the whole array was read (after the last
+    /// [`Self::seen`]), with its counts; never after a failure.
+    fn finished(&mut self, _counts: Counts) {}
 }
 
 impl<F: Fetch + ?Sized> Fetch for &mut F {
@@ -78,6 +82,9 @@ impl<F: Fetch + ?Sized> Fetch for &mut F {
     }
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
         (**self).seen(finding)
+    }
+    fn finished(&mut self, counts: Counts) {
+        (**self).finished(counts)
     }
 }
 
@@ -203,6 +210,7 @@ impl<F: Fetch> SyncReader<F> {
                     self.client.requests,
                     if self.client.requests == 1 { "" } else { "s" },
                 );
+                self.client.fetch.finished(self.counts);
                 self.state = State::Done;
             }
             State::Done => self.state = State::Done,

@@ -1,7 +1,7 @@
 //! End-to-end tests of [`SyncReader`] against a fake [`Fetch`] that answers
 //! with pages recorded from real DefectDojo servers (`fixtures/sync/`:
 //! 3.2.0 files `v3-*`, 2.58.4 files `v2-*`, numbered as in
-//! `shared/dojo-api`). Where a scenario needs a page that was not recorded
+//! `fixtures/dojo/recorded/`). Where a scenario needs a page that was not recorded
 //! (a second page, an original missing from the prefetch), it is derived
 //! from recorded objects by changing ids and links only.
 
@@ -36,6 +36,8 @@ struct Fake {
     calls: Vec<String>,
     /// The ids the observer saw.
     seen: Vec<u64>,
+    /// Each `finished`: how many findings had been seen, and the counts.
+    finished: Vec<(usize, Counts)>,
 }
 
 impl Fake {
@@ -69,6 +71,10 @@ impl Fetch for Fake {
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
         self.seen.push(finding.id);
         Ok(())
+    }
+
+    fn finished(&mut self, counts: Counts) {
+        self.finished.push((self.seen.len(), counts));
     }
 }
 
@@ -109,8 +115,14 @@ fn run(fake: Fake, opts: SyncOptions) -> (Vec<Value>, Counts, Fake) {
     reader.read_to_end(&mut out).unwrap();
     let counts = reader.counts().expect("counts after the end");
     let requests = reader.requests();
+    assert_eq!(reader.read(&mut [0u8; 8]).unwrap(), 0, "the end again");
     let fake = reader.into_fetch();
     assert_eq!(requests, fake.calls.len() as u64);
+    assert_eq!(
+        fake.finished,
+        [(fake.seen.len(), counts)],
+        "told once, after the last finding, with the counts"
+    );
     (assert_scb_findings(&out), counts, fake)
 }
 
@@ -122,7 +134,9 @@ fn run_err(fake: Fake, opts: SyncOptions) -> (Error, Fake) {
         reader.read(&mut [0u8; 8]).is_err(),
         "a failed reader stays failed"
     );
-    (Error::from_io("reading", err), reader.into_fetch())
+    let fake = reader.into_fetch();
+    assert!(fake.finished.is_empty(), "never told after a failure");
+    (Error::from_io("reading", err), fake)
 }
 
 /// The output is a JSON array of secureCodeBox findings (the required keys

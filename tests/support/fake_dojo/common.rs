@@ -367,7 +367,7 @@ pub fn split_tags(s: &str) -> Vec<String> {
 }
 
 /// POST permission check of DefectDojo's `check_post_permission`: the parent id must be
-/// present (else 400 "Unable to check for permissions…", recorded 13) and exist (404).
+/// present (else 400 "Unable to check for permissions…", `fixtures/dojo/recorded/v3/13-*`) and exist (404).
 pub(super) fn parent_id(
     m: &Map<String, Value>,
     key: &str,

@@ -1,6 +1,7 @@
 //! `/api/v2/engagements/` and `/api/v2/tests/`: filters, creation, PATCH, DELETE; the
 //! flavour-specific orchestration fields (2.x `orchestration_engine` vs 3.x
-//! `cicd_*`, recorded 128-132) and the low-privileged delete rules (142 vs 2.x 80).
+//! `cicd_*`, `fixtures/dojo/recorded/v3/128-*` to `fixtures/dojo/recorded/v3/132-*`) and the low-privileged delete rules
+//! (`fixtures/dojo/recorded/v3/142-*` vs `fixtures/dojo/recorded/v2/80-*`).
 
 use serde_json::{Map, Value, json};
 
@@ -37,7 +38,7 @@ pub(super) fn engagements(
         ("GET", None) => {
             // name exact + case-sensitive; product, version (empty ignored), status,
             // threat_model/api_test/pen_test; engagement_type, check_list and
-            // deduplication_on_engagement are not filters (hook-behaviour.md §2.2 step 6).
+            // deduplication_on_engagement are not filters (`docs/java-hook.md`, "Engagement lookup").
             let product = match num_filter(req, "product") {
                 Ok(v) => v,
                 Err(resp) => return resp,
@@ -118,8 +119,8 @@ pub(super) fn engagements(
                 Response::json(200, &body)
             })
         }
-        // 3.x: a user that is only authorized on the product cannot delete (recorded 96);
-        // the 2.x Maintainer role can (2.x 41).
+        // 3.x: a user that is only authorized on the product cannot delete
+        // (`fixtures/dojo/recorded/v3/96-*`); the 2.x Maintainer role can (`fixtures/dojo/recorded/v2/41-*`).
         ("DELETE", Some(_)) if user.id == LOWPRIV.id && f == Flavour::V3 => forbidden(),
         ("DELETE", Some(id)) => {
             if st.engagement(id).is_none() {
@@ -183,8 +184,8 @@ pub(super) fn apply_engagement(
     .map(|k| (k, fields.boolean(k)))
     .collect();
     let tags = fields.tags("tags");
-    // 2.x stores tool-configuration links; 3.x dropped those fields (silently, recorded 128)
-    // and links cicd_infrastructure rows instead (130-132).
+    // 2.x stores tool-configuration links; 3.x dropped those fields (silently, `fixtures/dojo/recorded/v3/128-*`)
+    // and links cicd_infrastructure rows instead (`fixtures/dojo/recorded/v3/130-*` to `fixtures/dojo/recorded/v3/132-*`).
     let links: Vec<(&str, Option<Option<u64>>)> = match f {
         Flavour::V2 => [
             "orchestration_engine",
@@ -292,7 +293,8 @@ pub(super) fn tests(
     let f = ctx.opts.flavour;
     match (req.method.as_str(), id) {
         ("GET", None) => {
-            // engagement; title exact + case-sensitive (recorded 119/120).
+            // engagement; title exact + case-sensitive
+            // (`fixtures/dojo/recorded/v3/119-*`, `fixtures/dojo/recorded/v3/120-*`).
             let (engagement, test_type) =
                 match (num_filter(req, "engagement"), num_filter(req, "test_type")) {
                     (Ok(e), Ok(t)) => (e, t),
@@ -457,8 +459,8 @@ pub(super) fn tests(
                 Response::json(200, &render::test(f, &t, st))
             })
         }
-        // 3.x: the low-privileged user cannot delete even its own test (recorded 142);
-        // the 2.x Maintainer can (2.x 80).
+        // 3.x: the low-privileged user cannot delete even its own test
+        // (`fixtures/dojo/recorded/v3/142-*`); the 2.x Maintainer can (`fixtures/dojo/recorded/v2/80-*`).
         ("DELETE", Some(_)) if user.id == LOWPRIV.id && f == Flavour::V3 => forbidden(),
         ("DELETE", Some(id)) => {
             if st.test(id).is_none() {

@@ -1,6 +1,6 @@
 //! `/api/v2/findings/` with `prefetch`, and where a finding's endpoints live: 3.x
-//! `/api/v2/location_findings/` + `/api/v2/location/` (recorded 102-106), 2.x
-//! `/api/v2/endpoints/` (2.x 47).
+//! `/api/v2/location_findings/` + `/api/v2/location/` (`fixtures/dojo/recorded/v3/102-*` to `fixtures/dojo/recorded/v3/106-*`),
+//! 2.x `/api/v2/endpoints/` (`fixtures/dojo/recorded/v2/47-*`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -207,7 +207,8 @@ pub(super) fn findings(
 }
 
 /// `prefetch` of a findings page: `endpoints` (2.x endpoint objects; 3.x location-finding
-/// references, recorded 102 vs 2.x 47), `duplicate_finding` (the full original findings),
+/// references, `fixtures/dojo/recorded/v3/102-*` vs
+/// `fixtures/dojo/recorded/v2/47-*`), `duplicate_finding` (the full original findings),
 /// `test`, `found_by`. Keys are the ids as strings.
 pub(super) fn finding_prefetch(
     f: Flavour,
@@ -270,8 +271,8 @@ pub(super) fn finding_prefetch(
     Value::Object(out)
 }
 
-/// 3.x `/api/v2/location_findings/?finding_includes=1,2&prefetch=location` (recorded 103;
-/// without `prefetch` the body has no `prefetch` key, recorded 162).
+/// 3.x `/api/v2/location_findings/?finding_includes=1,2&prefetch=location` (`fixtures/dojo/recorded/v3/103-*`;
+/// without `prefetch` the body has no `prefetch` key, `fixtures/dojo/recorded/v3/162-*`).
 pub(super) fn location_findings(ctx: &Ctx, st: &State, req: &Request) -> Response {
     let includes = id_list(req.param("finding_includes"));
     let finding = match num_filter(req, "finding") {
@@ -305,7 +306,8 @@ pub(super) fn location_findings(ctx: &Ctx, st: &State, req: &Request) -> Respons
 }
 
 /// `/api/v2/endpoints/`: 2.x endpoints; on 3.x the compatibility view keyed by
-/// location-product references, so a finding's endpoint id is usually a 404 (recorded 105).
+/// location-product references, so a finding's endpoint id is usually a 404
+/// (`fixtures/dojo/recorded/v3/105-*`).
 pub(super) fn endpoints(ctx: &Ctx, st: &State, req: &Request, id: Option<u64>) -> Response {
     let product = match num_filter(req, "product") {
         Ok(v) => v,

@@ -2,17 +2,19 @@
 //!
 //! The phases run in DefectDojo's order, because clients see their errors in that order:
 //!
-//! 1. media type: anything but `multipart/form-data` → 415 (recorded 27);
+//! 1. media type: anything but `multipart/form-data` → 415 (`fixtures/dojo/recorded/v3/27-*`);
 //! 2. the permission class resolves the target (`UserHasImportPermission` /
 //!    `UserHasReimportPermission`): unknown engagement/test, missing names → 400 with a
-//!    bare JSON list (recorded 25, 26, 57, 58);
-//! 3. the serializer validates the fields (400 with `message`/`pro`: scan type 24,
-//!    extension 29, severity 30, future `scan_date`), then `validate()` (missing file 28,
-//!    file too large 149);
+//!    bare JSON list (`fixtures/dojo/recorded/v3/25-*`, `fixtures/dojo/recorded/v3/26-*`, `fixtures/dojo/recorded/v3/57-*`, `fixtures/dojo/recorded/v3/58-*`);
+//! 3. the serializer validates the fields (400 with `message`/`pro`: scan type
+//!    `fixtures/dojo/recorded/v3/24-*`, extension `fixtures/dojo/recorded/v3/29-*`, severity `fixtures/dojo/recorded/v3/30-*`, future `scan_date`), then
+//!    `validate()` (missing file `fixtures/dojo/recorded/v3/28-*`, file too large `fixtures/dojo/recorded/v3/149-*`);
 //! 4. the importer: auto-create context, parse the report (generic parser errors → 400
-//!    as 64; a crashing native parser → 500 and an empty test left behind, 31/145/146),
+//!    as `fixtures/dojo/recorded/v3/64-*`; a crashing native parser → 500 and an empty test left behind,
+//!    `fixtures/dojo/recorded/v3/31-*`, `fixtures/dojo/recorded/v3/145-*`, `fixtures/dojo/recorded/v3/146-*`),
 //!    create or match findings, deduplicate, record the import history, answer 201 with
-//!    the statistics (23, 45, 151–154; 2.x without `deduplication_complete`, 2.x 46).
+//!    the statistics (`fixtures/dojo/recorded/v3/23-*`, `fixtures/dojo/recorded/v3/45-*`, `fixtures/dojo/recorded/v3/151-*` to `fixtures/dojo/recorded/v3/154-*`; 2.x without
+//!    `deduplication_complete`, `fixtures/dojo/recorded/v2/46-*`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -167,7 +169,7 @@ pub(super) fn run(
     let file_name = file.and_then(|f| f.file_name.clone()).unwrap_or_default();
     let bytes: &[u8] = file.map_or(&[], |f| &f.data);
     // The generic parser runs before the test exists (a rejected generic report leaves
-    // nothing behind: recorded 64 used no test id); native parsers run after it.
+    // nothing behind: `fixtures/dojo/recorded/v3/64-*` used no test id); native parsers run after it.
     let parsed = if generic {
         match parse_generic(&file_name, bytes) {
             Ok(p) => Some(p),
@@ -507,7 +509,7 @@ pub(super) fn validate(ctx: &Ctx, form: &Form, file: Option<&Part>) -> Result<Va
     let endpoint_to_add = form
         .get("endpoint_to_add")
         .and_then(|v| v.trim().parse().ok());
-    // 2.x does not know this field and drops it silently (2.x 46).
+    // 2.x does not know this field and drops it silently (`fixtures/dojo/recorded/v2/46-*`).
     let dedup_mode = match ctx.opts.flavour {
         Flavour::V3 => form.get("deduplication_execution_mode").map(str::to_string),
         Flavour::V2 => None,

@@ -1,7 +1,8 @@
 //! The importer proper (phase 4 of [`super::import`]): auto-created context, findings
 //! created or matched by hash, product-wide deduplication that shows up late when
 //! asynchronous, reimport's close/reactivate bookkeeping, the import history and the
-//! 201 body with its statistics (recorded 23, 45, 151-156; 2.x 46).
+//! 201 body with its statistics (`fixtures/dojo/recorded/v3/23-*`, `fixtures/dojo/recorded/v3/45-*`, `fixtures/dojo/recorded/v3/151-*` to
+//! `fixtures/dojo/recorded/v3/156-*`; `fixtures/dojo/recorded/v2/46-*`).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -212,7 +213,7 @@ fn crash_after(ctx: &Ctx, v: &Valid) -> Option<usize> {
         .filter(|_| v.scan_type != GENERIC)
 }
 
-/// The recorded 500 of an import that failed after its test existed (145).
+/// The 500 of an import that failed after its test existed (`fixtures/dojo/recorded/v3/145-*`).
 fn crashed(test: u64) -> Outcome {
     Outcome {
         status: 500,
@@ -266,7 +267,8 @@ pub(super) fn import_into(
     let parsed = match parsed {
         Some(p) => p,
         None if is_malformed(&v.scan_type, file_name, bytes) => {
-            // The parser crashed after the test was created: it stays, empty (recorded 146).
+            // The parser crashed after the test was created: it stays, empty
+            // (`fixtures/dojo/recorded/v3/146-*`).
             return crashed(test);
         }
         None => canned_findings(&v.scan_type, bytes.len(), ctx.opts.native_findings),
@@ -410,7 +412,8 @@ pub(super) fn reimport_into(
             let f = st.finding_mut(id).expect("existing finding");
             if f.is_mitigated {
                 if do_not_reactivate {
-                    // Stays closed and is counted in no bucket (recorded 154).
+                    // Stays closed and is counted in no bucket
+                    // (`fixtures/dojo/recorded/v3/154-*`).
                     continue;
                 }
                 f.is_mitigated = false;
@@ -580,7 +583,7 @@ pub(super) fn record_history(
 }
 
 /// The 201 body: the validated fields echoed (optional ones only when sent), the ids and
-/// the statistics (recorded 23 / 45; 2.x without the deduplication fields).
+/// the statistics (`fixtures/dojo/recorded/v3/23-*`, `fixtures/dojo/recorded/v3/45-*`; 2.x without the deduplication fields).
 pub(super) fn response(
     ctx: &Ctx,
     st: &State,

@@ -1,6 +1,6 @@
 //! FakeDojo: a stateful fake OWASP DefectDojo API v2 that behaves like the recorded
-//! servers — 3.2.0 ([`Flavour::V3`], `dojo-api/`) and 2.58.4 ([`Flavour::V2`],
-//! `dojo-api/v2.58.4-rbac/`) — closely enough for a client's integration tests and
+//! servers — 3.2.0 ([`Flavour::V3`], `fixtures/dojo/recorded/v3/`) and 2.58.4 ([`Flavour::V2`],
+//! `fixtures/dojo/recorded/v2/`) — closely enough for a client's integration tests and
 //! benchmarks: token auth, the name filters' exact/partial/case rules, uniqueness
 //! errors, limit/offset pagination with absolute `next` links, multipart import and
 //! reimport with DefectDojo's validation order and error bodies, the generic JSON
@@ -88,10 +88,11 @@ pub struct Options {
     /// always on 2.x): the duplicate flags of an import show up only after this many
     /// `GET /findings/?test=<id>` of that test. 0 = immediately.
     pub dedup_delay_gets: u32,
-    /// `DD_SCAN_FILE_MAX_SIZE` in MiB (recorded 149).
+    /// `DD_SCAN_FILE_MAX_SIZE` in MiB (`fixtures/dojo/recorded/v3/149-*`).
     pub max_file_mb: u64,
     /// Longest path+query answered; a longer one gets the connection closed without a
-    /// response, like uWSGI with the default 8 KiB buffer (recorded 167).
+    /// response, like uWSGI with the default 8 KiB buffer
+    /// (`fixtures/dojo/recorded/v3/167-*`).
     pub max_uri_len: usize,
     /// Origin used in absolute `next`/`previous` links (default: the fake's own URL).
     /// Set it to simulate a reverse proxy that advertises another host.
@@ -99,7 +100,7 @@ pub struct Options {
     /// Canned findings per native (non-generic) report.
     pub native_findings: usize,
     /// A native import saves this many findings (a reimport handles this many), then
-    /// fails saving the next one and answers the recorded 500 (145): the test keeps what
+    /// fails saving the next one and answers a 500 (`fixtures/dojo/recorded/v3/145-*`): the test keeps what
     /// was saved, at 50 % complete, with no import history. A real `trivy k8s` report whose
     /// cluster-scoped resources build a `service` over 200 characters does this on 3.2.0.
     pub crash_after_findings: Option<usize>,

@@ -22,7 +22,7 @@ pub struct ProductType {
     pub description: Option<String>,
     pub critical_product: bool,
     pub key_product: bool,
-    /// `None` for the product type a fresh server ships with (recorded 08).
+    /// `None` for the product type a fresh server ships with (`fixtures/dojo/recorded/v3/08-*`).
     pub created: Option<String>,
     pub authorized_users: Vec<u64>,
 }
@@ -115,7 +115,7 @@ pub struct Test {
     pub engagement: u64,
     pub title: Option<String>,
     pub test_type: u64,
-    /// Set by import/reimport; `None` for tests created with POST /tests/ (recorded 118).
+    /// Set by import/reimport; `None` for tests created with POST /tests/ (`fixtures/dojo/recorded/v3/118-*`).
     pub scan_type: Option<String>,
     pub description: Option<String>,
     pub version: Option<String>,
@@ -278,7 +278,8 @@ pub struct LocationFinding {
 }
 
 /// 3.x location-product reference: the id space of the `/api/v2/endpoints/<id>/`
-/// compatibility view (different from the finding references, recorded 105/106).
+/// compatibility view (different from the finding references,
+/// `fixtures/dojo/recorded/v3/105-*`, `fixtures/dojo/recorded/v3/106-*`).
 #[derive(Clone, Debug, Default)]
 pub struct LocationProduct {
     pub id: u64,

@@ -1,15 +1,15 @@
 //! What the fake does with an uploaded report.
 //!
 //! - "Generic Findings Import" is parsed for real, like DefectDojo's generic parser
-//!   (`dojo/tools/generic/json_parser.py`, spec dojo-api-and-peers.md §3): JSON by default,
+//!   (`dojo/tools/generic/json_parser.py`, `docs/defectdojo-behaviour.md`): JSON by default,
 //!   CSV for `.csv` files. A missing required key or a key outside the allowed list aborts
 //!   the whole import with a 400 ("Required fields are missing: [...]", "Not allowed
-//!   fields are present: [...]", recorded 64); unparseable JSON is a 500.
+//!   fields are present: [...]", `fixtures/dojo/recorded/v3/64-*`); unparseable JSON is a 500.
 //! - Every other scan type yields a few canned findings, deterministic from the file
 //!   length (so re-importing the same file matches, a changed file does not), unless the
 //!   report is malformed for its format (XML without its closing root element, JSON that
-//!   does not parse, an empty file): then the import answers 500 and, as recorded (31,
-//!   145/146), leaves an empty test behind.
+//!   does not parse, an empty file): then the import answers 500 and, as recorded (`fixtures/dojo/recorded/v3/31-*`,
+//!   `fixtures/dojo/recorded/v3/145-*`, `fixtures/dojo/recorded/v3/146-*`), leaves an empty test behind.
 
 use serde_json::{Map, Value};
 
@@ -25,7 +25,7 @@ pub struct Parsed {
 
 #[derive(Debug)]
 pub enum ParseError {
-    /// A validation message the import answers as a 400 `message` (recorded 64).
+    /// A validation message the import answers as a 400 `message` (`fixtures/dojo/recorded/v3/64-*`).
     Invalid(String),
     /// The parser crashed: 500 "Internal server error, check logs for details".
     Crash,

@@ -1,5 +1,6 @@
 //! `/api/v2/product_types/` and `/api/v2/products/`: exact vs. partial name filters,
-//! global name uniqueness, staff-only product type creation (recorded 09-14, 107-115, 133).
+//! global name uniqueness, staff-only product type creation (`fixtures/dojo/recorded/v3/09-*` to `fixtures/dojo/recorded/v3/14-*`,
+//! `fixtures/dojo/recorded/v3/107-*` to `fixtures/dojo/recorded/v3/115-*`, `fixtures/dojo/recorded/v3/133-*`).
 
 use serde_json::{Value, json};
 
@@ -20,7 +21,8 @@ pub(super) fn product_types(
     let f = ctx.opts.flavour;
     match (req.method.as_str(), id) {
         ("GET", None) => {
-            // `name` is exact and case-sensitive; `name_exact` is not a filter here (recorded 109-111).
+            // `name` is exact and case-sensitive; `name_exact` is not a filter here
+            // (`fixtures/dojo/recorded/v3/109-*` to `fixtures/dojo/recorded/v3/111-*`).
             let name = filter_param(req, "name");
             let rows: Vec<&ProductType> = st
                 .product_types
@@ -140,7 +142,7 @@ pub(super) fn products(
     let f = ctx.opts.flavour;
     match (req.method.as_str(), id) {
         ("GET", None) => {
-            // `name` is icontains, `name_exact` iexact (recorded 112-115).
+            // `name` is icontains, `name_exact` iexact (`fixtures/dojo/recorded/v3/112-*` to `fixtures/dojo/recorded/v3/115-*`).
             let name = filter_param(req, "name").map(|n| n.to_lowercase());
             let exact = filter_param(req, "name_exact").map(|n| n.to_lowercase());
             let prod_type = match num_filter(req, "prod_type") {
@@ -157,8 +159,9 @@ pub(super) fn products(
                 .filter(|p| exact.as_ref().is_none_or(|n| &p.name.to_lowercase() == n))
                 .filter(|p| prod_type.is_none_or(|t| p.prod_type == t))
                 .collect();
-            // `prefetch=prod_type` (a `prefetch` parameter of the products list in the
-            // recorded OpenAPI schema, 101): the page's product types, keyed by id.
+            // `prefetch=prod_type` (a `prefetch` parameter of the products list in 3.2.0's
+            // OpenAPI schema; the trimmed copy in `fixtures/dojo/` keeps only the import
+            // paths): the page's product types, keyed by id.
             let prod_types = req
                 .param("prefetch")
                 .is_some_and(|p| p.split(',').any(|x| x.trim() == "prod_type"));
@@ -205,7 +208,8 @@ pub(super) fn products(
             let description = fields.required_text("description");
             let tags = fields.tags("tags").unwrap_or_default();
             if let Some(n) = &name {
-                // Product names are globally unique, whatever the product type (recorded 133).
+                // Product names are globally unique, whatever the product type
+                // (`fixtures/dojo/recorded/v3/133-*`).
                 if st.products.iter().any(|p| &p.name == n) {
                     fields.err("name", "product with this name already exists.", "unique");
                 }

@@ -2,11 +2,12 @@
 //!
 //! DefectDojo checks a name's uniqueness in the serializer, then INSERTs: two creates of
 //! one new name at once both pass the check, and the second INSERT hits the database's
-//! unique constraint. 3.2.0 maps that IntegrityError to 409 (recorded 168 for products,
-//! 169 for product types: 1×201, 4×400, 7×409 of 12), 2.58.4 to a generic 500 (2.x 95;
+//! unique constraint. 3.2.0 maps that IntegrityError to 409 (`fixtures/dojo/recorded/v3/168-*` for
+//! products, `fixtures/dojo/recorded/v3/169-*` for product types: 1×201, 4×400, 7×409 of 12), 2.58.4 to a
+//! generic 500 (`fixtures/dojo/recorded/v2/95-*`;
 //! its product type race recorded only 400s, but a hook run got a 500 there too). A
 //! create that comes a little later meets the check and gets the 400 "… already exists"
-//! (10). Engagements, tool configurations and CI/CD rows have no unique name: both
+//! (`fixtures/dojo/recorded/v3/10-*`). Engagements, tool configurations and CI/CD rows have no unique name: both
 //! creates succeed.
 //!
 //! The fake runs the check, leaves the lock for the gap, then checks again before the
@@ -61,8 +62,12 @@ pub(super) fn create(
     if taken(&st) {
         // The INSERT hits the unique constraint.
         let body: Value = match ctx.opts.flavour {
-            Flavour::V3 => serde_json::from_str(RACE_409).expect("recorded 168"),
-            Flavour::V2 => serde_json::from_str(RACE_500).expect("recorded 2.x 95"),
+            Flavour::V3 => {
+                serde_json::from_str(RACE_409).expect("v3/168-product-create-race-409.json")
+            }
+            Flavour::V2 => {
+                serde_json::from_str(RACE_500).expect("v2/95-product-create-race-500.json")
+            }
         };
         let status = match ctx.opts.flavour {
             Flavour::V3 => 409,

@@ -1,10 +1,10 @@
 //! JSON shapes of the fake DefectDojo, per flavour, copied field for field from the
-//! recorded responses (3.2.0 in `dojo-api/`, 2.58.4 in `dojo-api/v2.58.4-rbac/`; copies
-//! in `fixtures/dojo/recorded/`). Fields the fake does not model get the value the
+//! recorded responses (3.2.0 in `fixtures/dojo/recorded/v3/`, 2.58.4 in `fixtures/dojo/recorded/v2/`). Fields the fake does not model get the value the
 //! recordings show for a plain object (null, false, empty list).
 //!
 //! Also the error bodies: DefectDojo's exception handler adds a `message` (the Python
-//! `repr` of DRF's errors) and a `pro` advert list to 400s (recorded 10, 24, 64).
+//! `repr` of DRF's errors) and a `pro` advert list to 400s (`fixtures/dojo/recorded/v3/10-*`,
+//! `fixtures/dojo/recorded/v3/24-*`, `fixtures/dojo/recorded/v3/64-*`).
 
 use serde_json::{Map, Value, json};
 
@@ -53,13 +53,13 @@ pub fn field_errors(errors: &[(&str, String, &str)]) -> Value {
     Value::Object(body)
 }
 
-/// A 400 from an exception the import view turned into a message only (recorded 64):
+/// A 400 from an exception the import view turned into a message only (`fixtures/dojo/recorded/v3/64-*`):
 /// `{"message": "[\"<text>\"]", "pro": [...]}`.
 pub fn message_only(text: &str) -> Value {
     json!({ "message": py_repr_list(&[text.to_string()]), "pro": [PRO] })
 }
 
-/// The 500 body of a parser failure (recorded 31, 145).
+/// The 500 body of a parser failure (`fixtures/dojo/recorded/v3/31-*`, `fixtures/dojo/recorded/v3/145-*`).
 pub fn internal_error() -> Value {
     json!({ "message": "Internal server error, check logs for details", "pro": [PRO] })
 }
@@ -106,7 +106,8 @@ pub fn user(flavour: Flavour, u: &User) -> Value {
     v
 }
 
-/// `/api/v2/user_profile/` (recorded 06/77; 2.x adds the role memberships of its 19).
+/// `/api/v2/user_profile/` (`fixtures/dojo/recorded/v3/06-*`, `fixtures/dojo/recorded/v3/77-*`; 2.x adds the
+/// role memberships of `fixtures/dojo/recorded/v2/19-*`).
 pub fn user_profile(flavour: Flavour, u: &User) -> Value {
     let mut v = json!({ "user": user(flavour, u), "user_contact_info": null });
     if flavour == Flavour::V2 {
@@ -192,7 +193,8 @@ pub fn engagement(flavour: Flavour, e: &Engagement) -> Value {
     v
 }
 
-/// A test as GET and list render it (recorded 32, 146; 2.x 83). `prefetch` is only part
+/// A test as GET and list render it (`fixtures/dojo/recorded/v3/32-*`, `fixtures/dojo/recorded/v3/146-*`;
+/// `fixtures/dojo/recorded/v2/83-*`). `prefetch` is only part
 /// of the single-object GET.
 pub fn test(flavour: Flavour, t: &Test, state: &State) -> Value {
     let mut v = json!({
@@ -211,7 +213,8 @@ pub fn test(flavour: Flavour, t: &Test, state: &State) -> Value {
     v
 }
 
-/// The body of `POST /api/v2/tests/` (recorded 118 / 2.x 59): the create serializer.
+/// The body of `POST /api/v2/tests/` (`fixtures/dojo/recorded/v3/118-*`, `fixtures/dojo/recorded/v2/59-*`): the
+/// create serializer.
 pub fn test_created(t: &Test) -> Value {
     json!({
         "id": t.id, "engagement": t.engagement, "notes": [], "scan_type": t.scan_type, "title": t.title,
@@ -261,7 +264,7 @@ pub fn display_status(f: &Finding) -> String {
     parts.join(", ")
 }
 
-/// A finding (recorded 102 for 3.x, 2.x 47: the same fields without `cwes`).
+/// A finding (`fixtures/dojo/recorded/v3/102-*`; `fixtures/dojo/recorded/v2/47-*`: the same fields without `cwes`).
 pub fn finding(flavour: Flavour, f: &Finding) -> Value {
     let mut v = json!({
         "id": f.id, "mitigated": f.mitigated, "mitigated_by": f.mitigated.as_ref().map(|_| f.reporter),
@@ -344,7 +347,7 @@ pub fn test_type(t: &TestType) -> Value {
 
 // ---------------------------------------------------------------- endpoints and locations
 
-/// 2.x endpoint object (recorded 2.x 47 prefetch): host/port fields plus the ids of the
+/// 2.x endpoint object (`fixtures/dojo/recorded/v2/47-*`, its prefetch): host/port fields plus the ids of the
 /// findings using it (see [`State::findings_by_endpoint`]).
 pub fn endpoint_v2(e: &Endpoint, findings: &[u64]) -> Value {
     json!({
@@ -361,7 +364,7 @@ pub fn location(l: &Location) -> Value {
     })
 }
 
-/// 3.x location-finding reference (recorded 102 prefetch, 103 results).
+/// 3.x location-finding reference (`fixtures/dojo/recorded/v3/102-*` prefetch, `fixtures/dojo/recorded/v3/103-*` results).
 pub fn location_finding(r: &LocationFinding) -> Value {
     json!({
         "id": r.id, "created": r.created, "updated": r.created, "relationship": "",
@@ -370,7 +373,8 @@ pub fn location_finding(r: &LocationFinding) -> Value {
     })
 }
 
-/// 3.x `/api/v2/endpoints/<id>/` compatibility view of a location-product reference (recorded 106).
+/// 3.x `/api/v2/endpoints/<id>/` compatibility view of a location-product reference
+/// (`fixtures/dojo/recorded/v3/106-*`).
 pub fn endpoint_compat_v3(r: &LocationProduct, state: &State) -> Value {
     let value = state
         .locations
@@ -395,7 +399,7 @@ pub fn endpoint_compat_v3(r: &LocationProduct, state: &State) -> Value {
     })
 }
 
-/// A `/api/v2/test_imports/` row (recorded 156).
+/// A `/api/v2/test_imports/` row (`fixtures/dojo/recorded/v3/156-*`).
 pub fn test_import(t: &TestImport) -> Value {
     let mut affected: Vec<u64> = t.actions.iter().map(|a| a.finding).collect();
     affected.sort_unstable();
@@ -412,7 +416,7 @@ pub fn test_import(t: &TestImport) -> Value {
     })
 }
 
-/// The 404 page Django answers for unknown paths (recorded 71, completed by hand).
+/// The 404 page Django answers for unknown paths (`fixtures/dojo/README.md`: recorded, completed by hand).
 pub const NOT_FOUND_HTML: &str = include_str!("../../../fixtures/dojo/not-found.html");
 
 const SCHEMA_V3: &str = include_str!("../../../fixtures/dojo/openapi-schema-v3-trimmed.json");

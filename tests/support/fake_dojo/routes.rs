@@ -207,7 +207,7 @@ pub(super) fn no_match(model: &str) -> Response {
 }
 
 /// DRF `TokenAuthentication` behind `SessionAuthentication`: failures are 403 with a
-/// `detail`, never 401 (recorded 03/04).
+/// `detail`, never 401 (`fixtures/dojo/recorded/v3/03-*`, `fixtures/dojo/recorded/v3/04-*`).
 fn authenticate(ctx: &Ctx, req: &Request) -> Result<&'static User, Response> {
     let not_provided = || {
         Response::json(

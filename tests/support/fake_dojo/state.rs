@@ -85,8 +85,8 @@ pub fn by_id<T>(rows: &[T], id: u64, key: impl Fn(&T) -> u64) -> Option<&T> {
 const TEST_TYPES_JSON: &str = include_str!("../../../fixtures/dojo/test-types.json");
 
 impl State {
-    /// A fresh server: product type 1 "Research and Development" (recorded 08) and the
-    /// recorded test types.
+    /// A fresh server: product type 1 "Research and Development" (`fixtures/dojo/recorded/v3/08-*`)
+    /// and the recorded test types (`fixtures/dojo/test-types.json`).
     pub fn new(flavour: Flavour, dedup_enabled: bool) -> State {
         let rows: Vec<Value> =
             serde_json::from_str(TEST_TYPES_JSON).expect("fixtures/dojo/test-types.json");
@@ -542,7 +542,7 @@ impl State {
     }
 
     /// `statistics` block of the import response: per severity (lower case) and `total`,
-    /// the counts of active, verified, duplicate, … findings (recorded 23).
+    /// the counts of active, verified, duplicate, … findings (`fixtures/dojo/recorded/v3/23-*`).
     pub fn statistics<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Value {
         let mut counts = [[0u64; 8]; 6];
         for f in findings {

@@ -1,5 +1,6 @@
 //! `/api/v2/tool_types/`, `/api/v2/tool_configurations/`, 3.x `/api/v2/cicd_infrastructure/`
-//! (recorded 121-132) and the import history `/api/v2/test_imports/` (156-158).
+//! (`fixtures/dojo/recorded/v3/121-*` to `fixtures/dojo/recorded/v3/132-*`) and the import history
+//! `/api/v2/test_imports/` (`fixtures/dojo/recorded/v3/156-*` to `fixtures/dojo/recorded/v3/158-*`).
 
 use serde_json::json;
 
@@ -94,7 +95,8 @@ pub(super) fn tool_configurations(
             None => no_match("Tool_Configuration"),
         },
         ("POST", None) => with_body(req, |m| {
-            // `configuration_url` is not a field: dropped silently (recorded 127).
+            // `configuration_url` is not a field: dropped silently
+            // (`fixtures/dojo/recorded/v3/127-*`).
             let mut fields = Fields::new(m);
             let name = fields.required_text("name");
             if !fields.has("tool_type") {
@@ -194,8 +196,8 @@ pub(super) fn cicd(ctx: &Ctx, st: &mut State, req: &Request, id: Option<u64>) ->
     }
 }
 
-/// `/api/v2/test_imports/`: newest first on 3.2.0 (recorded 156-158), oldest first on
-/// 2.58.4 (recorded 92-94). The action filters select whole rows, which keep all their
+/// `/api/v2/test_imports/`: newest first on 3.2.0 (`fixtures/dojo/recorded/v3/156-*` to `fixtures/dojo/recorded/v3/158-*`), oldest
+/// first on 2.58.4 (`fixtures/dojo/recorded/v2/92-*` to `fixtures/dojo/recorded/v2/94-*`). The action filters select whole rows, which keep all their
 /// actions.
 pub(super) fn test_imports(ctx: &Ctx, st: &State, req: &Request, id: Option<u64>) -> Response {
     if let Some(id) = id {

@@ -13,7 +13,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// DefectDojo's legacy finding hash (verified against recorded 62):
+/// DefectDojo's legacy finding hash (verified against `fixtures/dojo/recorded/v3/62-*`):
 /// `sha256(lower(title + str(cwe) + str(line) + str(file_path) + description))`,
 /// where a missing line / file path is Python's `None`.
 pub fn legacy_hash(

@@ -111,7 +111,7 @@ fmt:
 	$(CARGO) fmt
 
 # /usr/bin/time (Debian package `time`) measures peak memory in the tests;
-# s3s-fs takes about 2.5 minutes to build on 2 cores, once; the SARIF
+# s3s-fs takes about 7 minutes to build on 2 cores, once; the SARIF
 # multitool (about 100 MB unpacked) and junitparser take seconds.
 deps:
 	@command -v /usr/bin/time >/dev/null 2>&1 || { \

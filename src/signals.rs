@@ -31,6 +31,8 @@ struct Progress {
     import: Option<(u64, String)>,
     /// This run's own test, once known.
     test: Option<u64>,
+    /// The existing test a reimport goes into.
+    reimport: Option<u64>,
     /// True once the test is complete and renamed (nothing to undo).
     finished: bool,
 }
@@ -48,6 +50,7 @@ static PROGRESS: Mutex<Progress> = Mutex::new(Progress {
     dojo: None,
     import: None,
     test: None,
+    reimport: None,
     finished: false,
 });
 
@@ -71,6 +74,19 @@ pub fn importing(dojo: &Dojo, engagement: u64, temporary: &str) {
         headers,
     });
     p.import = Some((engagement, temporary.to_string()));
+}
+
+/// A reimport into the existing `test` is about to be sent.
+pub fn reimporting(dojo: &Dojo, test: u64) {
+    let (agent, base, key, headers) = dojo.parts();
+    let mut p = progress();
+    p.dojo = Some(Detached {
+        agent,
+        base,
+        key,
+        headers,
+    });
+    p.reimport = Some(test);
 }
 
 /// The import answered (or was found) with this run's own test.
@@ -106,6 +122,13 @@ pub fn stopped(signal: i32) -> ! {
 /// What the run leaves in DefectDojo, after removing an unfinished test of
 /// its own (within [`CLEANUP_BOUND`]).
 fn left_behind(p: &Progress) -> String {
+    if let (Some(dojo), Some(test), false) = (&p.dojo, p.reimport, p.finished) {
+        let base = redact::url(&dojo.base);
+        return format!(
+            "the reimport into test {test} ({base}/test/{test}) may not have finished, and a \
+             reimport cannot be undone: check the test (a complete reimport settles it)"
+        );
+    }
     let (Some(dojo), Some((engagement, temporary))) = (&p.dojo, &p.import) else {
         return "no test of this run exists in DefectDojo".to_string();
     };

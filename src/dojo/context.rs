@@ -540,6 +540,31 @@ fn lost_race(err: &Error) -> bool {
 /// a key that may not delete it (3.x authorized users get 403) leaves it,
 /// empty, with a warning naming it.
 fn remove_empty_engagement(dojo: &Dojo, id: u64, name: &str) {
+    let url = format!("{}/engagement/{id}", crate::http::redact::url(dojo.base()));
+    // DefectDojo deletes an engagement with its tests: only an empty one
+    // goes (a run that looked it up in the instant before the oldest was
+    // visible may have imported into it).
+    let tests: Result<super::model::Page<serde::de::IgnoredAny>, Error> = dojo.get(
+        &format!("/api/v2/tests/?engagement={id}&limit=1"),
+        "checking that the engagement this run created twice is empty",
+    );
+    match tests {
+        Ok(page) if page.count == Some(0) => {}
+        Ok(_) => {
+            log::warn!(
+                "engagement \"{name}\" (id {id}, {url}), which this run created at the same \
+                 time as a parallel run, already holds a test of another run: it stays"
+            );
+            return;
+        }
+        Err(err) => {
+            log::warn!(
+                "engagement \"{name}\" (id {id}, {url}), which this run created at the same \
+                 time as a parallel run, stays behind: {err}"
+            );
+            return;
+        }
+    }
     match dojo.call(
         Method::Delete,
         &format!("/api/v2/engagements/{id}/"),
@@ -550,9 +575,8 @@ fn remove_empty_engagement(dojo: &Dojo, id: u64, name: &str) {
             log::info!("deleted the engagement \"{name}\" this run created (id {id}), unused")
         }
         Err(err) => log::warn!(
-            "engagement \"{name}\" (id {id}, {}/engagement/{id}), which this run created at the \
-             same time as a parallel run, stays behind empty: {err}; delete it in DefectDojo",
-            dojo.base()
+            "engagement \"{name}\" (id {id}, {url}), which this run created at the \
+             same time as a parallel run, stays behind empty: {err}; delete it in DefectDojo"
         ),
     }
 }

@@ -55,8 +55,9 @@ pub fn run<'a>(
     let own = OwnTitle::new(&cfg.target.test_title);
     let mut form = form(inputs, dest, file_name, &own);
     let reimport = dest.reimport.is_some();
-    if !reimport {
-        signals::importing(dojo, dest.ctx.engagement_id, &own.temporary);
+    match dest.reimport {
+        Some((test, _)) => signals::reimporting(dojo, test),
+        None => signals::importing(dojo, dest.ctx.engagement_id, &own.temporary),
     }
     let sent = {
         let mut again = || remake.body();

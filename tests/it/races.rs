@@ -488,3 +488,47 @@ fn an_engagement_the_key_may_not_delete_is_named_in_a_warning() {
         );
     }
 }
+
+#[test]
+fn sigterm_during_a_reimport_says_it_may_not_have_finished() {
+    let dojo = FakeDojo::start(Flavour::V2);
+    let pt = dojo.seed_product_type("P");
+    let product = dojo.seed_product("scan-1", pt);
+    let engagement = dojo.seed_engagement("scan-1", product, None);
+    let test = dojo.seed_test(engagement, Some("scan-1"), "Nmap Scan");
+    dojo.seed_import_history(test);
+    let reimport = "/api/v2/reimport-scan/";
+    dojo.fail(Fault::handle_then_answer(
+        "POST",
+        reimport,
+        Duration::from_secs(20),
+        504,
+        "",
+    ));
+    let (hook, _, _dir) = synced(&dojo);
+    let child = hook.env("DEFECTDOJO_IMPORT_MODE", "reimport").spawn();
+    let started = Instant::now();
+    while dojo.imports().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no reimport arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the reimport into test {test}"))
+            && stderr.contains("may not have finished"),
+        "{stderr}"
+    );
+    assert!(
+        dojo.state().test(test).is_some(),
+        "a reimport's test is never deleted"
+    );
+}

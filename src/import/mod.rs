@@ -100,25 +100,39 @@ pub fn run<'a>(
         // Reimport mode: parallel runs' new tests of this title settle on
         // one (see `settle`).
         let older = match cfg.import.mode {
-            ImportMode::Reimport => {
-                settle::target(dojo, &form, &own, test_id, cfg.timeouts.import)?
-            }
+            ImportMode::Reimport => settle::target(dojo, &form, &own, test_id, cfg.timeouts.import)
+                .unwrap_or_else(|err| {
+                    log::warn!(
+                        "could not look for parallel runs' tests of this title ({err}): keeping \
+                         this run's test {test_id}"
+                    );
+                    None
+                }),
             ImportMode::Import => None,
         };
-        match older {
-            Some(older) => {
-                let (answer, into) = settle::into_older(
-                    dojo,
-                    &form,
-                    &own,
-                    test_id,
-                    older,
-                    (&mut report, remake),
-                    &cfg.timeouts,
-                )?;
+        let settled = older.map(|older| {
+            settle::into_older(
+                dojo,
+                &form,
+                &own,
+                test_id,
+                older,
+                (&mut report, remake),
+                &cfg.timeouts,
+            )
+        });
+        match settled {
+            Some(Ok((answer, into))) => {
                 imported.answer = answer;
                 imported.test_id = into;
                 imported.reimport = true;
+            }
+            // This run's complete test stays: under its real title at least.
+            Some(Err(err)) => {
+                return Err(match finish_new_test(dojo, inputs, test_id, &own) {
+                    Ok(()) => err,
+                    Err(rename) => err.note(format!("then {rename}")),
+                });
             }
             None => finish_new_test(dojo, inputs, test_id, &own)?,
         }

@@ -192,6 +192,8 @@ EXIT CODES:
         created); a dry run that found a problem
     3   the build gate: the import succeeded and created new findings at or above
         DEFECTDOJO_FAIL_ON
+    129, 130, 143  stopped by SIGHUP, SIGINT or SIGTERM: one line says where and what
+        stays in DefectDojo; an unfinished test of this run is removed first
 
 LIMITS:
     findings.json: at most 16 MiB per finding and 128 levels of nesting; beyond: exit 2.

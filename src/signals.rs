@@ -65,28 +65,28 @@ pub fn stage(what: &'static str) {
 
 /// The import into `engagement` under `temporary` is about to be sent.
 pub fn importing(dojo: &Dojo, engagement: u64, temporary: &str) {
-    let (agent, base, key, headers) = dojo.parts();
     let mut p = progress();
-    p.dojo = Some(Detached {
-        agent,
-        base,
-        key,
-        headers,
-    });
+    p.dojo = Some(Detached::from(dojo));
     p.import = Some((engagement, temporary.to_string()));
 }
 
 /// A reimport into the existing `test` is about to be sent.
 pub fn reimporting(dojo: &Dojo, test: u64) {
-    let (agent, base, key, headers) = dojo.parts();
     let mut p = progress();
-    p.dojo = Some(Detached {
-        agent,
-        base,
-        key,
-        headers,
-    });
+    p.dojo = Some(Detached::from(dojo));
     p.reimport = Some(test);
+}
+
+impl From<&Dojo<'_>> for Detached {
+    fn from(dojo: &Dojo<'_>) -> Detached {
+        let (agent, base, key, headers) = dojo.parts();
+        Detached {
+            agent,
+            base,
+            key,
+            headers,
+        }
+    }
 }
 
 /// The import answered (or was found) with this run's own test.

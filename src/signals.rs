@@ -122,23 +122,25 @@ pub fn stopped(signal: i32) -> ! {
 /// What the run leaves in DefectDojo, after removing an unfinished test of
 /// its own (within [`CLEANUP_BOUND`]).
 fn left_behind(p: &Progress) -> String {
-    if let (Some(dojo), Some(test), false) = (&p.dojo, p.reimport, p.finished) {
-        let base = redact::url(&dojo.base);
+    let Some(dojo) = &p.dojo else {
+        return "no test of this run exists in DefectDojo".to_string();
+    };
+    let base = redact::url(&dojo.base);
+    if p.finished {
+        return match p.test.or(p.reimport) {
+            Some(test) => format!("test {test} ({base}/test/{test}) holds this run's import"),
+            None => "the import was done".to_string(),
+        };
+    }
+    if let Some(test) = p.reimport {
         return format!(
             "the reimport into test {test} ({base}/test/{test}) may not have finished, and a \
              reimport cannot be undone: check the test (a complete reimport settles it)"
         );
     }
-    let (Some(dojo), Some((engagement, temporary))) = (&p.dojo, &p.import) else {
+    let Some((engagement, temporary)) = &p.import else {
         return "no test of this run exists in DefectDojo".to_string();
     };
-    let base = redact::url(&dojo.base);
-    if p.finished {
-        return match p.test {
-            Some(test) => format!("test {test} ({base}/test/{test}) holds this run's import"),
-            None => "the import was done".to_string(),
-        };
-    }
     let (engagement, temporary, test) = (*engagement, temporary.clone(), p.test);
     let (agent, key, headers, url) = (
         dojo.agent.clone(),

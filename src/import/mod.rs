@@ -137,6 +137,7 @@ pub fn run<'a>(
             None => finish_new_test(dojo, inputs, test_id, &own)?,
         }
     }
+    signals::own_test(imported.test_id);
     signals::finished();
     log::info!(
         "{} test {}: {}/test/{}",

@@ -532,3 +532,33 @@ fn sigterm_during_a_reimport_says_it_may_not_have_finished() {
         "a reimport's test is never deleted"
     );
 }
+
+#[test]
+fn sigterm_during_the_read_back_keeps_the_complete_test() {
+    let dojo = FakeDojo::start(Flavour::V3);
+    dojo.fail(Fault::delay("GET", "/api/v2/findings/", Duration::from_secs(20)).always());
+    let (hook, path, _dir) = synced(&dojo);
+    let child = hook.spawn();
+    let started = Instant::now();
+    while dojo.requests_to("/api/v2/findings/").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no read-back started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    let test = dojo.state().tests[0].id;
+    assert!(
+        stderr.contains(&format!("test {test} (")) && stderr.contains("holds this run's import"),
+        "{stderr}"
+    );
+    assert_eq!(dojo.state().tests.len(), 1, "a complete test is kept");
+    assert!(!path.exists(), "no output written");
+}

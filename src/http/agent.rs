@@ -20,35 +20,10 @@ use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 
 use super::credentials;
+use super::deadline::Timeouts;
 use super::proxy::Proxies;
 use super::redact::Secret;
 use super::tls::Trust;
-
-/// Timeouts of a run, from `DEFECTDOJO_TIMEOUT_SECONDS` and
-/// `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS`.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    /// Connect, and each ordinary call as a whole, its answer included (a
-    /// server that trickles its answer is cut off).
-    pub call: Duration,
-    /// The import call and object-storage transfers as a whole (DefectDojo
-    /// parses the report before it answers, which takes minutes for large
-    /// reports; storage bodies can be gigabytes): [`super::deadline::cap_transfer`].
-    pub import: Duration,
-    /// The whole run (`DEFECTDOJO_DEADLINE_SECONDS`), if bounded
-    /// ([`super::deadline`]).
-    pub deadline: Option<Duration>,
-}
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
-            call: Duration::from_secs(60),
-            import: Duration::from_secs(1800),
-            deadline: None,
-        }
-    }
-}
 
 /// Trust, proxies and extra DefectDojo headers, as configured.
 #[derive(Clone, Debug, Default)]

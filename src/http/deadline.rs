@@ -13,8 +13,33 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use super::agent::Timeouts;
 use crate::error::Error;
+
+/// Timeouts of a run, from `DEFECTDOJO_TIMEOUT_SECONDS` and
+/// `DEFECTDOJO_IMPORT_TIMEOUT_SECONDS`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Connect, and each ordinary call as a whole, its answer included (a
+    /// server that trickles its answer is cut off).
+    pub call: Duration,
+    /// The import call and object-storage transfers as a whole (DefectDojo
+    /// parses the report before it answers, which takes minutes for large
+    /// reports; storage bodies can be gigabytes): [`cap_transfer`].
+    pub import: Duration,
+    /// The whole run (`DEFECTDOJO_DEADLINE_SECONDS`), if bounded
+    /// (this module).
+    pub deadline: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            call: Duration::from_secs(60),
+            import: Duration::from_secs(1800),
+            deadline: None,
+        }
+    }
+}
 
 /// The bounds of a run that calls and local waits need: the deadline
 /// (when, and its configured seconds for the error), the bound of one

@@ -25,7 +25,8 @@ pub mod retry;
 pub mod tls;
 pub mod url;
 
-pub use agent::{Network, Timeouts, agent};
+pub use agent::{Network, agent};
+pub use deadline::Timeouts;
 pub use error::{
     ERROR_BODY_LIMIT, body_error, one_line, read_prefix, send_error, status_error, transport_error,
 };

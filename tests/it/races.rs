@@ -379,29 +379,12 @@ fn sigterm_during_the_import_removes_the_unfinished_test() {
             "",
         ));
         let (hook, _, _dir) = synced(&dojo);
-        let child = hook.env("RUST_LOG", "trace").spawn();
-        let started = Instant::now();
-        while dojo.state().tests.len() < 2 {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "no import arrived"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let test = dojo.state().tests[1].id;
-        let killed = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(killed.success());
-        let out = child.wait_with_output().expect("wait");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(143), "{stderr}");
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "within seconds"
-        );
-        assert!(!stderr.contains(KEY));
+        let hook = hook.env("RUST_LOG", "trace");
+        let (code, stderr) = stopped_by(&hook, "-TERM", || dojo.state().tests.len() >= 2);
+        assert_eq!(code, Some(143), "{stderr}");
+        let deleted = dojo.state().deleted_tests.clone();
+        assert_eq!(deleted.len(), 1, "{stderr}");
+        let test = deleted[0];
         let line = stderr
             .lines()
             .find(|l| l.starts_with("dojo-hook: error: stopped by SIGTERM"))
@@ -429,19 +412,8 @@ fn sighup_and_sigint_before_the_import_say_so() {
             Duration::from_secs(20),
         ));
         let (hook, _, _dir) = synced(&dojo);
-        let child = hook.spawn();
-        let started = Instant::now();
-        while dojo.request_count() == 0 {
-            assert!(started.elapsed() < Duration::from_secs(10));
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .expect("kill");
-        let out = child.wait_with_output().expect("wait");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        let (status, stderr) = stopped_by(&hook, signal, || dojo.request_count() > 0);
+        assert_eq!(status, Some(code), "{stderr}");
         assert!(
             stderr.contains("while finding or creating the destination"),
             "{stderr}"
@@ -506,22 +478,9 @@ fn sigterm_during_a_reimport_says_it_may_not_have_finished() {
         "",
     ));
     let (hook, _, _dir) = synced(&dojo);
-    let child = hook.env("DEFECTDOJO_IMPORT_MODE", "reimport").spawn();
-    let started = Instant::now();
-    while dojo.imports().is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no reimport arrived"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    let hook = hook.env("DEFECTDOJO_IMPORT_MODE", "reimport");
+    let (code, stderr) = stopped_by(&hook, "-TERM", || !dojo.imports().is_empty());
+    assert_eq!(code, Some(143), "{stderr}");
     assert!(
         stderr.contains(&format!("the reimport into test {test}"))
             && stderr.contains("may not have finished"),
@@ -538,22 +497,10 @@ fn sigterm_during_the_read_back_keeps_the_complete_test() {
     let dojo = FakeDojo::start(Flavour::V3);
     dojo.fail(Fault::delay("GET", "/api/v2/findings/", Duration::from_secs(20)).always());
     let (hook, path, _dir) = synced(&dojo);
-    let child = hook.spawn();
-    let started = Instant::now();
-    while dojo.requests_to("/api/v2/findings/").is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no read-back started"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    let (code, stderr) = stopped_by(&hook, "-TERM", || {
+        !dojo.requests_to("/api/v2/findings/").is_empty()
+    });
+    assert_eq!(code, Some(143), "{stderr}");
     let test = dojo.state().tests[0].id;
     assert!(
         stderr.contains(&format!("test {test} (")) && stderr.contains("holds this run's import"),
@@ -561,4 +508,29 @@ fn sigterm_during_the_read_back_keeps_the_complete_test() {
     );
     assert_eq!(dojo.state().tests.len(), 1, "a complete test is kept");
     assert!(!path.exists(), "no output written");
+}
+
+/// Starts `hook`, waits until `ready` (at most 10 s, else the test fails),
+/// sends `signal` (`-TERM`, …) and returns the exit code and stderr, after
+/// checking that the key stays out of it.
+fn stopped_by(hook: &Hook, signal: &str, ready: impl Fn() -> bool) -> (Option<i32>, String) {
+    let child = hook.spawn();
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(10), "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "ended within seconds"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains(KEY), "{stderr}");
+    (out.status.code(), stderr)
 }

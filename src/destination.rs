@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::config::ImportMode;
 use crate::dojo::Dojo;
 use crate::dojo::cleanup::{self, ReimportBefore};
-use crate::dojo::context::{self, Context};
+use crate::dojo::context::{self, ImportContext};
 use crate::dojo::model::Test;
 use crate::error::Error;
 use crate::inputs::Inputs;
@@ -16,7 +16,7 @@ use crate::inputs::Inputs;
 /// Where the import goes.
 pub struct Destination {
     /// Product type, product, engagement and the key's user.
-    pub ctx: Context,
+    pub ctx: ImportContext,
     /// The test a reimport goes into, and what it held before.
     pub reimport: Option<(u64, ReimportBefore)>,
 }
@@ -30,7 +30,7 @@ pub fn prepare(dojo: &Dojo, inputs: &Inputs) -> Result<Destination, Error> {
         crate::http::redact::url(&cfg.dojo_url)
     );
     check_scan_type(dojo, cfg)?;
-    let ctx = context::resolve(dojo, cfg, &crate::time::today_utc())?;
+    let ctx = context::resolve(dojo, cfg, &crate::util::time::today_utc())?;
     let reimport = match cfg.import.mode {
         ImportMode::Import => None,
         // A new engagement has no test yet.

@@ -125,9 +125,11 @@ fn plan_destination(dojo: &Dojo, inputs: &Inputs, report: &mut Report) {
     let title = &cfg.target.test_title;
     let reimport = match cfg.import.mode {
         ImportMode::Reimport => match ctx.engagement {
-            context::Slot::Exists(engagement) => destination::latest_test(dojo, engagement, cfg),
+            context::PlanSlot::Exists(engagement) => {
+                destination::latest_test(dojo, engagement, cfg)
+            }
             // A new engagement has no test yet.
-            context::Slot::WouldCreate => Ok(None),
+            context::PlanSlot::WouldCreate => Ok(None),
         },
         _ => Ok(None),
     };

@@ -5,51 +5,38 @@
 //! (`run::run`): `inputs` → `upload` body → `destination` in
 //! DefectDojo → `import` (with its recovery and fallback) → `dedup` (deduplication)
 //! wait → `readback` → `outputs`. The dry run (`dryrun`) uses the same
-//! stages read-only. Findings are streamed one at a time (`json_array`); no
+//! stages read-only. Findings are streamed one at a time (`convert::generic::json_array`); no
 //! module holds all findings. ARCHITECTURE.md draws the whole house.
 #![forbid(unsafe_code)]
 
 // The public surface is what the binary, the tests, the examples and the doc
 // examples use: the entry point, the converters, and the streaming building
-// blocks (bodies of exact length, multipart, storage, the findings array and
-// the finding model). Everything else is the crate's own.
+// blocks (bodies of exact length, storage, the findings array and the finding
+// model). Everything else is the crate's own.
 
 pub mod app;
 pub mod body;
-pub(crate) mod ci;
 pub(crate) mod cli;
 pub(crate) mod config;
 pub mod convert;
-pub(crate) mod decimal;
 pub(crate) mod dedup;
-pub(crate) mod describe;
 pub(crate) mod destination;
 pub(crate) mod dojo;
 pub(crate) mod dryrun;
 pub(crate) mod error;
-pub(crate) mod gate;
 pub(crate) mod help;
 pub(crate) mod http;
 pub(crate) mod import;
 pub(crate) mod inputs;
-pub mod json_array;
 pub(crate) mod k8s;
 pub mod logging;
-pub(crate) mod minify;
-pub mod multipart;
 pub(crate) mod outputs;
-pub(crate) mod random;
 pub(crate) mod readback;
 pub(crate) mod run;
 pub mod scan;
 pub mod signals;
-pub(crate) mod step_summary;
 pub mod storage;
-pub(crate) mod suggest;
-pub(crate) mod summary;
-pub(crate) mod text;
-pub(crate) mod time;
 pub(crate) mod upload;
-pub(crate) mod uuid;
+pub(crate) mod util;
 
 pub use error::Error;

@@ -11,7 +11,7 @@ use log::{Level, LevelFilter, Log, Metadata, Record};
 /// Crates whose debug and trace output may contain secrets.
 const CAPPED: &[&str] = &["ureq", "ureq_proto", "rustls", "webpki"];
 
-struct Capped(env_logger::Logger);
+struct CappedLogger(env_logger::Logger);
 
 fn allowed(target: &str, level: Level) -> bool {
     level <= Level::Info
@@ -23,7 +23,7 @@ fn allowed(target: &str, level: Level) -> bool {
         })
 }
 
-impl Log for Capped {
+impl Log for CappedLogger {
     fn enabled(&self, metadata: &Metadata) -> bool {
         allowed(metadata.target(), metadata.level()) && self.0.enabled(metadata)
     }
@@ -62,7 +62,7 @@ pub fn init() {
         .target(env_logger::Target::Stderr)
         .build();
     let max = logger.filter();
-    if log::set_boxed_logger(Box::new(Capped(logger))).is_ok() {
+    if log::set_boxed_logger(Box::new(CappedLogger(logger))).is_ok() {
         log::set_max_level(max);
     }
 }

@@ -23,7 +23,7 @@ pub trait Observer {
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error>;
     /// The whole read-back was read: its counts. Not called after a failure,
     /// so partial numbers never reach an output.
-    fn finished(&mut self, _counts: sync::Counts) {}
+    fn finished(&mut self, _counts: sync::ReadBackCounts) {}
 }
 
 /// Starts reading test `test_id` back. Give the `observer` to the first
@@ -80,7 +80,7 @@ impl sync::Fetch for DojoFetch<'_, '_> {
         }
     }
 
-    fn finished(&mut self, counts: sync::Counts) {
+    fn finished(&mut self, counts: sync::ReadBackCounts) {
         if let Some(observer) = &mut self.observer {
             observer.finished(counts);
         }

@@ -24,7 +24,7 @@ use crate::http::{self, deadline, redact, retry};
 
 /// Where an input is read from or an output written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+pub enum Place {
     /// An `http://` or `https://` URL, usually presigned.
     Url(String),
     /// A local file.
@@ -33,17 +33,17 @@ pub enum Location {
     Stdout,
 }
 
-impl Location {
+impl Place {
     /// `http://…` and `https://…` are URLs, `-` is stdout, anything else is
     /// a local path.
-    pub fn parse(arg: &str) -> Location {
+    pub fn parse(arg: &str) -> Place {
         let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
-            Location::Url(arg.to_string())
+            Place::Url(arg.to_string())
         } else if arg == "-" {
-            Location::Stdout
+            Place::Stdout
         } else {
-            Location::Path(PathBuf::from(arg))
+            Place::Path(PathBuf::from(arg))
         }
     }
 
@@ -51,9 +51,9 @@ impl Location {
     /// user info.
     pub fn display(&self) -> String {
         match self {
-            Location::Url(url) => redact::url(url),
-            Location::Path(path) => path.display().to_string(),
-            Location::Stdout => "stdout".to_string(),
+            Place::Url(url) => redact::url(url),
+            Place::Path(path) => path.display().to_string(),
+            Place::Stdout => "stdout".to_string(),
         }
     }
 
@@ -62,7 +62,7 @@ impl Location {
     /// extension, which DefectDojo's parsers look at.
     pub fn file_name(&self) -> Option<String> {
         let name = match self {
-            Location::Url(url) => {
+            Place::Url(url) => {
                 let end = url.find(['?', '#']).unwrap_or(url.len());
                 let without_query = &url[..end];
                 let after_scheme = without_query
@@ -71,8 +71,8 @@ impl Location {
                 let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
                 percent_decode_str(path.rsplit('/').next().unwrap_or(""))
             }
-            Location::Path(path) => path.file_name()?.to_string_lossy().into_owned(),
-            Location::Stdout => return None,
+            Place::Path(path) => path.file_name()?.to_string_lossy().into_owned(),
+            Place::Stdout => return None,
         };
         (!name.is_empty()).then_some(name)
     }
@@ -102,11 +102,11 @@ impl<R: Read, F: FnMut(io::Error) -> Error> Read for Labeled<R, F> {
 /// its `Content-Length`, if it has one and no `Content-Encoding`).
 ///
 /// `what` names the content in errors, e.g. `scan report`.
-pub fn open(agent: &Agent, location: &Location, what: &str) -> Result<Opened<'static>, Error> {
+pub fn open(agent: &Agent, location: &Place, what: &str) -> Result<Opened<'static>, Error> {
     match location {
-        Location::Path(path) => open_file(path, what),
-        Location::Url(url) => open_url(agent, url, what),
-        Location::Stdout => Err(Error::input(
+        Place::Path(path) => open_file(path, what),
+        Place::Url(url) => open_url(agent, url, what),
+        Place::Stdout => Err(Error::input(
             what,
             "'-' (stdout) can only be used for outputs; give a file path or a URL",
         )),
@@ -367,18 +367,18 @@ pub fn write_stdout(body: &mut Prepared<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes a body to any [`Location`]: [`put`], [`write_local`] or
+/// Writes a body to any [`Place`]: [`put`], [`write_local`] or
 /// [`write_stdout`].
 pub fn store(
     agent: &Agent,
-    location: &Location,
+    location: &Place,
     body: &mut Prepared<'_>,
     what: &str,
 ) -> Result<(), Error> {
     match location {
-        Location::Url(url) => put(agent, url, body, what),
-        Location::Path(path) => write_local(path, body),
-        Location::Stdout => write_stdout(body),
+        Place::Url(url) => put(agent, url, body, what),
+        Place::Path(path) => write_local(path, body),
+        Place::Stdout => write_stdout(body),
     }
 }
 
@@ -672,7 +672,7 @@ mod tests {
         let agent = agent();
         let dir = crate::body::tests::test_dir("source-spool");
         let spool = Spool::new(Some(dir.clone()), 0);
-        let location = Location::parse(&url);
+        let location = Place::parse(&url);
         let mut body = prepare("scan report", &spool, Mode::Input, || {
             let opened = open(&agent, &location, "scan report")?;
             assert_eq!(opened.len, None, "a chunked answer has no length");
@@ -694,7 +694,7 @@ mod tests {
         let mut fake = serve(vec![reply(200, &data)]);
         let opened = open(
             &agent(),
-            &Location::Url(format!("{}/r.json", fake.url)),
+            &Place::Url(format!("{}/r.json", fake.url)),
             "report",
         )
         .unwrap();
@@ -715,7 +715,7 @@ mod tests {
     fn forbidden_xml_becomes_a_readable_error_without_secrets() {
         let fake = serve(vec![reply(403, EXPIRED)]);
         let url = format!("{}/b/scan/findings.json{SIGNED}", fake.url);
-        let err = open(&agent(), &Location::Url(url), "scan results")
+        let err = open(&agent(), &Place::Url(url), "scan results")
             .err()
             .unwrap();
         let msg = err.to_string();
@@ -738,7 +738,7 @@ mod tests {
         let data = content(400_000);
         let mut fake = serve(vec![chunked(&data), chunked(&data), reply(200, b"")]);
         let agent = agent();
-        let input = Location::Url(format!("{}/in/report.json{SIGNED}", fake.url));
+        let input = Place::Url(format!("{}/in/report.json{SIGNED}", fake.url));
         let mut body = prepare("report", &Spool::new(None, 0), Mode::Input, || {
             open(&agent, &input, "report")
         })
@@ -766,7 +766,7 @@ mod tests {
         changed[399_999] ^= 0xff;
         let mut fake = serve(vec![chunked(&data), chunked(&changed), reply(200, b"")]);
         let agent = agent();
-        let input = Location::Url(format!("{}/in/report.json", fake.url));
+        let input = Place::Url(format!("{}/in/report.json", fake.url));
         let mut body = prepare("report", &Spool::new(None, 0), Mode::Input, || {
             open(&agent, &input, "report")
         })
@@ -832,7 +832,7 @@ mod tests {
     fn missing_and_odd_local_inputs() {
         let err = open(
             &agent(),
-            &Location::parse("/nonexistent/zap.xml"),
+            &Place::parse("/nonexistent/zap.xml"),
             "scan report",
         )
         .err()
@@ -843,16 +843,14 @@ mod tests {
         );
         assert_eq!(err.exit_code(), crate::error::EXIT_LOCAL);
         let dir = std::env::temp_dir();
-        let err = open(&agent(), &Location::Path(dir), "scan report")
+        let err = open(&agent(), &Place::Path(dir), "scan report")
             .err()
             .unwrap();
         assert!(
             err.to_string().ends_with("is a directory, not a file"),
             "{err}"
         );
-        let err = open(&agent(), &Location::Stdout, "scan report")
-            .err()
-            .unwrap();
+        let err = open(&agent(), &Place::Stdout, "scan report").err().unwrap();
         assert!(err.to_string().contains("only be used for outputs"));
     }
 
@@ -861,7 +859,7 @@ mod tests {
         let dir = crate::body::tests::test_dir("local");
         let path = dir.join("report.json");
         fs::write(&path, b"[1,2,3]").unwrap();
-        let opened = open(&agent(), &Location::Path(path.clone()), "report").unwrap();
+        let opened = open(&agent(), &Place::Path(path.clone()), "report").unwrap();
         assert_eq!(opened.len, Some(7));
         fs::remove_file(&path).unwrap();
         fs::remove_dir(&dir).unwrap();
@@ -913,27 +911,27 @@ mod tests {
     #[test]
     fn locations_parse_display_and_name() {
         let url = format!("HTTPS://u:p@minio:9000/bucket/scan-1/zap%20report.xml{SIGNED}#x");
-        let loc = Location::parse(&url);
-        assert_eq!(loc, Location::Url(url.clone()));
+        let loc = Place::parse(&url);
+        assert_eq!(loc, Place::Url(url.clone()));
         assert_eq!(
             loc.display(),
             "HTTPS://minio:9000/bucket/scan-1/zap%20report.xml?…"
         );
         assert_eq!(loc.file_name().as_deref(), Some("zap report.xml"));
-        assert_eq!(Location::parse("http://host").file_name(), None);
-        assert_eq!(Location::parse("http://host/dir/?a=b").file_name(), None);
+        assert_eq!(Place::parse("http://host").file_name(), None);
+        assert_eq!(Place::parse("http://host/dir/?a=b").file_name(), None);
         assert_eq!(
-            Location::parse("http://host/a%2").file_name().as_deref(),
+            Place::parse("http://host/a%2").file_name().as_deref(),
             Some("a%2")
         );
-        assert_eq!(Location::parse("-"), Location::Stdout);
-        assert_eq!(Location::Stdout.display(), "stdout");
-        assert_eq!(Location::Stdout.file_name(), None);
-        let path = Location::parse("./out/findings.json");
-        assert_eq!(path, Location::Path(PathBuf::from("./out/findings.json")));
+        assert_eq!(Place::parse("-"), Place::Stdout);
+        assert_eq!(Place::Stdout.display(), "stdout");
+        assert_eq!(Place::Stdout.file_name(), None);
+        let path = Place::parse("./out/findings.json");
+        assert_eq!(path, Place::Path(PathBuf::from("./out/findings.json")));
         assert_eq!(path.file_name().as_deref(), Some("findings.json"));
         assert_eq!(path.display(), "./out/findings.json");
-        assert!(matches!(Location::parse("httpx.json"), Location::Path(_)));
+        assert!(matches!(Place::parse("httpx.json"), Place::Path(_)));
     }
 
     #[test]
@@ -968,11 +966,11 @@ mod tests {
 
     #[test]
     fn multipart_import_of_a_two_pass_report_has_an_exact_length() {
-        use crate::multipart::{Multipart, new_boundary};
+        use crate::dojo::multipart::{Multipart, new_boundary};
         let data = content(300_000);
         let mut fake = serve(vec![chunked(&data), chunked(&data), reply(201, b"{}")]);
         let agent = agent();
-        let input = Location::parse(&format!("{}/b/scan-1/zap-report.xml{SIGNED}", fake.url));
+        let input = Place::parse(&format!("{}/b/scan-1/zap-report.xml{SIGNED}", fake.url));
         let mut body = prepare("scan report", &Spool::new(None, 0), Mode::Input, || {
             open(&agent, &input, "scan report")
         })
@@ -1019,7 +1017,7 @@ mod tests {
         }]);
         let opened = open(
             &agent(),
-            &Location::Url(format!("{}/r.json.gz", fake.url)),
+            &Place::Url(format!("{}/r.json.gz", fake.url)),
             "r",
         )
         .unwrap();

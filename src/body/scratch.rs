@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use super::Spool;
 use super::temp::TempFile;
-use crate::convert::triage;
+use crate::convert::scratch::Scratch;
 
 /// Bytes gathered before a write to the temp file.
 const BUFFER: usize = 64 * 1024;
@@ -45,16 +45,16 @@ impl ScratchSpace {
     }
 
     /// A new, empty scratch.
-    pub fn create(&self) -> io::Result<Scratch> {
+    pub fn create(&self) -> io::Result<ScratchBuffer> {
         let kind = match &self.dir {
-            Some(dir) => Kind::File {
+            Some(dir) => ScratchKind::File {
                 temp: TempFile::create(dir)?,
                 pending: Vec::with_capacity(BUFFER),
                 at_end: true,
             },
-            None => Kind::Memory(Vec::new()),
+            None => ScratchKind::Memory(Vec::new()),
         };
-        Ok(Scratch {
+        Ok(ScratchBuffer {
             kind,
             len: 0,
             space: self.clone(),
@@ -63,13 +63,13 @@ impl ScratchSpace {
 }
 
 /// One scratch (see the module docs).
-pub(crate) struct Scratch {
-    kind: Kind,
+pub(crate) struct ScratchBuffer {
+    kind: ScratchKind,
     len: u64,
     space: ScratchSpace,
 }
 
-enum Kind {
+enum ScratchKind {
     File {
         temp: TempFile,
         pending: Vec<u8>,
@@ -90,10 +90,10 @@ fn flush_to(file: &File, pending: &mut Vec<u8>, at_end: &mut bool) -> io::Result
     Ok(())
 }
 
-impl Write for Scratch {
+impl Write for ScratchBuffer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.kind {
-            Kind::File {
+            ScratchKind::File {
                 temp,
                 pending,
                 at_end,
@@ -103,7 +103,7 @@ impl Write for Scratch {
                     flush_to(&temp.file, pending, at_end)?;
                 }
             }
-            Kind::Memory(data) => {
+            ScratchKind::Memory(data) => {
                 let left = self.space.budget.get();
                 if buf.len() as u64 > left {
                     return Err(io::Error::other(format!(
@@ -123,27 +123,27 @@ impl Write for Scratch {
 
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.kind {
-            Kind::File {
+            ScratchKind::File {
                 temp,
                 pending,
                 at_end,
             } => flush_to(&temp.file, pending, at_end),
-            Kind::Memory(_) => Ok(()),
+            ScratchKind::Memory(_) => Ok(()),
         }
     }
 }
 
-impl triage::Scratch for Scratch {
+impl Scratch for ScratchBuffer {
     fn reread(&mut self) -> io::Result<Box<dyn Read + '_>> {
         self.flush()?;
         match &mut self.kind {
-            Kind::File { temp, at_end, .. } => {
+            ScratchKind::File { temp, at_end, .. } => {
                 let mut file = &temp.file;
                 file.seek(SeekFrom::Start(0))?;
                 *at_end = false;
                 Ok(Box::new(BufReader::with_capacity(BUFFER, file)))
             }
-            Kind::Memory(data) => Ok(Box::new(&data[..])),
+            ScratchKind::Memory(data) => Ok(Box::new(&data[..])),
         }
     }
 
@@ -152,9 +152,9 @@ impl triage::Scratch for Scratch {
     }
 }
 
-impl Drop for Scratch {
+impl Drop for ScratchBuffer {
     fn drop(&mut self) {
-        if let Kind::Memory(data) = &self.kind {
+        if let ScratchKind::Memory(data) = &self.kind {
             let budget = &self.space.budget;
             budget.set(budget.get() + data.len() as u64);
         }
@@ -164,9 +164,8 @@ impl Drop for Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::convert::triage::Scratch as _;
 
-    fn read_all(s: &mut Scratch) -> Vec<u8> {
+    fn read_all(s: &mut ScratchBuffer) -> Vec<u8> {
         let mut out = Vec::new();
         s.reread().unwrap().read_to_end(&mut out).unwrap();
         out

@@ -11,11 +11,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// A name that no other run, and no earlier call in this run, produces:
-/// the process id and 64 random bits ([`crate::random`]); `create_new`
+/// the process id and 64 random bits ([`crate::util::random`]); `create_new`
 /// catches the rest.
 pub(crate) fn unique_name(prefix: &str) -> String {
     let pid = std::process::id();
-    format!("{prefix}{pid}-{:016x}.tmp", crate::random::bits())
+    format!("{prefix}{pid}-{:016x}.tmp", crate::util::random::bits())
 }
 
 /// Creates a new file in `dir` with a unique name, readable only by us

@@ -141,11 +141,11 @@ pub(crate) struct Verified<R> {
     what: String,
     expect: Expect,
     seen: Digest,
-    state: State,
+    state: VerifyState,
 }
 
 #[derive(PartialEq, Eq)]
-enum State {
+enum VerifyState {
     Reading,
     Done,
     Failed,
@@ -158,7 +158,7 @@ impl<R: Read> Verified<R> {
             what: what.to_string(),
             expect,
             seen: Digest::new(),
-            state: State::Reading,
+            state: VerifyState::Reading,
         }
     }
 
@@ -179,12 +179,12 @@ impl<R: Read> Verified<R> {
                 return Err(self.fail(Mismatch::Different));
             }
         }
-        self.state = State::Done;
+        self.state = VerifyState::Done;
         Ok(())
     }
 
     fn fail_with(&mut self, err: io::Error) -> io::Error {
-        self.state = State::Failed;
+        self.state = VerifyState::Failed;
         err
     }
 
@@ -219,15 +219,15 @@ impl<R: Read> Verified<R> {
 impl<R: Read> Read for Verified<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.state {
-            State::Done => return Ok(0),
+            VerifyState::Done => return Ok(0),
             // Never a quiet Ok(0) after a failure: ureq would take it for
             // the end of the body (see the module docs).
-            State::Failed => {
+            VerifyState::Failed => {
                 return Err(
                     Error::protocol(&self.what, "reading the body after it failed").into_io(),
                 );
             }
-            State::Reading => {}
+            VerifyState::Reading => {}
         }
         let remaining = self.expect.len() - self.seen.len;
         if remaining == 0 {

@@ -30,7 +30,7 @@ pub const ANNOTATIONS: &[&str] = &[
     "scan-date",
     "minimum_severity",
     "minimum-severity",
-    // DefectDojo's optional form fields, `x_y` as `x-y` (`import::FIELDS`).
+    // DefectDojo's optional form fields, `x_y` as `x-y` (`form::FIELDS`).
     "active",
     "verified",
     "push-to-jira",
@@ -81,12 +81,12 @@ pub fn warn_unknown(scan: &Scan) {
             continue;
         }
         let name = &key[ANNOTATION_PREFIX.len()..];
-        let hint = match crate::suggest::nearest(name, &known) {
+        let hint = match crate::util::suggest::nearest(name, &known) {
             Some(near) => format!(": did you mean {ANNOTATION_PREFIX}{near}?"),
             None => " (see dojo-hook --help for the annotations)".to_string(),
         };
         // The key is the user's (or a scan's author's): bounded, one line.
-        let key = crate::text::cut(key, 200);
+        let key = crate::util::text::cut(key, 200);
         log::warn!("unknown annotation {key} is ignored{hint}");
     }
     if more > 0 {
@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn every_form_field_is_listed_once() {
         assert_eq!(listed().len(), ANNOTATIONS.len(), "a name is listed twice");
-        for name in super::super::import::annotation_names() {
+        for name in super::super::form::annotation_names() {
             assert!(listed().contains(name.as_str()), "{name} is not listed");
         }
     }

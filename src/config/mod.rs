@@ -15,23 +15,24 @@
 
 use std::time::Duration;
 
-use crate::ci::{self, Detected};
 use crate::cli::Args;
 use crate::error::Error;
 use crate::http::Timeouts;
 use crate::http::redact::Secret;
 use crate::scan::Scan;
+use ci::Detected;
 
 pub mod annotations;
-pub mod import;
+pub mod ci;
+pub mod form;
 pub mod names;
-pub mod outputs;
+pub mod reporting;
 pub mod settings;
 pub mod value;
 
-pub use import::{Import, ImportMode};
+pub use form::{Import, ImportMode};
 pub use names::{Schedule, Target};
-pub use outputs::findings_upload_problem;
+pub use reporting::findings_upload_problem;
 pub use settings::Settings;
 pub use value::{Getter, variable_for};
 
@@ -85,7 +86,7 @@ pub struct Config {
     /// Trust (CA files), proxies and DefectDojo's extra headers.
     pub network: crate::http::Network,
     /// The CI report formats (SARIF, JUnit).
-    pub reports: outputs::Reports,
+    pub reports: reporting::ReportSettings,
     /// The owning ScheduledScan, when it gave a setting its default.
     pub schedule: Option<Schedule>,
 }
@@ -144,14 +145,14 @@ impl Config {
         };
         annotations::warn_unknown(&scan);
 
-        let read = import::read_plan(&var, scan.scan_type.as_deref(), one_argument);
+        let read = form::read_plan(&var, scan.scan_type.as_deref(), one_argument);
         if read.report_is_findings {
             args.findings = std::mem::take(&mut args.raw_result);
         }
         let plan = (read.plan, read.no_scan_type);
         let one_argument_type = one_argument.then(|| plan.0.dojo_type().to_string());
         let owner = scan.scheduled_scan.as_deref();
-        let (mode, mode_from_owner) = import::read_mode(&setting, owner.is_some(), problems);
+        let (mode, mode_from_owner) = form::read_mode(&setting, owner.is_some(), problems);
         let (target, missing) = names::read_target(
             &scan,
             &setting,
@@ -167,11 +168,10 @@ impl Config {
             &report,
         ));
         let schedule = Schedule::of(owner, mode_from_owner, &target);
-        let import =
-            import::read_import(&scan, &setting, &var, ci.as_ref(), (plan, mode), problems);
-        problems.extend(import::input_problem(&args, one_argument, &import));
-        outputs::read_findings_output(&mut args, &var, problems);
-        let reports = outputs::read_reports(&setting, &var, problems);
+        let import = form::read_import(&scan, &setting, &var, ci.as_ref(), (plan, mode), problems);
+        problems.extend(form::input_problem(&args, one_argument, &import));
+        reporting::read_findings_output(&mut args, &var, problems);
+        let reports = reporting::read_reports(&setting, &var, problems);
         let mut config = Config::assemble(settings, target, import, scan, args, ci, reports);
         config.schedule = schedule;
         config
@@ -185,7 +185,7 @@ impl Config {
         scan: Scan,
         args: Args,
         ci: Option<Detected>,
-        reports: outputs::Reports,
+        reports: reporting::ReportSettings,
     ) -> Config {
         let Settings {
             dojo_url,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::ImportMode;
 use super::value::{is_date, parse_bool, tags};
-use crate::ci::Detected;
+use crate::config::ci::Detected;
 use crate::scan::Scan;
 
 /// Default product description, as the Java hook's.

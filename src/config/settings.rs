@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::outputs::{self, Gate};
+use super::reporting::{self, GateSettings};
 use super::value::{Getter, boolean, nonblank};
 use crate::http::Network;
 use crate::http::Timeouts;
@@ -28,7 +28,7 @@ pub struct Settings {
     /// The on/off switches.
     pub switches: Switches,
     /// The build gate.
-    pub gate: Gate,
+    pub gate: GateSettings,
     /// Where the Markdown summary goes, see [`super::Config::summary_file`].
     pub summary_file: Option<(String, bool)>,
     /// `TMPDIR` (default `/tmp`): where bodies are spooled.
@@ -75,7 +75,7 @@ impl Settings {
         let api_key = crate::http::credentials::api_key(&var, problems);
         let numbers = read_numbers(&var, problems);
         let switches = read_switches(&var, problems);
-        let gate = outputs::read_gate(&var, problems);
+        let gate = reporting::read_gate(&var, problems);
         let network = Network::from_env(&var, problems);
         log_ignored(get);
         Settings {
@@ -84,7 +84,7 @@ impl Settings {
             numbers,
             switches,
             gate,
-            summary_file: outputs::read_summary_file(&var),
+            summary_file: reporting::read_summary_file(&var),
             tmpdir: var("TMPDIR").unwrap_or_else(|| "/tmp".to_string()),
             network,
         }

@@ -29,7 +29,7 @@ pub fn variable_for(annotation: &str) -> String {
 pub fn too_long(what: &str, value: &str, max: usize) -> Option<String> {
     let n = value.chars().count();
     (n > max).then(|| {
-        let shown = crate::text::one_line(&crate::text::cut(value, 40));
+        let shown = crate::util::text::one_line(&crate::util::text::cut(value, 40));
         format!(
             "{what} is {n} characters long, DefectDojo takes at most {max}: '{shown}'; \
              shorten it"

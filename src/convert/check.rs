@@ -36,7 +36,7 @@ impl<'de> Visitor<'de> for Document {
         let mut count = 0;
         while let Some(key) = map.next_key::<String>()? {
             if key == "findings" {
-                count = map.next_value_seed(Findings)?;
+                count = map.next_value_seed(FindingsSeed)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -45,9 +45,9 @@ impl<'de> Visitor<'de> for Document {
     }
 }
 
-struct Findings;
+struct FindingsSeed;
 
-impl<'de> DeserializeSeed<'de> for Findings {
+impl<'de> DeserializeSeed<'de> for FindingsSeed {
     type Value = u64;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
@@ -55,7 +55,7 @@ impl<'de> DeserializeSeed<'de> for Findings {
     }
 }
 
-impl<'de> Visitor<'de> for Findings {
+impl<'de> Visitor<'de> for FindingsSeed {
     type Value = u64;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -64,16 +64,16 @@ impl<'de> Visitor<'de> for Findings {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
         let mut n = 0;
-        while seq.next_element_seed(Finding(n + 1))?.is_some() {
+        while seq.next_element_seed(FindingSeed(n + 1))?.is_some() {
             n += 1;
         }
         Ok(n)
     }
 }
 
-struct Finding(u64);
+struct FindingSeed(u64);
 
-impl<'de> DeserializeSeed<'de> for Finding {
+impl<'de> DeserializeSeed<'de> for FindingSeed {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -81,7 +81,7 @@ impl<'de> DeserializeSeed<'de> for Finding {
     }
 }
 
-impl<'de> Visitor<'de> for Finding {
+impl<'de> Visitor<'de> for FindingSeed {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {

@@ -3,7 +3,7 @@
 pub(crate) mod check;
 pub mod generic;
 pub(crate) mod junit;
-pub mod markdown;
 pub(crate) mod sarif;
+pub(crate) mod scratch;
 pub mod sync;
 pub(crate) mod triage;

@@ -5,8 +5,6 @@
 //! Pure: the import history ([`History`]) and the gate's rules are read
 //! elsewhere and handed in, so the same finding is always judged the same.
 
-use std::io::{self, Read, Write};
-
 use crate::convert::sync::Seen;
 
 /// How DefectDojo triaged a finding, the strongest first.
@@ -200,24 +198,6 @@ impl Rules<'_> {
             baseline,
             fails_gate,
         }
-    }
-}
-
-/// Scratch space a report writer keeps its parts in until the whole report
-/// exists (a private temp file, or memory when there is no temp dir).
-pub trait Scratch: Write {
-    /// Everything written so far, from the start; may be called again.
-    fn reread(&mut self) -> io::Result<Box<dyn Read + '_>>;
-    /// Bytes written so far.
-    fn len(&self) -> u64;
-}
-
-impl Scratch for Vec<u8> {
-    fn reread(&mut self) -> io::Result<Box<dyn Read + '_>> {
-        Ok(Box::new(&self[..]))
-    }
-    fn len(&self) -> u64 {
-        Vec::len(self) as u64
     }
 }
 

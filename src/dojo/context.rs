@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::model::{Engagement, Named, Product, UserProfile};
+use super::model::{Engagement, NamedObject, Product, UserProfile};
 use super::{Dojo, Method};
 use crate::config::Config;
 use crate::error::Error;
@@ -24,7 +24,7 @@ const ENGINE_DESCRIPTION: &str = "secureCodeBox is a kubernetes based, modulariz
 
 /// Where the import goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Context {
+pub struct ImportContext {
     /// The token's user (the engagement and test lead).
     pub user_id: u64,
     /// Product type id.
@@ -38,7 +38,7 @@ pub struct Context {
 }
 
 /// Resolves (and creates where missing) the import's context.
-pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error> {
+pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<ImportContext, Error> {
     let user_id = user(dojo, cfg)?;
     // The product first: when it exists (every run after the first), its
     // product type needs no lookup.
@@ -56,7 +56,7 @@ pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error>
         Some(id) => (id, false),
         None => create_engagement(dojo, cfg, product_id, user_id, today)?,
     };
-    Ok(Context {
+    Ok(ImportContext {
         user_id,
         product_type_id,
         product_id,
@@ -68,7 +68,7 @@ pub fn resolve(dojo: &Dojo, cfg: &Config, today: &str) -> Result<Context, Error>
 /// One object of a planned context: there already, or one a real run would
 /// create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slot {
+pub enum PlanSlot {
     /// It exists: its id.
     Exists(u64),
     /// A real run would create it.
@@ -82,11 +82,11 @@ pub struct Planned {
     /// The token's user.
     pub user_id: u64,
     /// The product type.
-    pub product_type: Slot,
+    pub product_type: PlanSlot,
     /// The product.
-    pub product: Slot,
+    pub product: PlanSlot,
     /// The engagement.
-    pub engagement: Slot,
+    pub engagement: PlanSlot,
 }
 
 impl Planned {
@@ -94,10 +94,10 @@ impl Planned {
     pub fn creations(&self, cfg: &Config) -> Vec<String> {
         let t = &cfg.target;
         let mut lines = Vec::new();
-        if let (Slot::WouldCreate, Some(name)) = (self.product_type, &t.product_type_name) {
+        if let (PlanSlot::WouldCreate, Some(name)) = (self.product_type, &t.product_type_name) {
             lines.push(format!("would create product type \"{name}\""));
         }
-        if self.product == Slot::WouldCreate {
+        if self.product == PlanSlot::WouldCreate {
             let pt = match t.product_type_name.as_deref() {
                 Some(pt) => format!("\"{pt}\""),
                 None => "id 1 (no DEFECTDOJO_PRODUCT_TYPE_NAME)".to_string(),
@@ -107,7 +107,7 @@ impl Planned {
                 t.product_name
             ));
         }
-        if self.engagement == Slot::WouldCreate {
+        if self.engagement == PlanSlot::WouldCreate {
             lines.push(format!(
                 "would create engagement \"{}\" in product \"{}\"",
                 t.engagement_name, t.product_name
@@ -123,19 +123,24 @@ impl Planned {
 pub fn plan(dojo: &Dojo, cfg: &Config) -> Result<Planned, Error> {
     let user_id = user(dojo, cfg)?;
     let (product_type, product) = match find_product(dojo, cfg)? {
-        Some(found) => (Slot::Exists(found.prod_type), Slot::Exists(found.id)),
+        Some(found) => (
+            PlanSlot::Exists(found.prod_type),
+            PlanSlot::Exists(found.id),
+        ),
         None => match find_product_type(dojo, cfg)? {
-            Some(id) => (Slot::Exists(id), Slot::WouldCreate),
+            Some(id) => (PlanSlot::Exists(id), PlanSlot::WouldCreate),
             None => {
                 may_create_product_type(cfg)?;
-                (Slot::WouldCreate, Slot::WouldCreate)
+                (PlanSlot::WouldCreate, PlanSlot::WouldCreate)
             }
         },
     };
     let engagement = match product {
-        Slot::Exists(id) => find_engagement(dojo, cfg, id)?.map_or(Slot::WouldCreate, Slot::Exists),
+        PlanSlot::Exists(id) => {
+            find_engagement(dojo, cfg, id)?.map_or(PlanSlot::WouldCreate, PlanSlot::Exists)
+        }
         // A new product has no engagement.
-        Slot::WouldCreate => Slot::WouldCreate,
+        PlanSlot::WouldCreate => PlanSlot::WouldCreate,
     };
     Ok(Planned {
         user_id,
@@ -178,11 +183,11 @@ fn find_product_type(dojo: &Dojo, cfg: &Config) -> Result<Option<u64>, Error> {
 }
 
 fn product_type_by_name(dojo: &Dojo, name: &str) -> Result<Option<u64>, Error> {
-    let found: Vec<Named> = dojo.list(
+    let found: Vec<NamedObject> = dojo.list(
         "/api/v2/product_types/",
         &[("name", name)],
         &format!("looking up product type \"{name}\""),
-        |t: &Named| t.name.as_deref() == Some(name),
+        |t: &NamedObject| t.name.as_deref() == Some(name),
     )?;
     Ok(found.iter().map(|t| t.id).min())
 }
@@ -208,7 +213,7 @@ fn create_product_type(dojo: &Dojo, cfg: &Config) -> Result<u64, Error> {
     let what = format!("creating product type \"{name}\"");
     create_or_adopt(
         &format!("product type \"{name}\""),
-        || dojo.post::<Named>("/api/v2/product_types/", &json!({ "name": name }), &what),
+        || dojo.post::<NamedObject>("/api/v2/product_types/", &json!({ "name": name }), &what),
         || product_type_by_name(dojo, name),
     )
 }
@@ -267,7 +272,7 @@ struct ProductPage {
 #[derive(Default, serde::Deserialize)]
 struct ProductPrefetch {
     #[serde(default)]
-    prod_type: std::collections::BTreeMap<String, Named>,
+    prod_type: std::collections::BTreeMap<String, NamedObject>,
 }
 
 /// Creates the product (it was not found).
@@ -284,7 +289,7 @@ fn create_product(dojo: &Dojo, cfg: &Config, product_type_id: u64) -> Result<u64
         &format!("product \"{name}\""),
         || {
             dojo.post::<Product>("/api/v2/products/", &body, &what)
-                .map(|p| Named {
+                .map(|p| NamedObject {
                     id: p.id,
                     name: Some(p.name),
                 })
@@ -464,11 +469,11 @@ fn link_engine(dojo: &Dojo, engagement: &Engagement) -> Result<(), Error> {
 fn find_or_create(dojo: &Dojo, path: &str, body: serde_json::Value) -> Result<u64, Error> {
     let name = body["name"].as_str().unwrap_or_default().to_string();
     let find = || -> Result<Option<u64>, Error> {
-        let found: Vec<Named> = dojo.list(
+        let found: Vec<NamedObject> = dojo.list(
             path,
             &[("name", &name)],
             &format!("looking up \"{name}\" in {path}"),
-            |n: &Named| n.name.as_deref() == Some(name.as_str()),
+            |n: &NamedObject| n.name.as_deref() == Some(name.as_str()),
         )?;
         Ok(found.iter().map(|n| n.id).min())
     };
@@ -478,7 +483,7 @@ fn find_or_create(dojo: &Dojo, path: &str, body: serde_json::Value) -> Result<u6
     let what = format!("creating \"{name}\" in {path}");
     create_or_adopt(
         &format!("\"{name}\" in {path}"),
-        || dojo.post::<Named>(path, &body, &what),
+        || dojo.post::<NamedObject>(path, &body, &what),
         find,
     )
 }
@@ -497,7 +502,7 @@ fn find_or_create(dojo: &Dojo, path: &str, body: serde_json::Value) -> Result<u6
 /// error the run's.
 fn create_or_adopt(
     what: &str,
-    create: impl FnOnce() -> Result<Named, Error>,
+    create: impl FnOnce() -> Result<NamedObject, Error>,
     find: impl FnOnce() -> Result<Option<u64>, Error>,
 ) -> Result<u64, Error> {
     match create() {

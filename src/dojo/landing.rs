@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::import::{self, ImportForm, Landed};
+use super::import_call::{self, ImportForm, Landed};
 use super::model::ImportAnswer;
 use super::own::{self, Finish};
 use super::{Dojo, cleanup};
@@ -43,7 +43,7 @@ pub fn import<'a>(
     let mut tries = 0;
     loop {
         tries += 1;
-        let (err, landed) = match import::import(dojo, form, report, timeouts.import) {
+        let (err, landed) = match import_call::import(dojo, form, report, timeouts.import) {
             Ok(answer) if tries > 1 => return drop_earlier_attempts(dojo, form, answer),
             Ok(answer) => return Ok(answer),
             Err(failed) => failed,

@@ -9,9 +9,12 @@
 
 pub mod cleanup;
 pub mod context;
-pub mod import;
+pub mod import_call;
+pub mod import_history;
 pub mod landing;
 pub mod model;
+pub(crate) mod multipart;
+pub mod open_findings;
 pub mod own;
 pub mod scan_types;
 

@@ -40,7 +40,7 @@ pub struct User {
 /// A named object with an id (product types, tool types, configurations,
 /// CI/CD infrastructure).
 #[derive(Debug, Deserialize)]
-pub struct Named {
+pub struct NamedObject {
     /// Its id.
     pub id: u64,
     /// Its name.
@@ -154,15 +154,15 @@ impl ImportAnswer {
 pub struct Statistics {
     /// Counts after the import, by severity (`info` … `critical`, `total`).
     #[serde(default)]
-    pub after: Option<BTreeMap<String, Counts>>,
+    pub after: Option<BTreeMap<String, StatisticsCounts>>,
     /// Reimport only: created/closed/reactivated/untouched, by severity.
     #[serde(default)]
-    pub delta: Option<BTreeMap<String, BTreeMap<String, Counts>>>,
+    pub delta: Option<BTreeMap<String, BTreeMap<String, StatisticsCounts>>>,
 }
 
 /// Counts of one severity.
 #[derive(Debug, Default, Deserialize, Clone, Copy)]
-pub struct Counts {
+pub struct StatisticsCounts {
     /// Duplicates.
     #[serde(default)]
     pub duplicate: u64,

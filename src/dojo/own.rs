@@ -63,9 +63,9 @@ impl OwnTitle {
     }
 }
 
-/// 64 random bits ([`crate::random`]).
+/// 64 random bits ([`crate::util::random`]).
 fn run_id() -> String {
-    format!("{:016x}", crate::random::bits())
+    format!("{:016x}", crate::util::random::bits())
 }
 
 /// The tests of `engagement` titled `temporary`: this run's own.

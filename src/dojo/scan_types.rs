@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Dojo;
 use crate::error::Error;
-use crate::suggest::nearest;
+use crate::util::suggest::nearest;
 
 /// Checks the scan type against the server's OpenAPI schema: the problem
 /// a real import would hit, if any (with a "did you mean").
@@ -56,11 +56,11 @@ struct Schemas {
 #[derive(Deserialize)]
 struct Request {
     #[serde(default)]
-    properties: Option<Properties>,
+    properties: Option<ScanTypeProperties>,
 }
 
 #[derive(Deserialize)]
-struct Properties {
+struct ScanTypeProperties {
     #[serde(default)]
     scan_type: Option<EnumDef>,
 }

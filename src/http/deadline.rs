@@ -127,7 +127,7 @@ pub fn deadline_error(what: &str) -> Error {
 /// An ordinary call's own bound is ureq's per-call timeout, set on the
 /// agent (`DEFECTDOJO_TIMEOUT_SECONDS`, [`super::agent::agent`]);
 /// the deadline is its global timeout, so a timeout's kind tells the two
-/// apart ([`super::error::transport_error`]).
+/// apart ([`super::failure::transport_error`]).
 pub fn cap<B>(request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
     match time_left() {
         Some(left) => request

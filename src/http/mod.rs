@@ -18,7 +18,7 @@
 pub mod agent;
 pub mod credentials;
 pub mod deadline;
-pub mod error;
+pub mod failure;
 pub mod proxy;
 pub mod redact;
 pub mod retry;
@@ -27,6 +27,6 @@ pub mod url;
 
 pub use agent::{Network, agent};
 pub use deadline::Timeouts;
-pub use error::{
+pub use failure::{
     ERROR_BODY_LIMIT, body_error, one_line, read_prefix, send_error, status_error, transport_error,
 };

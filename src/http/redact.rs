@@ -8,7 +8,7 @@
 //! `Authorization` header, an S3 error quoting the signed URL) and may send
 //! terminal control sequences. Every secret is remembered when it is read
 //! ([`Secret::new`], [`remember_query`]), and every server-supplied text
-//! goes through [`server_text`] (via [`super::error::one_line`]); what reaches
+//! goes through [`server_text`] (via [`super::failure::one_line`]); what reaches
 //! stderr or stdout goes through [`log_line`] once more (every log record and
 //! the final error line: one line each) or [`terminal`] (our own multi-line
 //! text: the gate's list, the usage), so nothing a server sends is printed
@@ -87,11 +87,11 @@ pub fn remember_query(raw: &str) {
 /// Server-supplied text made safe to print: remembered secrets replaced by
 /// [`REDACTED`], and line breaks, tabs, every other control character (ESC,
 /// BEL, NUL, C1 controls such as CSI) and the bidirectional controls shown
-/// as visible escapes ([`crate::text::one_line`]), so a server can neither
+/// as visible escapes ([`crate::util::text::one_line`]), so a server can neither
 /// leak a key through an echo, nor drive the CI log's terminal, nor start
 /// a line of its own.
 pub fn server_text(text: &str) -> String {
-    secrets(&crate::text::one_line(text))
+    secrets(&crate::util::text::one_line(text))
 }
 
 /// A log record about to be written: one line, whatever it quotes
@@ -102,9 +102,9 @@ pub fn log_line(text: &str) -> String {
 
 /// Text about to be written to stderr or stdout: like [`server_text`], but
 /// our own line breaks and tabs are kept (server text in it has been made
-/// one line before, [`crate::text`]).
+/// one line before, [`crate::util::text`]).
 pub fn terminal(text: &str) -> String {
-    secrets(&crate::text::escaped_except(text, &['\n', '\t']))
+    secrets(&crate::util::text::escaped_except(text, &['\n', '\t']))
 }
 
 /// Replaces every remembered secret in `text`.

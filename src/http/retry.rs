@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use ureq::http::Response;
 
 use super::deadline::{check, time_left};
-use super::error::send_error;
+use super::failure::send_error;
 use crate::error::Error;
 
 /// How often and how long an idempotent request is tried.
@@ -106,7 +106,7 @@ pub fn backoff(policy: &Policy, retry: u32, retry_after: Option<Duration>) -> Du
             let full = policy
                 .base
                 .saturating_mul(1 << retry.saturating_sub(1).min(16));
-            full.mul_f64(0.5 + 0.5 * crate::random::fraction())
+            full.mul_f64(0.5 + 0.5 * crate::util::random::fraction())
         }
     };
     wait.min(policy.max_wait)

@@ -461,7 +461,7 @@ fn presented_name(raw: &str) -> String {
 /// `2021-01-01 00:00:00 UTC`.
 fn utc(t: UnixTime) -> String {
     let secs = t.as_secs() as i64;
-    let (year, month, day) = crate::time::civil_from_days(secs.div_euclid(86_400));
+    let (year, month, day) = crate::util::time::civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",

@@ -4,13 +4,14 @@
 //! run's import left behind and, when DefectDojo's native parser crashed,
 //! imports findings.json as Generic Findings Import instead.
 
+mod describe;
 mod recovery;
 mod settle;
 
 use crate::config::ImportMode;
 use crate::destination::Destination;
 use crate::dojo::cleanup::Removed;
-use crate::dojo::import::ImportForm;
+use crate::dojo::import_call::ImportForm;
 use crate::dojo::model::ImportAnswer;
 use crate::dojo::own::OwnTitle;
 use crate::dojo::{Dojo, Method, landing};
@@ -191,10 +192,10 @@ fn finish_new_test(
     own: &OwnTitle,
 ) -> Result<(), Error> {
     let cfg = &inputs.cfg;
-    let text = crate::describe::test_description(
+    let text = crate::import::describe::test_description(
         &cfg.scan,
         cfg.import.plan.dojo_type(),
-        &crate::time::now_utc_rfc3339(),
+        &crate::util::time::now_utc_rfc3339(),
     );
     let body = serde_json::json!({ "title": own.real, "description": text });
     dojo.call(

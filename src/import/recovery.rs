@@ -7,7 +7,7 @@
 use crate::body::Prepared;
 use crate::destination::Destination;
 use crate::dojo::cleanup::{self, Removed};
-use crate::dojo::import::ImportForm;
+use crate::dojo::import_call::ImportForm;
 use crate::dojo::model::ImportAnswer;
 use crate::dojo::{Dojo, landing};
 use crate::error::Error;

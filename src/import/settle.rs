@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::body::Prepared;
 use crate::dojo::cleanup;
-use crate::dojo::import::ImportForm;
+use crate::dojo::import_call::ImportForm;
 use crate::dojo::model::{ImportAnswer, Test};
 use crate::dojo::own::{self, OwnTitle};
 use crate::dojo::{Dojo, landing};

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use super::Inputs;
 use crate::config::Getter;
 use crate::error::Error;
-use crate::storage::Location;
+use crate::storage::Place;
 
 /// Checks every place the run reads or writes: each output path on its
 /// own ([`check_output_path`]), then all of them together ([`check`]).
@@ -30,11 +30,11 @@ pub(super) fn check_run(inputs: &Inputs, get: Getter) -> Result<(), Error> {
         .is_none()
         .then(|| get("SCAN_FILE").filter(|p| !p.trim().is_empty()))
         .flatten()
-        .map(|p| Location::Path(p.into()));
+        .map(|p| Place::Path(p.into()));
     let summary = summary_place(inputs);
     let named = named(inputs, scan_file.as_ref(), summary.as_ref());
     for n in named.iter().filter(|n| n.role != Role::Input) {
-        if let Location::Path(path) = n.location {
+        if let Place::Path(path) = n.location {
             // The summary is written in place, never renamed into place.
             let renamed = summary.as_ref().is_none_or(|(name, _)| n.name != *name);
             check_output_path(n.name, path, renamed)?;
@@ -44,22 +44,22 @@ pub(super) fn check_run(inputs: &Inputs, get: Getter) -> Result<(), Error> {
 }
 
 /// The Markdown summary's file and the variable that named it.
-fn summary_place(inputs: &Inputs) -> Option<(&'static str, Location)> {
+fn summary_place(inputs: &Inputs) -> Option<(&'static str, Place)> {
     let (path, append) = inputs.cfg.summary_file.as_ref()?;
     let name = if *append {
         "GITHUB_STEP_SUMMARY"
     } else {
         "DEFECTDOJO_SUMMARY_FILE"
     };
-    Some((name, Location::Path(path.into())))
+    Some((name, Place::Path(path.into())))
 }
 
 /// Every place of the run with its name and role.
 fn named<'a>(
     inputs: &'a Inputs,
-    scan_file: Option<&'a Location>,
-    summary: Option<&'a (&'static str, Location)>,
-) -> Vec<Named<'a>> {
+    scan_file: Option<&'a Place>,
+    summary: Option<&'a (&'static str, Place)>,
+) -> Vec<NamedPlace<'a>> {
     let one_argument = inputs.cfg.args.findings.is_empty();
     let findings = (!one_argument).then_some(&inputs.findings);
     let places = [
@@ -80,13 +80,13 @@ fn named<'a>(
     ];
     let summary = summary.map(|(name, location)| (*name, Some(location), Role::Output));
     // An input named `-` is refused when it is opened; it reads no place.
-    let reads_stdout = |l: &Location, role: Role| role == Role::Input && *l == Location::Stdout;
+    let reads_stdout = |l: &Place, role: Role| role == Role::Input && *l == Place::Stdout;
     places
         .into_iter()
         .chain(summary)
         .filter_map(|(name, location, role)| {
             let location = location.filter(|l| !reads_stdout(l, role))?;
-            Some(Named {
+            Some(NamedPlace {
                 name,
                 location,
                 role,
@@ -107,17 +107,17 @@ enum Role {
 }
 
 /// A place as the user named it.
-struct Named<'a> {
+struct NamedPlace<'a> {
     /// The variable or argument that names it.
     name: &'a str,
-    location: &'a Location,
+    location: &'a Place,
     role: Role,
 }
 
 /// What a place is on this machine; two places are one when any part that
 /// both have is equal.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Place {
+struct Identity {
     /// `-`.
     stdout: bool,
     /// Device and inode of what exists there (after following links).
@@ -129,29 +129,29 @@ struct Place {
     url: Option<String>,
 }
 
-impl Place {
-    fn of(location: &Location) -> Place {
+impl Identity {
+    fn of(location: &Place) -> Identity {
         match location {
-            Location::Stdout => Place {
+            Place::Stdout => Identity {
                 stdout: true,
                 inode: inode(Path::new("/proc/self/fd/1")),
-                ..Place::default()
+                ..Identity::default()
             },
             // Any number of outputs may discard their bytes.
-            Location::Path(path) if is_null(path) => Place::default(),
-            Location::Path(path) => Place {
+            Place::Path(path) if is_null(path) => Identity::default(),
+            Place::Path(path) => Identity {
                 inode: inode(path),
                 path: canonical(path),
-                ..Place::default()
+                ..Identity::default()
             },
-            Location::Url(url) => Place {
+            Place::Url(url) => Identity {
                 url: Some(url_place(url)),
-                ..Place::default()
+                ..Identity::default()
             },
         }
     }
 
-    fn same(&self, other: &Place) -> bool {
+    fn same(&self, other: &Identity) -> bool {
         fn both<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
             a.is_some() && a == b
         }
@@ -212,8 +212,8 @@ fn url_place(url: &str) -> String {
 const FINDINGS: &str = "FINDINGS";
 
 /// Refuses the first two places that may not be one.
-fn check(named: &[Named<'_>]) -> Result<(), Error> {
-    let places: Vec<Place> = named.iter().map(|n| Place::of(n.location)).collect();
+fn check(named: &[NamedPlace<'_>]) -> Result<(), Error> {
+    let places: Vec<Identity> = named.iter().map(|n| Identity::of(n.location)).collect();
     let at = |role: Role, name: Option<&str>| {
         named
             .iter()
@@ -239,7 +239,7 @@ fn check(named: &[Named<'_>]) -> Result<(), Error> {
 }
 
 /// Why `a` and `b` (one place, `a` named first) cannot be, if they cannot.
-fn conflict(a: &Named<'_>, b: &Named<'_>, findings_back: bool) -> Option<String> {
+fn conflict(a: &NamedPlace<'_>, b: &NamedPlace<'_>, findings_back: bool) -> Option<String> {
     let (output, other) = match (a.role, b.role) {
         (Role::Input, Role::Input) => return None,
         (Role::Input, Role::Findings) | (Role::Findings, Role::Input) if findings_back => {
@@ -248,7 +248,7 @@ fn conflict(a: &Named<'_>, b: &Named<'_>, findings_back: bool) -> Option<String>
         (Role::Input, _) => (b, a),
         _ => (a, b),
     };
-    let shown = |n: &Named<'_>| n.location.display();
+    let shown = |n: &NamedPlace<'_>| n.location.display();
     if other.role == Role::Input {
         return Some(format!(
             "{} ({}) is {} ({}), which is read: writing it would replace the input; \
@@ -259,7 +259,7 @@ fn conflict(a: &Named<'_>, b: &Named<'_>, findings_back: bool) -> Option<String>
             shown(other)
         ));
     }
-    if a.location == &Location::Stdout && b.location == &Location::Stdout {
+    if a.location == &Place::Stdout && b.location == &Place::Stdout {
         return Some(format!(
             "{} and {} are both '-': only one output can be written to stdout; give the others a path",
             a.name, b.name
@@ -351,14 +351,14 @@ mod tests {
         Dir(d)
     }
 
-    fn path(p: impl Into<PathBuf>) -> Location {
-        Location::Path(p.into())
+    fn path(p: impl Into<PathBuf>) -> Place {
+        Place::Path(p.into())
     }
 
-    fn problem(places: &[(&str, &Location, Role)]) -> Option<String> {
-        let named: Vec<Named<'_>> = places
+    fn problem(places: &[(&str, &Place, Role)]) -> Option<String> {
+        let named: Vec<NamedPlace<'_>> = places
             .iter()
-            .map(|&(name, location, role)| Named {
+            .map(|&(name, location, role)| NamedPlace {
                 name,
                 location,
                 role,
@@ -450,8 +450,8 @@ mod tests {
     #[test]
     fn stdout_by_any_name_and_the_null_device() {
         let p = problem(&[
-            ("FINDINGS_UPLOAD", &Location::Stdout, Role::Findings),
-            ("DEFECTDOJO_SARIF_OUTPUT", &Location::Stdout, Role::Output),
+            ("FINDINGS_UPLOAD", &Place::Stdout, Role::Findings),
+            ("DEFECTDOJO_SARIF_OUTPUT", &Place::Stdout, Role::Output),
         ])
         .unwrap();
         assert!(p.contains("both '-'"), "{p}");
@@ -459,7 +459,7 @@ mod tests {
         let dev = path("/dev/stdout");
         if inode(Path::new("/dev/stdout")).is_some() {
             let p = problem(&[
-                ("FINDINGS_UPLOAD", &Location::Stdout, Role::Findings),
+                ("FINDINGS_UPLOAD", &Place::Stdout, Role::Findings),
                 ("DEFECTDOJO_JUNIT_OUTPUT", &dev, Role::Output),
             ])
             .unwrap();
@@ -477,15 +477,15 @@ mod tests {
 
     #[test]
     fn urls_are_one_place_whatever_their_query() {
-        let a = Location::Url("https://S3.example/b/k.json?X-Amz-Signature=1".into());
-        let b = Location::Url("https://s3.example/b/k.json?X-Amz-Signature=2".into());
+        let a = Place::Url("https://S3.example/b/k.json?X-Amz-Signature=1".into());
+        let b = Place::Url("https://s3.example/b/k.json?X-Amz-Signature=2".into());
         let p = problem(&[
             ("FINDINGS_UPLOAD", &a, Role::Findings),
             ("DEFECTDOJO_SARIF_OUTPUT", &b, Role::Output),
         ])
         .unwrap();
         assert!(!p.contains("Signature"), "{p}");
-        let c = Location::Url("https://s3.example/b/other.json".into());
+        let c = Place::Url("https://s3.example/b/other.json".into());
         assert_eq!(
             problem(&[
                 ("FINDINGS_UPLOAD", &a, Role::Findings),

@@ -27,7 +27,7 @@ use ureq::Agent;
 use ureq::http::Response;
 use ureq::tls::Certificate;
 
-use crate::convert::sync::Counts;
+use crate::convert::sync::ReadBackCounts;
 use crate::error::Error;
 use crate::http::redact::Secret;
 use crate::scan::Scan;
@@ -143,7 +143,7 @@ impl Cluster {
     /// A merge patch merges maps, so the parser's categories (e.g. "Open
     /// Port") would stay next to the new one; they are removed with `null`,
     /// which leaves `categories` as the Java hook leaves it.
-    pub fn update_findings(&self, counts: &Counts) -> Result<(), Error> {
+    pub fn update_findings(&self, counts: &ReadBackCounts) -> Result<(), Error> {
         let what = format!(
             "updating the finding statistics of Scan '{}' in namespace '{}' \
              (DefectDojo's import and the findings upload succeeded)",

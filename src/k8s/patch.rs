@@ -3,22 +3,22 @@
 use serde::Serialize;
 
 use super::SYNCED_CATEGORY;
-use crate::convert::sync::Counts;
+use crate::convert::sync::ReadBackCounts;
 
 /// The merge patch of `status.findings` for what a sync back wrote (the
 /// shape of the hook SDK's, byte for byte), removing the categories of
 /// `categories_read` that no longer apply.
-pub fn findings_patch(counts: &Counts, categories_read: &[String]) -> String {
+pub fn findings_patch(counts: &ReadBackCounts, categories_read: &[String]) -> String {
     #[derive(Serialize)]
     struct Patch<'a> {
         status: Status<'a>,
     }
     #[derive(Serialize)]
     struct Status<'a> {
-        findings: Findings<'a>,
+        findings: FindingsStatus<'a>,
     }
     #[derive(Serialize)]
-    struct Findings<'a> {
+    struct FindingsStatus<'a> {
         count: u64,
         severities: Severities,
         categories: Categories<'a>,
@@ -53,7 +53,7 @@ pub fn findings_patch(counts: &Counts, categories_read: &[String]) -> String {
     }
     let patch = Patch {
         status: Status {
-            findings: Findings {
+            findings: FindingsStatus {
                 count: counts.total,
                 severities: Severities {
                     informational: counts.informational,
@@ -88,14 +88,14 @@ pub(super) fn categories(scan_json: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn counts(info: u64, low: u64, medium: u64, high: u64) -> Counts {
-        Counts {
+    fn counts(info: u64, low: u64, medium: u64, high: u64) -> ReadBackCounts {
+        ReadBackCounts {
             total: info + low + medium + high,
             informational: info,
             low,
             medium,
             high,
-            ..Counts::default()
+            ..ReadBackCounts::default()
         }
     }
 
@@ -109,7 +109,7 @@ mod tests {
             want.trim_end()
         );
         assert_eq!(
-            findings_patch(&Counts::default(), &[]),
+            findings_patch(&ReadBackCounts::default(), &[]),
             r#"{"status":{"findings":{"count":0,"severities":{"informational":0,"low":0,"medium":0,"high":0},"categories":{}}}}"#
         );
     }
@@ -125,7 +125,7 @@ mod tests {
         );
         let synced = [SYNCED_CATEGORY.to_string()];
         assert_eq!(
-            findings_patch(&Counts::default(), &synced),
+            findings_patch(&ReadBackCounts::default(), &synced),
             r#"{"status":{"findings":{"count":0,"severities":{"informational":0,"low":0,"medium":0,"high":0},"categories":{"DefectDojo Imported Finding":null}}}}"#
         );
         assert!(categories(r#"{"status":{}}"#).is_empty());

@@ -6,21 +6,21 @@
 //! only once the whole result exists and was checked: a failed read-back
 //! never overwrites the stored findings nor leaves a partial report.
 
-use super::reports::{self, Reports};
+use super::new_findings::{self, NewCounter};
+use super::reports::{self, ReportWriters};
 use super::{Output, Run};
 use crate::body::Opened;
 use crate::body::{self, Mode};
-use crate::convert::sync::{Counts, Seen};
+use crate::convert::sync::{ReadBackCounts, Seen};
 use crate::convert::triage::History;
 use crate::error::Error;
-use crate::gate::{self, NewCounter};
 use crate::inputs::Inputs;
 use crate::readback::{self, Observer};
 use crate::storage;
 
-pub(super) struct Findings;
+pub(super) struct FindingsOutput;
 
-impl Output for Findings {
+impl Output for FindingsOutput {
     fn wanted(&self, inputs: &Inputs) -> bool {
         inputs.output.is_some() || reports::wanted(inputs)
     }
@@ -37,7 +37,7 @@ impl Output for Findings {
         let history = run.history.as_ref();
         let mut watchers = Watchers {
             reports: match with_reports {
-                true => Some(Reports::start(
+                true => Some(ReportWriters::start(
                     inputs,
                     run.imported,
                     history.map(|h| h as &dyn History),
@@ -46,7 +46,7 @@ impl Output for Findings {
             },
             new: with_new.then(|| {
                 let cfg = &inputs.cfg;
-                let threshold = cfg.fail_on.as_deref().map(gate::rank);
+                let threshold = cfg.fail_on.as_deref().map(new_findings::rank);
                 NewCounter::new(&cfg.dojo_url, history, cfg.fail_on_reactivated, threshold)
             }),
             counts: None,
@@ -103,9 +103,9 @@ impl Output for Findings {
 /// new findings the gate and the Markdown summary are made from; and the
 /// read's counts, once it is finished.
 struct Watchers<'h> {
-    reports: Option<Reports<'h>>,
+    reports: Option<ReportWriters<'h>>,
     new: Option<NewCounter<'h>>,
-    counts: Option<Counts>,
+    counts: Option<ReadBackCounts>,
 }
 
 impl Observer for Watchers<'_> {
@@ -119,7 +119,7 @@ impl Observer for Watchers<'_> {
         }
     }
 
-    fn finished(&mut self, counts: Counts) {
+    fn finished(&mut self, counts: ReadBackCounts) {
         self.counts = Some(counts);
     }
 }

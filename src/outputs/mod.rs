@@ -4,29 +4,35 @@
 //! the findings.json of DefectDojo's verdicts to a presigned URL, file or
 //! stdout, and from the same one read the SARIF and JUnit reports of
 //! `reports`), the Scan's status in Kubernetes (`scan_status`), the build
-//! gate (`verdict`) and the Markdown summary (`markdown`); the JSON summary
-//! line is the [`Outcome`] every run ends with. They are written only after
+//! gate (`verdict`) and the Markdown summary (`step_summary`); the JSON
+//! summary line (`summary`) is the [`Outcome`] every run ends with, and
+//! `new_findings` counts this run's new findings for the gate and the
+//! Markdown summary. They are written only after
 //! a successful import, and an output that fails fails the run (except the
 //! Markdown summary, a convenience). A new output is one new file and one
 //! line in `OUTPUTS`; a new report made from every finding is a writer fed
 //! by `reports`.
 
 mod findings;
-mod markdown;
+mod new_findings;
 mod reports;
 mod scan_status;
+mod step_summary;
+mod summary;
 mod verdict;
 
-use crate::convert::sync::Counts;
+use crate::convert::sync::ReadBackCounts;
 use crate::destination::Destination;
 use crate::dojo::Dojo;
+use crate::dojo::import_history::LastImport;
 use crate::dojo::model::ImportAnswer;
+use crate::dojo::open_findings;
 use crate::error::Error;
-use crate::gate::{self, LastImport, NewFindings};
 use crate::import::Imported;
 use crate::inputs::Inputs;
-use crate::storage::Location;
-use crate::summary::{BySeverity, Delta, Summary};
+use crate::storage::Place;
+use new_findings::{NewCounter, NewFindings};
+use summary::{BySeverity, Delta, Summary};
 
 /// How a run ended: the summary line and the exit code.
 #[derive(Debug)]
@@ -51,10 +57,10 @@ trait Output {
 /// Scan's status reports their counts), the gate before the Markdown
 /// summary (which shows its verdict).
 const OUTPUTS: [&dyn Output; 4] = [
-    &findings::Findings,
+    &findings::FindingsOutput,
     &scan_status::ScanStatus,
     &verdict::Verdict,
-    &markdown::Markdown,
+    &step_summary::StepSummary,
 ];
 
 /// What the outputs share: the run's parts, the summary they fill in, and
@@ -64,7 +70,7 @@ struct Run<'r> {
     inputs: &'r Inputs,
     imported: &'r Imported,
     summary: Summary,
-    read_back: Option<Counts>,
+    read_back: Option<ReadBackCounts>,
     new: Option<NewFindings>,
     /// What a reimport did, read once for whoever needs it first.
     history: Option<LastImport>,
@@ -86,13 +92,14 @@ impl Run<'_> {
         if self.new.is_none() {
             self.load_history()?;
             let cfg = &self.inputs.cfg;
-            let new = gate::new_findings(
-                self.dojo,
-                self.imported.test_id,
+            let mut counter = NewCounter::new(
+                &cfg.dojo_url,
                 self.history.as_ref(),
                 cfg.fail_on_reactivated,
-                cfg.fail_on.as_deref().map(gate::rank),
-            )?;
+                cfg.fail_on.as_deref().map(new_findings::rank),
+            );
+            open_findings::each(self.dojo, self.imported.test_id, |f| counter.open(f))?;
+            let new = counter.finish();
             self.keep_new(new);
         }
         Ok(self.new.as_ref().expect("just read"))
@@ -143,7 +150,7 @@ pub fn write(
 pub fn stdout_taken(inputs: &Inputs) -> bool {
     [&inputs.output, &inputs.sarif, &inputs.junit]
         .into_iter()
-        .any(|l| matches!(l, Some(Location::Stdout)))
+        .any(|l| matches!(l, Some(Place::Stdout)))
 }
 
 /// The summary as the import's answer tells it; outputs add to it.

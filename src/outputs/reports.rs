@@ -6,18 +6,19 @@
 
 use std::path::Path;
 
-use crate::body::{Prepared, Scratch, ScratchSpace};
+use super::new_findings;
+use crate::body::{Prepared, ScratchBuffer, ScratchSpace};
 use crate::convert::junit::JunitWriter;
 use crate::convert::sarif::SarifWriter;
+use crate::convert::scratch::Scratch as _;
 use crate::convert::sync::Seen;
-use crate::convert::triage::{History, Rules, RunInfo, Scratch as _};
+use crate::convert::triage::{History, Rules, RunInfo};
 use crate::error::Error;
-use crate::gate;
 use crate::import::Imported;
 use crate::inputs::Inputs;
+use crate::outputs::summary::{JunitLine, SarifLine, Summary};
 use crate::readback::Observer;
-use crate::storage::{self, Location};
-use crate::summary::{JunitLine, SarifLine, Summary};
+use crate::storage::{self, Place};
 
 const SARIF: &str = "the SARIF report";
 const JUNIT: &str = "the JUnit report";
@@ -31,10 +32,10 @@ fn scratch_place(space: &ScratchSpace, var: &'static str) -> &'static str {
 }
 
 /// The report writers of one run.
-pub(super) struct Reports<'h> {
+pub(super) struct ReportWriters<'h> {
     rules: Rules<'h>,
-    sarif: Option<(SarifWriter<Scratch>, ScratchSpace)>,
-    junit: Option<(JunitWriter<Scratch>, ScratchSpace)>,
+    sarif: Option<(SarifWriter<ScratchBuffer>, ScratchSpace)>,
+    junit: Option<(JunitWriter<ScratchBuffer>, ScratchSpace)>,
 }
 
 /// Whether this run writes a CI report.
@@ -42,13 +43,13 @@ pub(super) fn wanted(inputs: &Inputs) -> bool {
     inputs.sarif.is_some() || inputs.junit.is_some()
 }
 
-impl<'h> Reports<'h> {
+impl<'h> ReportWriters<'h> {
     /// The writers the configuration asks for; `history` is the reimport's.
     pub fn start(
         inputs: &Inputs,
         imported: &Imported,
         history: Option<&'h dyn History>,
-    ) -> Result<Reports<'h>, Error> {
+    ) -> Result<ReportWriters<'h>, Error> {
         let cfg = &inputs.cfg;
         let info = run_info(inputs, imported);
         let scratch_error = |what: &str, place: &'static str| {
@@ -75,10 +76,10 @@ impl<'h> Reports<'h> {
             }
             None => None,
         };
-        Ok(Reports {
+        Ok(ReportWriters {
             rules: Rules {
                 history,
-                threshold: cfg.fail_on.as_deref().map(gate::rank),
+                threshold: cfg.fail_on.as_deref().map(new_findings::rank),
                 fail_on_reactivated: cfg.fail_on_reactivated,
             },
             sarif,
@@ -131,7 +132,7 @@ impl<'h> Reports<'h> {
     }
 }
 
-impl Observer for Reports<'_> {
+impl Observer for ReportWriters<'_> {
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
         let judged = self.rules.judge(finding.clone());
         if let Some((sarif, space)) = &mut self.sarif {
@@ -152,7 +153,12 @@ impl Observer for Reports<'_> {
 
 /// Writes a finished report: a file atomically (temp file and rename), a
 /// URL with its exact length, or stdout.
-fn store(inputs: &Inputs, location: &Location, mut doc: Scratch, what: &str) -> Result<(), Error> {
+fn store(
+    inputs: &Inputs,
+    location: &Place,
+    mut doc: ScratchBuffer,
+    what: &str,
+) -> Result<(), Error> {
     let len = doc.len();
     let reader = doc
         .reread()
@@ -171,9 +177,9 @@ fn store(inputs: &Inputs, location: &Location, mut doc: Scratch, what: &str) -> 
 /// Where a report's parts wait: the temp dir, else the directory the
 /// report is written to (a hook Job may have no temp dir but a volume for
 /// its reports), else memory.
-fn scratch_space(inputs: &Inputs, location: &Location) -> ScratchSpace {
+fn scratch_space(inputs: &Inputs, location: &Place) -> ScratchSpace {
     let dir = match location {
-        Location::Path(path) => {
+        Place::Path(path) => {
             let target = storage::follow_links(path).unwrap_or_else(|_| path.clone());
             Some(match target.parent() {
                 Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

@@ -2,7 +2,7 @@
 //!
 //! This module owns the read model of one secureCodeBox finding
 //! (`parser-sdk/nodejs/findings-schema.json`) and the severity scale. The
-//! model borrows from the bytes of one array element ([`crate::json_array`])
+//! model borrows from the bytes of one array element ([`crate::convert::generic::json_array`])
 //! so that reading a finding allocates little: strings without escapes are
 //! borrowed, `attributes` and `reference` stay raw JSON text until someone
 //! renders them. Unknown fields (`scan`, `hint`, …) are skipped, and an
@@ -211,8 +211,14 @@ impl Severity {
     }
 
     /// A severity as DefectDojo spells it ([`Severity::dojo_name`]), in any
-    /// letter case; `None` for anything else.
+    /// letter case and around whitespace, `Informational` also read as
+    /// `Info`; `None` for anything else. The one reading of a DefectDojo
+    /// severity: the read-back, the gate and the reports agree on it.
     pub fn from_dojo_name(name: &str) -> Option<Severity> {
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("informational") {
+            return Some(Severity::Informational);
+        }
         Severity::ALL
             .into_iter()
             .find(|s| s.dojo_name().eq_ignore_ascii_case(name))
@@ -321,7 +327,12 @@ mod tests {
             Severity::from_dojo_name("INFO"),
             Some(Severity::Informational)
         );
-        assert_eq!(Severity::from_dojo_name("Informational"), None);
+        // One reading for the read-back, the gate and the reports.
+        assert_eq!(
+            Severity::from_dojo_name(" Informational "),
+            Some(Severity::Informational)
+        );
+        assert_eq!(Severity::from_dojo_name("Severe"), None);
         assert_eq!(Severity::High.dojo_name(), "High");
         assert_eq!(Severity::ALL[Severity::Medium.rank()], Severity::Medium);
     }

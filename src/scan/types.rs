@@ -64,7 +64,7 @@ pub fn unknown_type_warning(scb_type: &str) -> Option<String> {
         .chain(KNOWN_GENERIC.iter().copied())
         .map(str::to_string)
         .collect();
-    let hint = match crate::suggest::nearest(scb_type, &known) {
+    let hint = match crate::util::suggest::nearest(scb_type, &known) {
         Some(near) => format!(" (did you mean '{near}'?)"),
         None => String::new(),
     };

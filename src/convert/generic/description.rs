@@ -7,13 +7,13 @@ use std::fmt::{self, Write as _};
 use super::NO_DESCRIPTION;
 use super::json::{JsonStr, is_plain};
 use super::{TITLE_MAX_CHARS, UNTITLED};
-use crate::convert::markdown::{self, Scalar, Sink};
+use crate::convert::generic::markdown::{self, Scalar, Sink};
 use crate::scan::finding as scb;
 
 /// Writes the Markdown description (see the module docs for its layout).
 pub(super) fn write_description<'a>(
     f: &scb::Finding<'a>,
-    title: &Title<'_>,
+    title: &DojoTitle<'_>,
     location: Option<&str>,
     picks: &mut Picks<'a>,
     w: &mut JsonStr<'_>,
@@ -189,7 +189,7 @@ pub(super) fn parse_cwe(s: &str) -> Option<u32> {
 pub(super) const VULNERABILITY_ID_MAX_CHARS: usize = 50;
 
 /// A DefectDojo title made from a secureCodeBox name.
-pub(super) struct Title<'a> {
+pub(super) struct DojoTitle<'a> {
     pub(super) text: Cow<'a, str>,
     /// The title is not the name (cut short or control characters
     /// replaced), so the description must carry the full name.
@@ -199,13 +199,13 @@ pub(super) struct Title<'a> {
 /// `name` as a title: control characters become spaces, surrounding
 /// whitespace goes, and it is cut to [`TITLE_MAX_CHARS`] characters at a
 /// character boundary, ending in `…`. No name gives [`UNTITLED`].
-pub(super) fn title_of(name: &str) -> Title<'_> {
+pub(super) fn title_of(name: &str) -> DojoTitle<'_> {
     let has_control = name.trim().chars().any(char::is_control);
     // Control characters at the ends would become blanks at the ends, and a
     // name of only those a blank title.
     let trimmed = name.trim_matches(|c: char| c.is_whitespace() || c.is_control());
     if trimmed.is_empty() {
-        return Title {
+        return DojoTitle {
             text: Cow::Borrowed(UNTITLED),
             changed: has_control,
         };
@@ -221,7 +221,7 @@ pub(super) fn title_of(name: &str) -> Title<'_> {
         Cow::Borrowed(trimmed)
     };
     if text.len() <= TITLE_MAX_CHARS || text.chars().count() <= TITLE_MAX_CHARS {
-        return Title {
+        return DojoTitle {
             text,
             changed: has_control,
         };
@@ -233,7 +233,7 @@ pub(super) fn title_of(name: &str) -> Title<'_> {
         .map_or(text.len(), |(i, _)| i);
     let mut short = text[..cut].trim_end().to_owned();
     short.push('…');
-    Title {
+    DojoTitle {
         text: Cow::Owned(short),
         changed: true,
     }

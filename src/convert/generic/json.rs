@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::convert::markdown::Sink;
-use crate::json_array::swar;
+use crate::convert::generic::json_array::swar;
+use crate::convert::generic::markdown::Sink;
 
 /// A `fmt::Write` that appends JSON string contents (escaped, no quotes).
 pub(super) struct JsonStr<'a>(pub(super) &'a mut Vec<u8>);
@@ -113,5 +113,5 @@ pub(super) fn push_num_field(out: &mut Vec<u8>, key: &str, n: u64) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-    out.extend_from_slice(crate::decimal::decimal(n, &mut [0; 20]).as_bytes());
+    out.extend_from_slice(crate::convert::generic::decimal::decimal(n, &mut [0; 20]).as_bytes());
 }

@@ -5,7 +5,7 @@ use crate::http::url::is_unreserved;
 
 /// What a secureCodeBox location is, as far as DefectDojo cares.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Location<'l> {
+pub(super) enum LocationKind<'l> {
     /// A URL DefectDojo's endpoint parser accepts.
     Endpoint,
     /// A file path, maybe with a line (`src/app.py:10-12`, `file:///x`).
@@ -14,25 +14,25 @@ pub(super) enum Location<'l> {
     Other,
 }
 
-pub(super) fn classify_location(loc: &str) -> Location<'_> {
+pub(super) fn classify_location(loc: &str) -> LocationKind<'_> {
     let loc = loc.trim();
     if loc.len() >= 7 && loc.is_char_boundary(7) && loc[..7].eq_ignore_ascii_case("file://") {
         let path = &loc[7..];
         let path = path.strip_prefix("localhost").unwrap_or(path);
         return if path.is_empty() || path.contains(char::is_control) {
-            Location::Other
+            LocationKind::Other
         } else {
-            Location::File { path, line: None }
+            LocationKind::File { path, line: None }
         };
     }
     if loc.contains("://") {
         return if is_endpoint_url(loc) {
-            Location::Endpoint
+            LocationKind::Endpoint
         } else {
-            Location::Other
+            LocationKind::Other
         };
     }
-    file_location(loc).map_or(Location::Other, |(path, line)| Location::File {
+    file_location(loc).map_or(LocationKind::Other, |(path, line)| LocationKind::File {
         path,
         line,
     })

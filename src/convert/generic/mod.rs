@@ -23,16 +23,19 @@
 //! whole import for one unknown key. Severity is read in any letter case;
 //! an unknown one is an input error naming the finding.
 
+mod decimal;
 mod description;
-mod finding;
+mod fields;
 mod json;
+pub mod json_array;
 mod location;
+pub mod markdown;
 mod reader;
 #[cfg(test)]
 mod tests;
 
-pub use finding::{Context, dojo_severity, severity_of, write_generic};
-pub use reader::{Counts, GenericReader};
+pub use fields::{ConvertContext, dojo_severity, severity_of, write_generic};
+pub use reader::{ConvertedCounts, GenericReader};
 
 /// Every key DefectDojo's generic JSON parser accepts in a finding
 /// (`dojo/tools/generic/json_parser.py`, DefectDojo 3.2: the required and

@@ -3,20 +3,20 @@
 
 use std::io::{self, BufRead, Read};
 
-use super::finding::{Context, severity_of, write_generic};
+use super::fields::{ConvertContext, severity_of, write_generic};
+use crate::convert::generic::json_array::ArrayElements;
 use crate::error::Error;
-use crate::json_array::ArrayElements;
 use crate::scan::finding::{self as scb, Severity};
 
 /// Number of findings converted, in total and per severity.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Counts {
+pub struct ConvertedCounts {
     /// All findings.
     pub total: u64,
     by_severity: [u64; 5],
 }
 
-impl Counts {
+impl ConvertedCounts {
     /// Findings of severity `s`.
     pub fn get(&self, s: Severity) -> u64 {
         self.by_severity[s.rank()]
@@ -61,8 +61,8 @@ pub struct GenericReader<R> {
     out: Vec<u8>,
     pos: usize,
     phase: Phase,
-    counts: Counts,
-    ctx: Context,
+    counts: ConvertedCounts,
+    ctx: ConvertContext,
     /// An error met after some bytes were already handed out in the same
     /// `read` call; returned by the next call.
     pending: Option<Error>,
@@ -73,20 +73,20 @@ impl<R: BufRead> GenericReader<R> {
     /// `max_finding_bytes` of JSON is an error.
     pub fn new(reader: R, max_finding_bytes: usize) -> Self {
         let elements = ArrayElements::new(reader, max_finding_bytes);
-        let ctx = Context::new(elements.name());
+        let ctx = ConvertContext::new(elements.name());
         GenericReader {
             elements,
             out: Vec::with_capacity(4096),
             pos: 0,
             phase: Phase::Open,
-            counts: Counts::default(),
+            counts: ConvertedCounts::default(),
             ctx,
             pending: None,
         }
     }
 
     /// Findings converted so far (all of them once `read` returned 0).
-    pub fn counts(&self) -> &Counts {
+    pub fn counts(&self) -> &ConvertedCounts {
         &self.counts
     }
 

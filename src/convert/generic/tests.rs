@@ -2,7 +2,7 @@ use std::fmt;
 use std::io::{self, BufRead, Read};
 
 use super::description::*;
-use super::finding::*;
+use super::fields::*;
 use super::json::*;
 use super::location::*;
 use super::reader::*;
@@ -15,7 +15,7 @@ use std::io::{BufReader, Write as _};
 
 /// Converts `input` through the reader (with a small read buffer, to
 /// exercise the pull loop) and parses the result.
-fn convert(input: &[u8]) -> Result<(Value, Counts), Error> {
+fn convert(input: &[u8]) -> Result<(Value, ConvertedCounts), Error> {
     let mut reader = GenericReader::new(BufReader::with_capacity(64, input), 1 << 20);
     let mut out = Vec::new();
     let mut buf = [0u8; 37];
@@ -392,7 +392,7 @@ fn multibyte_text_never_splits_a_character() {
     );
     assert!(!f.contains_key("cwe") && !f.contains_key("file_path"));
     assert_eq!(parse_cwe("ab€"), None);
-    assert_eq!(classify_location("ab€d://x"), Location::Other);
+    assert_eq!(classify_location("ab€d://x"), LocationKind::Other);
 }
 
 #[test]
@@ -449,7 +449,7 @@ fn references_cwe_and_vulnerability_ids() {
 
 #[test]
 fn locations_are_classified() {
-    use Location::*;
+    use LocationKind::*;
     let file = |path, line| File { path, line };
     for (loc, want) in [
         ("https://juice-shop:3000/rest?q=1#top", Endpoint),
@@ -554,7 +554,7 @@ fn escaped_and_borrowed_text_both_round_trip() {
 
 #[test]
 fn write_generic_leaves_out_untouched_on_error() {
-    let ctx = Context::new("findings.json");
+    let ctx = ConvertContext::new("findings.json");
     let f: scb::Finding = serde_json::from_str(r#"{"severity": "nope"}"#).unwrap();
     let mut out = b"prefix".to_vec();
     assert!(write_generic(&f, &mut out, &ctx).is_err());

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 /// Where escaped text goes; attributes escape more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Context {
+pub(super) enum XmlContext {
     /// Character data between tags.
     Text,
     /// A value in double quotes.
@@ -34,16 +34,16 @@ enum Escaped {
 /// XML 1.1 requires them escaped, and a CI log that prints a report must
 /// not get terminal control sequences (C1's CSI is one) from a scanner.
 /// Less the bidirectional, separator and zero-width characters too
-/// ([`crate::text::is_hidden`]): a test report shown in a pull request
+/// ([`crate::util::text::is_hidden`]): a test report shown in a pull request
 /// must not read differently from what it holds.
 fn allowed(c: char) -> bool {
     (matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
         || c >= '\u{10000}')
-        && !crate::text::is_hidden(c)
+        && !crate::util::text::is_hidden(c)
 }
 
-fn escaped(c: char, context: Context) -> Option<Escaped> {
-    let attribute = context == Context::Attribute;
+fn escaped(c: char, context: XmlContext) -> Option<Escaped> {
+    let attribute = context == XmlContext::Attribute;
     let reference = match c {
         '&' => "&amp;",
         '<' => "&lt;",
@@ -70,7 +70,7 @@ fn escaped(c: char, context: Context) -> Option<Escaped> {
 /// the report must not see a line starting with `::`, which GitHub Actions
 /// runs as a workflow command. (A reader of the XML gets the same `:`; an
 /// attribute holds no line break at all.) `s` is taken to start a line.
-pub(super) fn escape(out: &mut dyn Write, s: &str, context: Context) -> io::Result<()> {
+pub(super) fn escape(out: &mut dyn Write, s: &str, context: XmlContext) -> io::Result<()> {
     escape_from(out, s, context, true).map(drop)
 }
 
@@ -79,7 +79,7 @@ pub(super) fn escape(out: &mut dyn Write, s: &str, context: Context) -> io::Resu
 fn escape_from(
     out: &mut dyn Write,
     s: &str,
-    context: Context,
+    context: XmlContext,
     mut line_start: bool,
 ) -> io::Result<bool> {
     let bytes = s.as_bytes();
@@ -105,7 +105,7 @@ fn escape_from(
         line_start = c == '\n' || (line_start && c == '\t');
         let command = c == ':'
             && at_start
-            && context == Context::Text
+            && context == XmlContext::Text
             && matches!(bytes.get(i + 1), None | Some(b':'));
         let e = match escaped(c, context) {
             None if command => Escaped::Reference("&#58;"),
@@ -138,11 +138,11 @@ fn width(c: char) -> usize {
 /// of them `…` when the text was longer. Nothing is built in memory.
 pub(super) fn escape_capped(
     out: &mut dyn Write,
-    context: Context,
+    context: XmlContext,
     max: usize,
     args: fmt::Arguments<'_>,
 ) -> io::Result<()> {
-    let mut capped = Capped {
+    let mut capped = CappedWriter {
         out,
         context,
         line_start: true,
@@ -175,9 +175,9 @@ pub(super) fn escape_capped(
 /// `tail`, as they are written only if nothing follows them (else `…`
 /// takes their place). `tail` ends up holding at most one `width` worth
 /// of room, so six characters.
-struct Capped<'w> {
+struct CappedWriter<'w> {
     out: &'w mut dyn Write,
-    context: Context,
+    context: XmlContext,
     /// Whether what is written next starts a line ([`escape_from`]).
     line_start: bool,
     /// Room left, in characters, counting `tail`'s.
@@ -189,7 +189,7 @@ struct Capped<'w> {
     error: Option<io::Error>,
 }
 
-impl fmt::Write for Capped<'_> {
+impl fmt::Write for CappedWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if self.cut {
             return Ok(());
@@ -235,19 +235,19 @@ mod tests {
 
     fn text(s: &str) -> String {
         let mut out = Vec::new();
-        escape(&mut out, s, Context::Text).unwrap();
+        escape(&mut out, s, XmlContext::Text).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     fn attribute(s: &str) -> String {
         let mut out = Vec::new();
-        escape(&mut out, s, Context::Attribute).unwrap();
+        escape(&mut out, s, XmlContext::Attribute).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     fn capped(max: usize, s: &str) -> String {
         let mut out = Vec::new();
-        escape_capped(&mut out, Context::Text, max, format_args!("{s}")).unwrap();
+        escape_capped(&mut out, XmlContext::Text, max, format_args!("{s}")).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -396,7 +396,7 @@ mod tests {
         let write = |pieces: &[&str], max: usize| {
             let mut out = Vec::new();
             let args = format_args!("{}", Pieces(pieces));
-            escape_capped(&mut out, Context::Text, max, args).unwrap();
+            escape_capped(&mut out, XmlContext::Text, max, args).unwrap();
             String::from_utf8(out).unwrap()
         };
         assert_eq!(write(&["a\n:", ":error::x"], 100), "a\n&#58;:error::x");
@@ -411,12 +411,12 @@ mod tests {
     fn caps_across_formatted_pieces() {
         let mut out = Vec::new();
         let args = format_args!("{} @ {}:{}", "abc", "src/<x>.rs", 12);
-        escape_capped(&mut out, Context::Attribute, 12, args).unwrap();
+        escape_capped(&mut out, XmlContext::Attribute, 12, args).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "abc @ src/&lt;…");
 
         let mut out = Vec::new();
         let args = format_args!("{}{}{}", "ab", "", "c");
-        escape_capped(&mut out, Context::Text, 3, args).unwrap();
+        escape_capped(&mut out, XmlContext::Text, 3, args).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "abc");
     }
 
@@ -431,9 +431,9 @@ mod tests {
                 Ok(())
             }
         }
-        let err = escape_capped(&mut Full, Context::Text, 10, format_args!("x")).unwrap_err();
+        let err = escape_capped(&mut Full, XmlContext::Text, 10, format_args!("x")).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::StorageFull);
-        let err = escape(&mut Full, "x", Context::Text).unwrap_err();
+        let err = escape(&mut Full, "x", XmlContext::Text).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::StorageFull);
     }
 }

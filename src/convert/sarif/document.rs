@@ -48,7 +48,7 @@ struct BaseUri<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Properties<'a> {
+struct RunProperties<'a> {
     scan_type: &'a str,
     defectdojo_test: u64,
     defectdojo_test_url: &'a str,
@@ -80,7 +80,7 @@ pub(super) fn tail(
         json(out, &BaseUri { uri })?;
         out.write_all(b"}")?;
     }
-    let properties = Properties {
+    let properties = RunProperties {
         scan_type: &info.scan_type,
         defectdojo_test: info.test_id,
         defectdojo_test_url: &info.test_url(),

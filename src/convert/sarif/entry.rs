@@ -46,7 +46,7 @@ pub(super) fn encode(
 }
 
 /// serde_json writes bidirectional controls, separators and zero-width
-/// characters ([`crate::text::is_hidden`]) as they are, and a JSON escape
+/// characters ([`crate::util::text::is_hidden`]) as they are, and a JSON escape
 /// of one would still be the character once parsed: they become the
 /// visible text `\u202E` (an escaped backslash) in `buf[from..]`, which is
 /// compact JSON, so they can only stand inside its strings.
@@ -60,12 +60,12 @@ fn show_hidden(buf: &mut Vec<u8>, from: usize) {
     let Ok(json) = std::str::from_utf8(&buf[from..]) else {
         return;
     };
-    if !json.chars().any(crate::text::is_hidden) {
+    if !json.chars().any(crate::util::text::is_hidden) {
         return;
     }
     let mut shown = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if crate::text::is_hidden(c) {
+        if crate::util::text::is_hidden(c) {
             shown.push_str(&format!("\\\\u{:04X}", c as u32));
         } else {
             shown.push(c);
@@ -134,7 +134,7 @@ mod tests {
         let mut buf = Vec::new();
         encode(&mut buf, &f, "https://dojo/finding/7", None).unwrap();
         let text = std::str::from_utf8(&buf).unwrap();
-        assert!(!text.chars().any(crate::text::is_hidden), "{text}");
+        assert!(!text.chars().any(crate::util::text::is_hidden), "{text}");
         let result: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
         let message = result["message"]["text"].as_str().unwrap();
         assert!(

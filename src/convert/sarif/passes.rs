@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, BufReader};
 
 use super::entry::split;
-use crate::convert::triage::Scratch;
+use crate::convert::scratch::Scratch;
 
 /// A bucket's scratch and how many of its entries, from the start, are
 /// kept in the report.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use super::rule::Text;
+use super::rule::Message;
 use super::uri::{Artifact, Root, artifact, clean_url};
 use super::words::{cap, level, security_severity};
 use crate::convert::triage::{Judged, RunInfo};
@@ -15,20 +15,20 @@ use crate::convert::triage::{Judged, RunInfo};
 pub(super) struct SarifResult<'a> {
     rule_id: &'a str,
     level: &'static str,
-    message: Text<'a>,
-    locations: [Location<'a>; 1],
+    message: Message<'a>,
+    locations: [ResultLocation<'a>; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     partial_fingerprints: Option<Fingerprints<'a>>,
     hosted_viewer_uri: &'a str,
     baseline_state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressions: Option<[Suppression; 1]>,
-    properties: Properties<'a>,
+    properties: ResultProperties<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Location<'a> {
+struct ResultLocation<'a> {
     physical_location: Physical<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     logical_locations: Option<[Logical<'a>; 1]>,
@@ -78,7 +78,7 @@ struct Suppression {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Properties<'a> {
+struct ResultProperties<'a> {
     #[serde(rename = "security-severity")]
     security_severity: f64,
     defectdojo_id: u64,
@@ -112,7 +112,7 @@ impl<'a> SarifResult<'a> {
         SarifResult {
             rule_id,
             level: level(s.rank),
-            message: Text {
+            message: Message {
                 text: Cow::Owned(message(f, finding_url)),
             },
             locations: [location(f, finding_url, root)],
@@ -120,7 +120,7 @@ impl<'a> SarifResult<'a> {
             hosted_viewer_uri: finding_url,
             baseline_state: f.baseline.sarif(),
             suppressions: suppression.map(|s| [s]),
-            properties: Properties {
+            properties: ResultProperties {
                 security_severity: security_severity(s),
                 defectdojo_id: s.id,
                 defectdojo_severity: s.severity,
@@ -155,7 +155,11 @@ fn message(f: &Judged<'_>, finding_url: &str) -> String {
 
 /// The file when there is one, else the endpoint, else the finding's page
 /// in DefectDojo: GitHub rejects a result without an artifact URI.
-fn location<'a>(f: &'a Judged<'a>, finding_url: &'a str, root: Option<&Root>) -> Location<'a> {
+fn location<'a>(
+    f: &'a Judged<'a>,
+    finding_url: &'a str,
+    root: Option<&Root>,
+) -> ResultLocation<'a> {
     let s = &f.seen;
     if let Some(a) = s.file_path.and_then(|p| artifact(p, root)) {
         let (uri, uri_base_id) = match a {
@@ -183,8 +187,8 @@ fn physical<'a>(
     uri_base_id: Option<&'static str>,
     region: Option<Region>,
     logical_locations: Option<[Logical<'a>; 1]>,
-) -> Location<'a> {
-    Location {
+) -> ResultLocation<'a> {
+    ResultLocation {
         physical_location: Physical {
             artifact_location: ArtifactLocation { uri, uri_base_id },
             region,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::words::{cap, cap_cow, hex, level, security_severity};
 use crate::convert::sync::Seen;
 use crate::http::url::percent_encode_into;
-use crate::uuid::Sha1;
+use crate::util::uuid::Sha1;
 
 /// GitHub's limit on a rule id's length.
 const MAX_ID_CHARS: usize = 255;
@@ -43,9 +43,9 @@ pub(super) fn rule_id<'a>(seen: &Seen<'a>) -> Cow<'a, str> {
 #[serde(rename_all = "camelCase")]
 pub(super) struct Rule<'a> {
     id: &'a str,
-    short_description: Text<'a>,
-    full_description: Text<'a>,
-    help: Text<'a>,
+    short_description: Message<'a>,
+    full_description: Message<'a>,
+    help: Message<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help_uri: Option<String>,
     default_configuration: Configuration,
@@ -54,7 +54,7 @@ pub(super) struct Rule<'a> {
 
 /// SARIF's `message` / `multiformatMessageString`.
 #[derive(Serialize)]
-pub(super) struct Text<'a> {
+pub(super) struct Message<'a> {
     pub(super) text: Cow<'a, str>,
 }
 
@@ -111,13 +111,13 @@ impl<'a> Rule<'a> {
             .unwrap_or(id);
         Rule {
             id,
-            short_description: Text {
+            short_description: Message {
                 text: cap(title, 1_000),
             },
-            full_description: Text {
+            full_description: Message {
                 text: cap_cow(full, 1_000),
             },
-            help: Text {
+            help: Message {
                 text: cap(help, 2_000),
             },
             help_uri: help_uri(seen),

@@ -7,8 +7,9 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::{GITHUB_MAX_RESULTS, SarifStats, SarifWriter};
+use crate::convert::scratch::Scratch;
 use crate::convert::sync::Seen;
-use crate::convert::triage::{Baseline, Judged, RunInfo, Scratch, Triage};
+use crate::convert::triage::{Baseline, Judged, RunInfo, Triage};
 
 /// A plain Info finding with nothing but an id and a title.
 pub(super) fn seen(id: u64, title: &str) -> Seen<'_> {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::error::Error;
 
-use super::model::{Location, LocationFindingsPage, LocationRef, PrefetchedEndpoint};
+use super::finding_pages::{DojoLocation, LocationFindingsPage, LocationRef, PrefetchedEndpoint};
 use super::pager::{Client, Visited, rebuild_next};
 use super::{Fetch, parse};
 
@@ -217,7 +217,7 @@ impl Gathered {
         &mut self,
         r: LocationRef,
         chunk: &[u64],
-        locations: &HashMap<u64, Location>,
+        locations: &HashMap<u64, DojoLocation>,
         first_ref: &HashMap<u64, u64>,
         what: &str,
     ) -> Result<(), Error> {

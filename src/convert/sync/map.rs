@@ -9,49 +9,19 @@
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::uuid::{URL_NAMESPACE, uuid_v5};
+use crate::scan::finding::Severity;
+use crate::util::uuid::{URL_NAMESPACE, uuid_v5};
 
-use super::model::Finding;
+use super::finding_pages::DojoFinding;
 
 /// The category of every synced-back finding.
 pub(crate) const CATEGORY: &str = "DefectDojo Imported Finding";
 
-/// secureCodeBox severities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Severity {
-    Informational,
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    /// DefectDojo's severity, case-insensitively; `Critical` folds into
-    /// `HIGH` because secureCodeBox has no higher level.
-    pub fn from_dojo(text: &str) -> Option<Severity> {
-        let t = text.trim();
-        let is = |s: &str| t.eq_ignore_ascii_case(s);
-        if is("critical") || is("high") {
-            Some(Severity::High)
-        } else if is("medium") {
-            Some(Severity::Medium)
-        } else if is("low") {
-            Some(Severity::Low)
-        } else if is("info") || is("informational") {
-            Some(Severity::Informational)
-        } else {
-            None
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Severity::Informational => "INFORMATIONAL",
-            Severity::Low => "LOW",
-            Severity::Medium => "MEDIUM",
-            Severity::High => "HIGH",
-        }
-    }
+/// The secureCodeBox severity a DefectDojo severity is written back as:
+/// `Critical` folds into `HIGH`, as the Java hook does (the findings schema
+/// stops at `HIGH`).
+pub(crate) fn written_back(dojo: &str) -> Option<Severity> {
+    Severity::from_dojo_name(dojo).map(|s| s.min(Severity::High))
 }
 
 /// A secureCodeBox finding, serialised in the Java hook's key order.
@@ -118,14 +88,14 @@ pub(crate) fn finding_uuid(base_url: &str, id: u64) -> String {
 /// Fails only on a missing or unreadable `created`: DefectDojo always sets
 /// it, and `parsed_at` is a required key of a secureCodeBox finding.
 pub(crate) fn convert<'a>(
-    f: &'a Finding<'a>,
+    f: &'a DojoFinding<'a>,
     location: &'a str,
     original: Option<ScbFinding<'a>>,
     base_url: &str,
 ) -> Result<ScbFinding<'a>, Error> {
     let what = || format!("converting DefectDojo finding {}", f.id);
     let created = f.created.as_ref().map(|c| c.as_str());
-    let parsed_at = match created.map(|c| (c, crate::time::format_created(c))) {
+    let parsed_at = match created.map(|c| (c, crate::util::time::format_created(c))) {
         Some((_, Some(instant))) => instant,
         Some((raw, None)) => {
             return Err(Error::protocol(
@@ -136,18 +106,16 @@ pub(crate) fn convert<'a>(
         None => return Err(Error::protocol(what(), "the finding has no `created` time")),
     };
     let severity_text = f.severity.as_ref().map(|s| s.as_str());
-    let level = severity_text
-        .and_then(Severity::from_dojo)
-        .unwrap_or_else(|| {
-            log::warn!(
-                "DefectDojo finding {} has severity {:?}, which is none of \
+    let level = severity_text.and_then(written_back).unwrap_or_else(|| {
+        log::warn!(
+            "DefectDojo finding {} has severity {:?}, which is none of \
              Critical/High/Medium/Low/Info; writing INFORMATIONAL",
-                f.id,
-                severity_text.unwrap_or("null")
-            );
-            Severity::Informational
-        });
-    let texts = |list: &'a Option<Vec<super::model::Text<'a>>>| -> Vec<&'a str> {
+            f.id,
+            severity_text.unwrap_or("null")
+        );
+        Severity::Informational
+    });
+    let texts = |list: &'a Option<Vec<super::finding_pages::JsonText<'a>>>| -> Vec<&'a str> {
         list.iter().flatten().map(|t| t.as_str()).collect()
     };
     Ok(ScbFinding {
@@ -206,11 +174,11 @@ mod tests {
             ("", None),
         ];
         for (dojo, want) in cases {
-            assert_eq!(Severity::from_dojo(dojo), want, "{dojo}");
+            assert_eq!(written_back(dojo), want, "{dojo}");
         }
     }
 
-    fn finding(json: &str) -> Finding<'_> {
+    fn finding(json: &str) -> DojoFinding<'_> {
         serde_json::from_str(json).unwrap()
     }
 

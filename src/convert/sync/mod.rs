@@ -30,10 +30,10 @@
 //! result is still the best picture available; a finding listed twice is
 //! written once (its id would otherwise appear twice in findings.json).
 
+mod finding_pages;
 mod ids;
 mod locations;
 mod map;
-mod model;
 mod options;
 mod pager;
 mod seen;
@@ -47,12 +47,14 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+use finding_pages::{DojoFinding, FindingsPage, PrefetchedEndpoint, Shape};
 pub(crate) use ids::IdSet;
 use locations::{UNKNOWN, resolve_v2, resolve_v3};
-use model::{Finding, FindingsPage, PrefetchedEndpoint, Shape};
 use pager::{Client, Visited, origin, rebuild_next};
 
-pub use options::{Counts, DEFAULT_MAX_URI_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SyncOptions};
+pub use options::{
+    DEFAULT_MAX_URI_LEN, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ReadBackCounts, SyncOptions,
+};
 pub use seen::Seen;
 
 /// GET access to DefectDojo's API, provided by the pipeline.
@@ -73,7 +75,7 @@ pub trait Fetch {
 
     /// Told once, when the whole array was read (after the last
     /// [`Self::seen`]), with its counts; never after a failure.
-    fn finished(&mut self, _counts: Counts) {}
+    fn finished(&mut self, _counts: ReadBackCounts) {}
 }
 
 impl<F: Fetch + ?Sized> Fetch for &mut F {
@@ -83,14 +85,14 @@ impl<F: Fetch + ?Sized> Fetch for &mut F {
     fn seen(&mut self, finding: &Seen<'_>) -> Result<(), Error> {
         (**self).seen(finding)
     }
-    fn finished(&mut self, counts: Counts) {
+    fn finished(&mut self, counts: ReadBackCounts) {
         (**self).finished(counts)
     }
 }
 
 const FINDINGS: &str = "/api/v2/findings/";
 
-enum State {
+enum ReaderState {
     Start,
     Page(String),
     Close,
@@ -105,7 +107,7 @@ enum State {
 pub struct SyncReader<F: Fetch> {
     client: Client<F>,
     opts: SyncOptions,
-    state: State,
+    state: ReaderState,
     out: Vec<u8>,
     pos: usize,
     visited: Visited,
@@ -115,7 +117,7 @@ pub struct SyncReader<F: Fetch> {
     /// Ids written so far: DefectDojo may list a finding twice while its
     /// offsets shift. Bits per finding, not the findings themselves.
     seen: IdSet,
-    counts: Counts,
+    counts: ReadBackCounts,
     /// Closed findings left out ([`SyncOptions::leave_out_closed`]).
     left_out: u64,
     warned_flavour: bool,
@@ -134,7 +136,7 @@ impl<F: Fetch> SyncReader<F> {
         Ok(SyncReader {
             client: Client { fetch, requests: 0 },
             opts: options,
-            state: State::Start,
+            state: ReaderState::Start,
             out: Vec::new(),
             pos: 0,
             visited: Visited::default(),
@@ -142,7 +144,7 @@ impl<F: Fetch> SyncReader<F> {
             flavour: None,
             announced: None,
             seen: IdSet::default(),
-            counts: Counts::default(),
+            counts: ReadBackCounts::default(),
             left_out: 0,
             warned_flavour: false,
             warned_origin: false,
@@ -151,8 +153,8 @@ impl<F: Fetch> SyncReader<F> {
 
     /// The counts, once the whole array has been read; `None` before (and
     /// after a failure), so partial numbers never reach the scan status.
-    pub fn counts(&self) -> Option<Counts> {
-        matches!(self.state, State::Done).then_some(self.counts)
+    pub fn counts(&self) -> Option<ReadBackCounts> {
+        matches!(self.state, ReaderState::Done).then_some(self.counts)
     }
 
     /// Requests made so far.
@@ -182,20 +184,20 @@ impl<F: Fetch> SyncReader<F> {
 
     /// Produces the next piece of output into `self.out`.
     fn advance(&mut self) -> Result<(), Error> {
-        match std::mem::replace(&mut self.state, State::Failed) {
-            State::Start => {
+        match std::mem::replace(&mut self.state, ReaderState::Failed) {
+            ReaderState::Start => {
                 self.out.push(b'[');
                 let first = self.first_path();
                 self.visited.insert(&first);
-                self.state = State::Page(first);
+                self.state = ReaderState::Page(first);
             }
-            State::Page(path) => {
+            ReaderState::Page(path) => {
                 self.state = match self.convert_page(&path)? {
-                    Some(next) => State::Page(next),
-                    None => State::Close,
+                    Some(next) => ReaderState::Page(next),
+                    None => ReaderState::Close,
                 };
             }
-            State::Close => {
+            ReaderState::Close => {
                 self.out.push(b']');
                 let left_out = match self.left_out {
                     0 => String::new(),
@@ -211,10 +213,10 @@ impl<F: Fetch> SyncReader<F> {
                     if self.client.requests == 1 { "" } else { "s" },
                 );
                 self.client.fetch.finished(self.counts);
-                self.state = State::Done;
+                self.state = ReaderState::Done;
             }
-            State::Done => self.state = State::Done,
-            State::Failed => {
+            ReaderState::Done => self.state = ReaderState::Done,
+            ReaderState::Failed => {
                 return Err(Error::protocol(self.what(), "the read-back already failed"));
             }
         }
@@ -235,20 +237,21 @@ impl<F: Fetch> SyncReader<F> {
         self.note_flavour(&endpoints, &what)?;
 
         // Originals: prefetched, on this page, or (rarely) fetched one by one.
-        let on_page: HashMap<u64, &Finding<'_>> = page.results.iter().map(|f| (f.id, f)).collect();
+        let on_page: HashMap<u64, &DojoFinding<'_>> =
+            page.results.iter().map(|f| (f.id, f)).collect();
         let mut missing: Vec<u64> = page
             .results
             .iter()
-            .filter_map(Finding::original_id)
+            .filter_map(DojoFinding::original_id)
             .filter(|id| !prefetched.contains_key(id) && !on_page.contains_key(id))
             .collect();
         missing.sort_unstable();
         missing.dedup();
         let bodies = self.fetch_originals(&missing)?;
-        let mut fetched: HashMap<u64, Finding<'_>> = HashMap::new();
+        let mut fetched: HashMap<u64, DojoFinding<'_>> = HashMap::new();
         for (id, body) in &bodies {
             let what = format!("reading DefectDojo finding {id}");
-            let original: Finding<'_> = parse(body, &what, "a finding")?;
+            let original: DojoFinding<'_> = parse(body, &what, "a finding")?;
             if original.id != *id {
                 return Err(Error::protocol(
                     what,
@@ -265,7 +268,7 @@ impl<F: Fetch> SyncReader<F> {
         };
 
         // Locations of the page's findings and of the originals they name.
-        let mut subjects: Vec<&Finding<'_>> = page.results.iter().collect();
+        let mut subjects: Vec<&DojoFinding<'_>> = page.results.iter().collect();
         let mut extra: HashSet<u64> = HashSet::new();
         for f in &page.results {
             if let Some(o) = f.original_id().and_then(original_of) {
@@ -275,7 +278,8 @@ impl<F: Fetch> SyncReader<F> {
             }
         }
         let locations = self.locate(&subjects, &endpoints)?;
-        let location_of = |f: &Finding<'_>| locations.get(&f.id).map_or(UNKNOWN, String::as_str);
+        let location_of =
+            |f: &DojoFinding<'_>| locations.get(&f.id).map_or(UNKNOWN, String::as_str);
 
         for f in &page.results {
             if !self.seen.insert(f.id) {
@@ -297,9 +301,9 @@ impl<F: Fetch> SyncReader<F> {
     /// as far as DefectDojo named and we found it).
     fn write_one<'l>(
         &mut self,
-        f: &Finding<'_>,
-        original: Option<(u64, Option<&Finding<'_>>)>,
-        location_of: &dyn Fn(&Finding<'_>) -> &'l str,
+        f: &DojoFinding<'_>,
+        original: Option<(u64, Option<&DojoFinding<'_>>)>,
+        location_of: &dyn Fn(&DojoFinding<'_>) -> &'l str,
     ) -> Result<(), Error> {
         let location = Some(location_of(f)).filter(|&l| l != UNKNOWN);
         if self.opts.leave_out_closed && f.is_mitigated == Some(true) {
@@ -391,7 +395,7 @@ impl<F: Fetch> SyncReader<F> {
     /// endpoints are absent.
     fn locate(
         &mut self,
-        subjects: &[&Finding<'_>],
+        subjects: &[&DojoFinding<'_>],
         endpoints: &HashMap<u64, PrefetchedEndpoint>,
     ) -> Result<HashMap<u64, String>, Error> {
         let wanted: Vec<(u64, u64)> = subjects
@@ -509,7 +513,7 @@ impl<F: Fetch> Read for SyncReader<F> {
             return Ok(0);
         }
         while self.pos == self.out.len() {
-            if matches!(self.state, State::Done) {
+            if matches!(self.state, ReaderState::Done) {
                 return Ok(0);
             }
             self.out.clear();

@@ -1,10 +1,10 @@
 //! What sync-back is asked to do ([`SyncOptions`]) and what it did
-//! ([`Counts`]).
+//! ([`ReadBackCounts`]).
 
 use crate::error::Error;
 
 use super::locations::MIN_URI_LEN;
-use super::map::Severity;
+use crate::scan::finding::Severity;
 
 /// Findings per page unless configured otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 250;
@@ -78,7 +78,7 @@ impl SyncOptions {
 
 /// What was synced back, for the scan's statistics and the summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
+pub struct ReadBackCounts {
     /// Findings written.
     pub total: u64,
     /// … with severity INFORMATIONAL.
@@ -95,14 +95,14 @@ pub struct Counts {
     pub false_positives: u64,
 }
 
-impl Counts {
+impl ReadBackCounts {
     pub(crate) fn add(&mut self, level: Severity, duplicate: bool, false_positive: bool) {
         self.total += 1;
         match level {
             Severity::Informational => self.informational += 1,
             Severity::Low => self.low += 1,
             Severity::Medium => self.medium += 1,
-            Severity::High => self.high += 1,
+            Severity::High | Severity::Critical => self.high += 1,
         }
         self.duplicates += u64::from(duplicate);
         self.false_positives += u64::from(false_positive);

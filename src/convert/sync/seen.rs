@@ -2,7 +2,7 @@
 //! borrowed fields, so that SARIF and JUnit do not depend on the shape of
 //! DefectDojo's answers.
 
-use super::model::Finding;
+use super::finding_pages::DojoFinding;
 use crate::scan::finding::Severity;
 
 /// One finding as DefectDojo holds it after deduplication, handed to the
@@ -54,14 +54,14 @@ pub struct Seen<'a> {
     pub original: Option<u64>,
 }
 
-fn text<'a>(t: &'a Option<super::model::Text<'_>>) -> Option<&'a str> {
+fn text<'a>(t: &'a Option<super::finding_pages::JsonText<'_>>) -> Option<&'a str> {
     t.as_ref()
         .map(|t| t.as_str())
         .filter(|s| !s.trim().is_empty())
 }
 
 /// The view of `f`; `location` is its endpoint's URL, if it has one.
-pub(super) fn seen<'a>(f: &'a Finding<'_>, location: Option<&'a str>) -> Seen<'a> {
+pub(super) fn seen<'a>(f: &'a DojoFinding<'_>, location: Option<&'a str>) -> Seen<'a> {
     let severity = text(&f.severity)
         .and_then(Severity::from_dojo_name)
         .unwrap_or(Severity::Informational);

@@ -11,7 +11,7 @@ use std::io::Read;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::uuid::{URL_NAMESPACE, uuid_v5};
+use crate::util::uuid::{URL_NAMESPACE, uuid_v5};
 
 const V3_PAGE: &str =
     include_str!("../../../fixtures/sync/v3-102-findings-prefetch-endpoints-duplicate.json");
@@ -37,7 +37,7 @@ struct Fake {
     /// The ids the observer saw.
     seen: Vec<u64>,
     /// Each `finished`: how many findings had been seen, and the counts.
-    finished: Vec<(usize, Counts)>,
+    finished: Vec<(usize, ReadBackCounts)>,
 }
 
 impl Fake {
@@ -73,7 +73,7 @@ impl Fetch for Fake {
         Ok(())
     }
 
-    fn finished(&mut self, counts: Counts) {
+    fn finished(&mut self, counts: ReadBackCounts) {
         self.finished.push((self.seen.len(), counts));
     }
 }
@@ -108,7 +108,7 @@ fn options(test: u64, page_size: usize) -> SyncOptions {
 }
 
 /// Reads everything; returns the output, the counts and the fake.
-fn run(fake: Fake, opts: SyncOptions) -> (Vec<Value>, Counts, Fake) {
+fn run(fake: Fake, opts: SyncOptions) -> (Vec<Value>, ReadBackCounts, Fake) {
     let mut reader = SyncReader::new(fake, opts).unwrap();
     assert_eq!(reader.counts(), None, "no counts before the end");
     let mut out = Vec::new();
@@ -227,11 +227,11 @@ fn v3_page_resolves_locations_in_one_request() {
         out[1]["attributes"]["defectdojo.org/original-finding-id"],
         2
     );
-    let want = Counts {
+    let want = ReadBackCounts {
         total: 2,
         medium: 2,
         duplicates: 2,
-        ..Counts::default()
+        ..ReadBackCounts::default()
     };
     assert_eq!(counts, want);
 }
@@ -290,11 +290,11 @@ fn v2_page_uses_prefetched_endpoint_objects() {
     assert_eq!(original["attributes"]["defectdojo.org/finding-id"], 202);
     assert_eq!(original["location"], "tcp://scanme.nmap.org:22");
     assert_eq!(original["name"], "Open Port: 22/TCP");
-    let want = Counts {
+    let want = ReadBackCounts {
         total: 3,
         informational: 3,
         duplicates: 3,
-        ..Counts::default()
+        ..ReadBackCounts::default()
     };
     assert_eq!(counts, want);
 }
@@ -408,12 +408,12 @@ fn findings_without_endpoints_are_unknown_and_attributes_travel() {
     assert_eq!(a["defectdojo.org/verified"], true);
     assert_eq!(a["defectdojo.org/original-finding-id"], Value::Null);
     assert_eq!(a["defectdojo.org/original-finding"], Value::Null);
-    let want = Counts {
+    let want = ReadBackCounts {
         total: 3,
         informational: 1,
         medium: 1,
         high: 1,
-        ..Counts::default()
+        ..ReadBackCounts::default()
     };
     assert_eq!(counts, want);
 }
@@ -705,7 +705,7 @@ fn an_empty_test_is_an_empty_array() {
     let mut out = String::new();
     reader.read_to_string(&mut out).unwrap();
     assert_eq!(out, "[]");
-    assert_eq!(reader.counts(), Some(Counts::default()));
+    assert_eq!(reader.counts(), Some(ReadBackCounts::default()));
     assert_eq!(reader.requests(), 1);
 }
 

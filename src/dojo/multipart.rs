@@ -12,10 +12,10 @@ use std::io::{Cursor, Read};
 const BOUNDARY_PREFIX: &str = "dojo-hook-";
 
 /// A boundary that is new for every call: a fixed prefix and 128 random
-/// bits (`crate::random`). A boundary must not occur in the content; nobody
+/// bits (`crate::util::random`). A boundary must not occur in the content; nobody
 /// can predict this one to plant it in a report.
 pub fn new_boundary() -> String {
-    let (a, b) = (crate::random::bits(), crate::random::bits());
+    let (a, b) = (crate::util::random::bits(), crate::util::random::bits());
     format!("{BOUNDARY_PREFIX}{a:016x}{b:016x}")
 }
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 use super::model::ImportAnswer;
 use super::{Dojo, Method};
 use crate::body::Prepared;
+use crate::dojo::multipart::{self, Multipart};
 use crate::error::Error;
 use crate::http::{self, deadline, retry};
-use crate::multipart::{self, Multipart};
 
 /// Bodies above this size announce themselves with `Expect: 100-continue`,
 /// so a proxy's size limit or a bad key is reported before the upload.
@@ -38,9 +38,9 @@ pub struct ImportForm {
     pub scan_date: Option<String>,
     /// The report's file name (its extension matters).
     pub file_name: String,
-    /// The optional fields ([`crate::config::import`]), sent after the others;
+    /// The optional fields ([`crate::config::form`]), sent after the others;
     /// also `deduplication_execution_mode=async_wait` when the verdicts are
-    /// read back and none is configured (`import::form`).
+    /// read back and none is configured (`import_call::form`).
     pub extra: Vec<(String, String)>,
 }
 

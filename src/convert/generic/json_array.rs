@@ -31,7 +31,7 @@ const SHRINK_ABOVE: usize = 1 << 20;
 
 /// Where the splitter is between calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
+enum ScanState {
     /// Nothing read yet (BOM, whitespace and `[` to come).
     Start,
     /// Just after `[`: an element or `]` comes next.
@@ -59,7 +59,7 @@ pub struct Element<'a> {
 /// bytes of one complete JSON value.
 ///
 /// ```
-/// use dojo_hook::json_array::ArrayElements;
+/// use dojo_hook::convert::generic::json_array::ArrayElements;
 /// let mut elements = ArrayElements::new(&b"[{\"a\":1}, 2]"[..], 1 << 20);
 /// assert_eq!(elements.next_raw()?, Some(&b"{\"a\":1}"[..]));
 /// assert_eq!(elements.next_raw()?, Some(&b"2"[..]));
@@ -71,7 +71,7 @@ pub struct ArrayElements<R> {
     max_element_bytes: usize,
     name: String,
     buf: Vec<u8>,
-    state: State,
+    state: ScanState,
     /// Elements returned so far.
     index: usize,
     /// Bytes consumed from the reader so far (the BOM included).
@@ -104,7 +104,7 @@ impl<R: BufRead> ArrayElements<R> {
             max_element_bytes,
             name: "findings.json".to_owned(),
             buf: Vec::new(),
-            state: State::Start,
+            state: ScanState::Start,
             index: 0,
             offset: 0,
             element_offset: 0,
@@ -167,7 +167,7 @@ impl<R: BufRead> ArrayElements<R> {
                         match fill_buf(&mut self.reader, &self.name) {
                             Ok(chunk) => &chunk[..n],
                             Err(e) => {
-                                self.state = State::Failed;
+                                self.state = ScanState::Failed;
                                 return Err(e);
                             }
                         }
@@ -181,7 +181,7 @@ impl<R: BufRead> ArrayElements<R> {
             }
             Ok(false) => Ok(None),
             Err(e) => {
-                self.state = State::Failed;
+                self.state = ScanState::Failed;
                 Err(e)
             }
         }
@@ -191,8 +191,8 @@ impl<R: BufRead> ArrayElements<R> {
     fn advance(&mut self) -> Result<bool, Error> {
         loop {
             match self.state {
-                State::Start => self.start()?,
-                State::First => {
+                ScanState::Start => self.start()?,
+                ScanState::First => {
                     let Some(c) = self.skip_ws()? else {
                         return Err(
                             self.fail("ends right after the opening `[`; the file is truncated")
@@ -206,7 +206,7 @@ impl<R: BufRead> ArrayElements<R> {
                     self.read_element()?;
                     return Ok(true);
                 }
-                State::Next => {
+                ScanState::Next => {
                     let after = self.index;
                     match self.skip_ws()? {
                         None => {
@@ -248,8 +248,8 @@ impl<R: BufRead> ArrayElements<R> {
                         }
                     }
                 }
-                State::Done => return Ok(false),
-                State::Failed => {
+                ScanState::Done => return Ok(false),
+                ScanState::Failed => {
                     return Err(self.fail("cannot continue after the earlier error"));
                 }
             }
@@ -272,7 +272,7 @@ impl<R: BufRead> ArrayElements<R> {
         match self.skip_ws()? {
             Some(b'[') => {
                 self.bump(1);
-                self.state = State::First;
+                self.state = ScanState::First;
                 Ok(())
             }
             Some(c) => Err(self.fail(format!(
@@ -289,7 +289,7 @@ impl<R: BufRead> ArrayElements<R> {
 
     /// After `]`: only whitespace may follow.
     fn finish(&mut self) -> Result<(), Error> {
-        self.state = State::Done;
+        self.state = ScanState::Done;
         self.buf.clear();
         match self.skip_ws()? {
             None => Ok(()),
@@ -349,7 +349,7 @@ impl<R: BufRead> ArrayElements<R> {
             }
         }
         self.index = number;
-        self.state = State::Next;
+        self.state = ScanState::Next;
         Ok(())
     }
 

@@ -12,15 +12,16 @@
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 
+use super::scratch::Scratch;
 use super::sync::Seen;
-use super::triage::{Baseline, Judged, RunInfo, Scratch};
+use super::triage::{Baseline, Judged, RunInfo};
 
 mod xml;
 
 #[cfg(test)]
 mod tests;
 
-use xml::{Context, escape, escape_capped};
+use xml::{XmlContext, escape, escape_capped};
 
 /// A case's name, a title or a location, in characters.
 const NAME_MAX: usize = 1_000;
@@ -64,10 +65,10 @@ impl<S: Scratch> JunitWriter<S> {
         let w: &mut dyn Write = &mut self.cases;
         let link = self.info.finding_url(s.id);
         w.write_all(b"    <testcase classname=\"")?;
-        escape(w, &self.info.scan_type, Context::Attribute)?;
+        escape(w, &self.info.scan_type, XmlContext::Attribute)?;
         w.write_all(b"\" name=\"")?;
         let name = format_args!("{}", Name(s));
-        escape_capped(w, Context::Attribute, NAME_MAX, name)?;
+        escape_capped(w, XmlContext::Attribute, NAME_MAX, name)?;
         w.write_all(b"\">\n")?;
         if f.fails_gate {
             self.stats.failures += 1;
@@ -75,15 +76,15 @@ impl<S: Scratch> JunitWriter<S> {
         } else if let Some(t) = f.triage {
             self.stats.skipped += 1;
             w.write_all(b"      <skipped message=\"")?;
-            escape(w, t.label(), Context::Attribute)?;
+            escape(w, t.label(), XmlContext::Attribute)?;
             w.write_all(b" in DefectDojo: ")?;
-            escape(w, &link, Context::Attribute)?;
+            escape(w, &link, XmlContext::Attribute)?;
             w.write_all(b"\"/>\n")?;
         } else {
             w.write_all(b"      <system-out>State: ")?;
-            escape(w, state(f), Context::Text)?;
+            escape(w, state(f), XmlContext::Text)?;
             w.write_all(b"\nDefectDojo: ")?;
-            escape(w, &link, Context::Text)?;
+            escape(w, &link, XmlContext::Text)?;
             w.write_all(b"</system-out>\n")?;
         }
         self.stats.tests += 1;
@@ -109,7 +110,7 @@ impl<S: Scratch> JunitWriter<S> {
             "" => format_args!("DefectDojo test {}", info.test_id),
             _ => format_args!("{}", info.test_title),
         };
-        escape_capped(out, Context::Attribute, NAME_MAX, suite)?;
+        escape_capped(out, XmlContext::Attribute, NAME_MAX, suite)?;
         write!(
             out,
             "\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n    \
@@ -132,47 +133,52 @@ impl<S: Scratch> JunitWriter<S> {
 
 fn property(out: &mut dyn Write, name: &str, value: &str) -> io::Result<()> {
     write!(out, "      <property name=\"{name}\" value=\"")?;
-    escape(out, value, Context::Attribute)?;
+    escape(out, value, XmlContext::Attribute)?;
     out.write_all(b"\"/>\n")
 }
 
 /// A failing finding: what it is and where, its link, then how to fix it.
 fn failure(w: &mut dyn Write, s: &Seen<'_>, link: &str) -> io::Result<()> {
     w.write_all(b"      <failure type=\"")?;
-    escape(w, s.severity, Context::Attribute)?;
+    escape(w, s.severity, XmlContext::Attribute)?;
     w.write_all(b"\" message=\"")?;
     escape_capped(
         w,
-        Context::Attribute,
+        XmlContext::Attribute,
         NAME_MAX,
-        format_args!("[{}] {}", s.severity, Title(s)),
+        format_args!("[{}] {}", s.severity, CaseName(s)),
     )?;
     w.write_all(b"\">")?;
-    escape_capped(w, Context::Text, NAME_MAX, format_args!("{}", Title(s)))?;
+    escape_capped(
+        w,
+        XmlContext::Text,
+        NAME_MAX,
+        format_args!("{}", CaseName(s)),
+    )?;
     w.write_all(b"\nSeverity: ")?;
-    escape(w, s.severity, Context::Text)?;
+    escape(w, s.severity, XmlContext::Text)?;
     if let Some(l) = location(s) {
         w.write_all(b"\nLocation: ")?;
-        escape_capped(w, Context::Text, NAME_MAX, format_args!("{l}"))?;
+        escape_capped(w, XmlContext::Text, NAME_MAX, format_args!("{l}"))?;
     }
     w.write_all(b"\nDefectDojo: ")?;
-    escape(w, link, Context::Text)?;
+    escape(w, link, XmlContext::Text)?;
     if let Some(cwe) = s.cwe {
         write!(w, "\nCWE: CWE-{cwe}")?;
     }
     if let Some(id) = s.vulnerability_id {
         w.write_all(b"\nVulnerability: ")?;
-        escape_capped(w, Context::Text, NAME_MAX, format_args!("{id}"))?;
+        escape_capped(w, XmlContext::Text, NAME_MAX, format_args!("{id}"))?;
     }
     if !s.description.is_empty() {
         w.write_all(b"\n\n")?;
         let d = s.description;
-        escape_capped(w, Context::Text, DESCRIPTION_MAX, format_args!("{d}"))?;
+        escape_capped(w, XmlContext::Text, DESCRIPTION_MAX, format_args!("{d}"))?;
     }
     if !s.mitigation.is_empty() {
         w.write_all(b"\n\nMitigation:\n")?;
         let m = s.mitigation;
-        escape_capped(w, Context::Text, MITIGATION_MAX, format_args!("{m}"))?;
+        escape_capped(w, XmlContext::Text, MITIGATION_MAX, format_args!("{m}"))?;
     }
     w.write_all(b"</failure>\n")
 }
@@ -190,9 +196,9 @@ fn state(f: &Judged<'_>) -> &'static str {
 }
 
 /// A finding's title; `finding <id>` when it has none.
-struct Title<'s, 'a>(&'s Seen<'a>);
+struct CaseName<'s, 'a>(&'s Seen<'a>);
 
-impl fmt::Display for Title<'_, '_> {
+impl fmt::Display for CaseName<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.title {
             "" => write!(f, "finding {}", self.0.id),
@@ -206,7 +212,7 @@ struct Name<'s, 'a>(&'s Seen<'a>);
 
 impl fmt::Display for Name<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", Title(self.0))?;
+        write!(f, "{}", CaseName(self.0))?;
         match location(self.0) {
             Some(l) => write!(f, " @ {l}"),
             None => Ok(()),
@@ -215,25 +221,25 @@ impl fmt::Display for Name<'_, '_> {
 }
 
 /// Where a finding is: its file (and line), else its endpoint.
-enum Location<'a> {
+enum FileOrEndpoint<'a> {
     File(&'a str, Option<u64>),
     Endpoint(&'a str),
 }
 
-fn location<'a>(s: &Seen<'a>) -> Option<Location<'a>> {
+fn location<'a>(s: &Seen<'a>) -> Option<FileOrEndpoint<'a>> {
     match (s.file_path, s.endpoint) {
-        (Some(p), _) => Some(Location::File(p, s.line)),
-        (None, Some(e)) => Some(Location::Endpoint(e)),
+        (Some(p), _) => Some(FileOrEndpoint::File(p, s.line)),
+        (None, Some(e)) => Some(FileOrEndpoint::Endpoint(e)),
         (None, None) => None,
     }
 }
 
-impl fmt::Display for Location<'_> {
+impl fmt::Display for FileOrEndpoint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Location::File(p, Some(line)) => write!(f, "{p}:{line}"),
-            Location::File(p, None) => f.write_str(p),
-            Location::Endpoint(e) => f.write_str(e),
+            FileOrEndpoint::File(p, Some(line)) => write!(f, "{p}:{line}"),
+            FileOrEndpoint::File(p, None) => f.write_str(p),
+            FileOrEndpoint::Endpoint(e) => f.write_str(e),
         }
     }
 }

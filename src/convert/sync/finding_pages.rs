@@ -2,7 +2,7 @@
 //!
 //! Only the fields the mapping uses are declared; serde skips the rest (a
 //! 3.x finding has about ninety keys). Strings borrow from the response
-//! body when they contain no escapes ([`Text`]), so a page of findings
+//! body when they contain no escapes ([`JsonText`]), so a page of findings
 //! costs little more than the body itself. Every field tolerates an explicit
 //! JSON `null` (the Java hook crashed on those), and numbers or booleans the
 //! mapping can live without default to "absent".
@@ -19,30 +19,30 @@ use serde::de::{self, Deserializer, Visitor};
 /// serde only borrows a `Cow<str>` field that is not wrapped in `Option` or
 /// `Vec`; this newtype borrows wherever it appears.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Text<'a>(pub Cow<'a, str>);
+pub(crate) struct JsonText<'a>(pub Cow<'a, str>);
 
-impl Text<'_> {
+impl JsonText<'_> {
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+impl<'de: 'a, 'a> Deserialize<'de> for JsonText<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<JsonText<'a>, D::Error> {
         struct TextVisitor;
         impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
+            type Value = JsonText<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(v)))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<JsonText<'de>, E> {
+                Ok(JsonText(Cow::Borrowed(v)))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonText<'de>, E> {
+                Ok(JsonText(Cow::Owned(v.to_owned())))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(v)))
+            fn visit_string<E: de::Error>(self, v: String) -> Result<JsonText<'de>, E> {
+                Ok(JsonText(Cow::Owned(v)))
             }
         }
         deserializer.deserialize_str(TextVisitor)
@@ -55,9 +55,9 @@ pub(crate) struct FindingsPage<'a> {
     #[serde(default)]
     pub count: Option<u64>,
     #[serde(borrow, default)]
-    pub next: Option<Text<'a>>,
+    pub next: Option<JsonText<'a>>,
     #[serde(borrow)]
-    pub results: Vec<Finding<'a>>,
+    pub results: Vec<DojoFinding<'a>>,
     #[serde(borrow, default)]
     pub prefetch: Option<FindingsPrefetch<'a>>,
 }
@@ -71,21 +71,21 @@ pub(crate) struct FindingsPrefetch<'a> {
     pub endpoints: Option<HashMap<u64, PrefetchedEndpoint>>,
     /// The original findings of this page's duplicates.
     #[serde(borrow, default)]
-    pub duplicate_finding: Option<HashMap<u64, Finding<'a>>>,
+    pub duplicate_finding: Option<HashMap<u64, DojoFinding<'a>>>,
 }
 
 /// A DefectDojo finding, the fields sync-back uses.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Finding<'a> {
+pub(crate) struct DojoFinding<'a> {
     pub id: u64,
     #[serde(borrow, default)]
-    pub title: Option<Text<'a>>,
+    pub title: Option<JsonText<'a>>,
     #[serde(borrow, default)]
-    pub description: Option<Text<'a>>,
+    pub description: Option<JsonText<'a>>,
     #[serde(borrow, default)]
-    pub severity: Option<Text<'a>>,
+    pub severity: Option<JsonText<'a>>,
     #[serde(borrow, default)]
-    pub created: Option<Text<'a>>,
+    pub created: Option<JsonText<'a>>,
     #[serde(default)]
     pub test: Option<u64>,
     #[serde(default)]
@@ -112,27 +112,27 @@ pub(crate) struct Finding<'a> {
     #[serde(borrow, default)]
     pub vulnerability_ids: Option<Vec<VulnerabilityId<'a>>>,
     #[serde(borrow, default)]
-    pub tags: Option<Vec<Text<'a>>>,
+    pub tags: Option<Vec<JsonText<'a>>>,
     // Read for the CI report formats (SARIF, JUnit); see `seen.rs`.
     #[serde(borrow, default)]
-    pub mitigation: Option<Text<'a>>,
+    pub mitigation: Option<JsonText<'a>>,
     #[serde(borrow, default)]
-    pub references: Option<Text<'a>>,
+    pub references: Option<JsonText<'a>>,
     #[serde(borrow, default)]
-    pub file_path: Option<Text<'a>>,
+    pub file_path: Option<JsonText<'a>>,
     #[serde(default, deserialize_with = "lenient_line")]
     pub line: Option<u64>,
     #[serde(borrow, default)]
-    pub hash_code: Option<Text<'a>>,
+    pub hash_code: Option<JsonText<'a>>,
     #[serde(default, deserialize_with = "lenient_f64")]
     pub cvssv3_score: Option<f64>,
     #[serde(borrow, default)]
-    pub component_name: Option<Text<'a>>,
+    pub component_name: Option<JsonText<'a>>,
     #[serde(borrow, default)]
-    pub component_version: Option<Text<'a>>,
+    pub component_version: Option<JsonText<'a>>,
 }
 
-impl Finding<'_> {
+impl DojoFinding<'_> {
     /// The id of the finding this one duplicates, when DefectDojo says so.
     pub fn original_id(&self) -> Option<u64> {
         if self.duplicate == Some(true) {
@@ -153,7 +153,7 @@ impl Finding<'_> {
 #[derive(Debug, Deserialize)]
 pub(crate) struct VulnerabilityId<'a> {
     #[serde(borrow, default)]
-    pub vulnerability_id: Option<Text<'a>>,
+    pub vulnerability_id: Option<JsonText<'a>>,
 }
 
 /// A prefetched `endpoints` object, which has two shapes.
@@ -308,12 +308,12 @@ pub(crate) struct LocationRef {
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct LocationPrefetch {
     #[serde(default)]
-    pub location: Option<HashMap<u64, Location>>,
+    pub location: Option<HashMap<u64, DojoLocation>>,
 }
 
 /// A 3.x location; `location_value` is its URL, e.g. `tcp://host:22`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Location {
+pub(crate) struct DojoLocation {
     #[serde(default)]
     pub location_value: Option<String>,
 }
@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn text_borrows_unless_escaped() {
         let body = br#"["plain", "with \n escape"]"#;
-        let v: Vec<Text<'_>> = serde_json::from_slice(body).unwrap();
+        let v: Vec<JsonText<'_>> = serde_json::from_slice(body).unwrap();
         assert!(matches!(v[0].0, Cow::Borrowed("plain")));
         assert!(matches!(&v[1].0, Cow::Owned(s) if s == "with \n escape"));
     }
@@ -337,7 +337,7 @@ mod tests {
             "false_p": null, "risk_accepted": null, "out_of_scope": null, "active": null,
             "verified": null, "is_mitigated": null, "endpoints": null, "cwe": null,
             "vulnerability_ids": null, "tags": null, "unknown": {"x": 1}}"#;
-        let f: Finding<'_> = serde_json::from_slice(body).unwrap();
+        let f: DojoFinding<'_> = serde_json::from_slice(body).unwrap();
         assert_eq!(f.id, 7);
         assert!(f.title.is_none() && f.endpoints.is_none() && f.original_id().is_none());
     }

@@ -1,7 +1,7 @@
 //! The import settings: what is imported (the [`Plan`]), how
 //! ([`ImportMode`]), and the optional fields of DefectDojo's import and
 //! reimport forms, validated locally. The form itself is
-//! [`crate::dojo::import::ImportForm`].
+//! [`crate::dojo::import_call::ImportForm`].
 //!
 //! Naming rule, so users can guess: the form field `x_y` is the variable
 //! `DEFECTDOJO_X_Y` and, per scan, the annotation
@@ -11,8 +11,8 @@
 
 use super::annotations::annotation;
 use super::value::{Getter, dojo_severity, is_date, parse_bool};
-use crate::ci::Detected;
 use crate::cli::Args;
+use crate::config::ci::Detected;
 use crate::scan::Scan;
 use crate::scan::types::{self, Plan};
 
@@ -45,7 +45,7 @@ impl Import {
 
 /// How a setting is checked and sent.
 #[derive(Clone, Copy, Debug)]
-enum Kind {
+enum FieldKind {
     Bool,
     Text,
     /// Text of at most this many characters: DefectDojo's limit, the
@@ -69,25 +69,28 @@ pub const GROUP_BY: &[&str] = &[
 pub const DEDUP_MODES: &[&str] = &["async", "async_wait", "sync"];
 
 /// The optional form fields, in the order they are sent.
-const FIELDS: &[(&str, Kind)] = &[
-    ("active", Kind::Bool),
-    ("verified", Kind::Bool),
-    ("push_to_jira", Kind::Bool),
-    ("service", Kind::Text),
-    ("environment", Kind::Text),
-    ("group_by", Kind::OneOf(GROUP_BY)),
-    ("create_finding_groups_for_all_findings", Kind::Bool),
-    ("apply_tags_to_findings", Kind::Bool),
-    ("apply_tags_to_endpoints", Kind::Bool),
-    ("build_id", Kind::Short(150)),
-    ("commit_hash", Kind::Short(150)),
-    ("branch_tag", Kind::Short(150)),
-    ("api_scan_configuration", Kind::Id),
-    ("endpoint_to_add", Kind::Id),
-    ("deduplication_execution_mode", Kind::OneOf(DEDUP_MODES)),
-    ("close_old_findings", Kind::Bool),
-    ("close_old_findings_product_scope", Kind::Bool),
-    ("do_not_reactivate", Kind::Bool),
+const FIELDS: &[(&str, FieldKind)] = &[
+    ("active", FieldKind::Bool),
+    ("verified", FieldKind::Bool),
+    ("push_to_jira", FieldKind::Bool),
+    ("service", FieldKind::Text),
+    ("environment", FieldKind::Text),
+    ("group_by", FieldKind::OneOf(GROUP_BY)),
+    ("create_finding_groups_for_all_findings", FieldKind::Bool),
+    ("apply_tags_to_findings", FieldKind::Bool),
+    ("apply_tags_to_endpoints", FieldKind::Bool),
+    ("build_id", FieldKind::Short(150)),
+    ("commit_hash", FieldKind::Short(150)),
+    ("branch_tag", FieldKind::Short(150)),
+    ("api_scan_configuration", FieldKind::Id),
+    ("endpoint_to_add", FieldKind::Id),
+    (
+        "deduplication_execution_mode",
+        FieldKind::OneOf(DEDUP_MODES),
+    ),
+    ("close_old_findings", FieldKind::Bool),
+    ("close_old_findings_product_scope", FieldKind::Bool),
+    ("do_not_reactivate", FieldKind::Bool),
 ];
 
 /// Whether a run imports into a new test or reimports into the latest one.
@@ -292,7 +295,7 @@ pub fn fields(
             name.to_ascii_uppercase(),
             annotation_name(name)
         );
-        if let Kind::Short(max) = kind {
+        if let FieldKind::Short(max) = kind {
             if let Some(problem) = super::value::too_long(&what, &value, *max) {
                 problems.push(problem);
                 continue;
@@ -301,7 +304,7 @@ pub fn fields(
         match check(&value, *kind) {
             Ok(v) => out.push((name.to_string(), v)),
             Err(expected) => {
-                let shown = crate::text::one_line(&crate::text::cut(&value, 40));
+                let shown = crate::util::text::one_line(&crate::util::text::cut(&value, 40));
                 problems.push(format!("{what} must be {expected}, got '{shown}'"));
             }
         }
@@ -344,19 +347,19 @@ fn default(field: &str, mode: ImportMode) -> Option<String> {
     (mode == ImportMode::Reimport && field == "close_old_findings").then(|| "true".to_string())
 }
 
-fn check(value: &str, kind: Kind) -> Result<String, String> {
+fn check(value: &str, kind: FieldKind) -> Result<String, String> {
     match kind {
-        Kind::Bool => parse_bool(value)
+        FieldKind::Bool => parse_bool(value)
             .map(|b| b.to_string())
             .ok_or_else(|| "true or false".to_string()),
-        Kind::Text | Kind::Short(_) => Ok(value.to_string()),
-        Kind::Id => value
+        FieldKind::Text | FieldKind::Short(_) => Ok(value.to_string()),
+        FieldKind::Id => value
             .parse::<u64>()
             .ok()
             .filter(|n| *n > 0)
             .map(|n| n.to_string())
             .ok_or_else(|| "a DefectDojo id (a whole number)".to_string()),
-        Kind::OneOf(choices) => choices
+        FieldKind::OneOf(choices) => choices
             .iter()
             .find(|c| c.eq_ignore_ascii_case(value))
             .map(|c| c.to_string())

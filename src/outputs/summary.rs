@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::dojo::model::{Counts, ImportAnswer};
+use crate::dojo::model::{ImportAnswer, StatisticsCounts};
 
 /// Findings by severity.
 #[derive(Debug, Default, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +40,8 @@ impl BySeverity {
 
     /// One number per severity out of a statistics block.
     pub fn from_counts(
-        by: &std::collections::BTreeMap<String, Counts>,
-        pick: impl Fn(&Counts) -> u64,
+        by: &std::collections::BTreeMap<String, StatisticsCounts>,
+        pick: impl Fn(&StatisticsCounts) -> u64,
     ) -> BySeverity {
         let get = |k: &str| by.get(k).map(&pick).unwrap_or(0);
         BySeverity {
@@ -137,7 +137,7 @@ pub struct JunitLine {
 
 /// The build gate's verdict.
 #[derive(Debug, Serialize, Clone, PartialEq, Eq)]
-pub struct Gate {
+pub struct GateLine {
     /// The threshold (`DEFECTDOJO_FAIL_ON`).
     pub fail_on: String,
     /// Whether reactivated findings count too.
@@ -192,7 +192,7 @@ pub struct Summary {
     pub new: Option<BySeverity>,
     /// The build gate, when `DEFECTDOJO_FAIL_ON` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gate: Option<Gate>,
+    pub gate: Option<GateLine>,
     /// Findings written back (sync back only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub synced: Option<u64>,

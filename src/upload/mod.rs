@@ -4,6 +4,8 @@
 //! anything is created in DefectDojo, so a broken input creates nothing
 //! there.
 
+mod minify;
+
 use std::io::BufReader;
 
 use crate::body::Opened;
@@ -11,9 +13,9 @@ use crate::body::{self, Mode, Prepared};
 use crate::convert::generic::{GenericReader, MAX_FINDING_BYTES};
 use crate::error::Error;
 use crate::inputs::Inputs;
-use crate::minify::Minify;
 use crate::scan::types::Plan;
-use crate::storage::{self, Location};
+use crate::storage::{self, Place};
+use minify::Minify;
 
 /// A body ready to send, the file name it is sent as, and how to make it
 /// again (the import stage re-sends a streamed body, or falls back to the
@@ -71,7 +73,7 @@ pub fn prepare(inputs: &Inputs) -> Result<Upload<'_>, Error> {
 /// The name the report is uploaded as: its own for a raw report (several
 /// DefectDojo parsers dispatch on the extension), `findings.json` for a
 /// converted one.
-pub fn file_name(plan: &Plan, raw: &Location) -> String {
+pub fn file_name(plan: &Plan, raw: &Place) -> String {
     match plan {
         Plan::Raw { .. } => raw.file_name().unwrap_or_else(|| "report".to_string()),
         Plan::Generic => "findings.json".to_string(),

@@ -25,7 +25,8 @@ mod tests;
 
 use std::io::{self, BufWriter, Write};
 
-use crate::convert::triage::{Baseline, Judged, RunInfo, Scratch};
+use crate::convert::scratch::Scratch;
+use crate::convert::triage::{Baseline, Judged, RunInfo};
 use passes::{Kept, RuleIndex, for_each};
 use uri::Root;
 

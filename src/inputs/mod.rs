@@ -12,7 +12,7 @@ use crate::dojo::Dojo;
 use crate::error::Error;
 use crate::k8s::Cluster;
 use crate::scan::Scan;
-use crate::storage::Location;
+use crate::storage::Place;
 
 /// Everything a run works from, checked.
 pub struct Inputs {
@@ -21,16 +21,16 @@ pub struct Inputs {
     /// The Kubernetes cluster the scan came from, in a hook Job.
     pub cluster: Option<Cluster>,
     /// Where the raw scanner report is.
-    pub raw: Location,
+    pub raw: Place,
     /// Where secureCodeBox's findings.json is.
-    pub findings: Location,
+    pub findings: Place,
     /// Where DefectDojo's verdicts go (four arguments or
     /// `DEFECTDOJO_FINDINGS_OUTPUT`).
-    pub output: Option<Location>,
+    pub output: Option<Place>,
     /// Where the SARIF report goes (`DEFECTDOJO_SARIF_OUTPUT`).
-    pub sarif: Option<Location>,
+    pub sarif: Option<Place>,
     /// Where the JUnit report goes (`DEFECTDOJO_JUNIT_OUTPUT`).
-    pub junit: Option<Location>,
+    pub junit: Option<Place>,
     /// The one HTTP agent of the run (trust, proxies, timeouts).
     pub agent: ureq::Agent,
     /// Where bodies of unknown length are spooled.
@@ -63,11 +63,11 @@ pub fn read(args: Args, get: Getter) -> Result<Inputs, Error> {
     for url in reports.into_iter().flatten() {
         crate::http::redact::remember_query(url);
     }
-    let raw = Location::parse(&cfg.args.raw_result);
-    let findings = Location::parse(&cfg.args.findings);
-    let output = cfg.args.findings_upload.as_deref().map(Location::parse);
-    let sarif = cfg.reports.sarif.as_deref().map(Location::parse);
-    let junit = cfg.reports.junit.as_deref().map(Location::parse);
+    let raw = Place::parse(&cfg.args.raw_result);
+    let findings = Place::parse(&cfg.args.findings);
+    let output = cfg.args.findings_upload.as_deref().map(Place::parse);
+    let sarif = cfg.reports.sarif.as_deref().map(Place::parse);
+    let junit = cfg.reports.junit.as_deref().map(Place::parse);
     if cfg.import.no_scan_type {
         log::warn!(
             "no scan type given (SCAN_TYPE, DEFECTDOJO_SCAN_TYPE or the scan's spec.scanType): \

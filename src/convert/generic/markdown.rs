@@ -26,7 +26,7 @@ use std::fmt::{self, Write};
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::decimal::decimal;
+use crate::convert::generic::decimal::decimal;
 
 /// A scalar found at the top level of a rendered object, handed to the
 /// caller's capture callback (to pick a file path, a rule id, …).
@@ -203,7 +203,7 @@ fn spaces<W: Sink>(w: &mut W, n: usize) -> fmt::Result {
 /// non-empty scalar.
 ///
 /// ```
-/// use dojo_hook::convert::markdown::render_section;
+/// use dojo_hook::convert::generic::markdown::render_section;
 /// let mut md = String::new();
 /// render_section(&mut md, "\n\n", "Attributes", r#"{"port": 22, "ips": ["10.0.0.1"]}"#, &mut |_, _| {})?;
 /// assert_eq!(md, "\n\n**Attributes:**\n\n- **port:** `22`\n- **ips:**\n    - `10.0.0.1`");
@@ -429,7 +429,7 @@ impl<'de, W: Sink> Visitor<'de> for Render<'_, '_, 'de, W> {
         // container's opening), because the end of an array is only known
         // after asking for one more element.
         while seq
-            .next_element_seed(Element {
+            .next_element_seed(ListItem {
                 parent: &mut self,
                 n: n + 1,
                 level,
@@ -479,13 +479,13 @@ impl<'de, W: Sink> Visitor<'de> for Render<'_, '_, 'de, W> {
 }
 
 /// The `n`th element of an array (1-based), rendered as a list item.
-struct Element<'p, 'r, 'c, 'a, W> {
+struct ListItem<'p, 'r, 'c, 'a, W> {
     parent: &'p mut Render<'r, 'c, 'a, W>,
     n: usize,
     level: usize,
 }
 
-impl<'de, W: Sink> DeserializeSeed<'de> for Element<'_, '_, '_, 'de, W> {
+impl<'de, W: Sink> DeserializeSeed<'de> for ListItem<'_, '_, '_, 'de, W> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {

@@ -10,7 +10,7 @@ pub const FINDINGS_OUTPUT: &str = "DEFECTDOJO_FINDINGS_OUTPUT";
 
 /// The build gate's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Gate {
+pub struct GateSettings {
     /// `DEFECTDOJO_FAIL_ON`, in DefectDojo's spelling.
     pub fail_on: Option<String>,
     /// `DEFECTDOJO_FAIL_ON_REACTIVATED` [default: false].
@@ -60,7 +60,7 @@ pub fn read_summary_file(var: Getter) -> Option<(String, bool)> {
 }
 
 /// `DEFECTDOJO_FAIL_ON` (a severity) and `DEFECTDOJO_FAIL_ON_REACTIVATED`.
-pub fn read_gate(var: Getter, problems: &mut Vec<String>) -> Gate {
+pub fn read_gate(var: Getter, problems: &mut Vec<String>) -> GateSettings {
     let fail_on = var("DEFECTDOJO_FAIL_ON").and_then(|v| match dojo_severity(&v) {
         Some(s) => Some(s.to_string()),
         None => {
@@ -72,7 +72,7 @@ pub fn read_gate(var: Getter, problems: &mut Vec<String>) -> Gate {
     });
     let fail_on_reactivated =
         boolean(var, "DEFECTDOJO_FAIL_ON_REACTIVATED", problems).unwrap_or(false);
-    Gate {
+    GateSettings {
         fail_on,
         fail_on_reactivated,
     }
@@ -80,7 +80,7 @@ pub fn read_gate(var: Getter, problems: &mut Vec<String>) -> Gate {
 
 /// The CI report formats: where they go and what bounds them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reports {
+pub struct ReportSettings {
     /// `DEFECTDOJO_SARIF_OUTPUT` (annotation `sarif-output`): path, URL or `-`.
     pub sarif: Option<String>,
     /// `DEFECTDOJO_JUNIT_OUTPUT` (annotation `junit-output`): path, URL or `-`.
@@ -96,12 +96,12 @@ pub struct Reports {
 
 use crate::convert::sarif::GITHUB_MAX_RESULTS as SARIF_MAX_RESULTS;
 
-/// Reads [`Reports`]; `setting` is annotation > variable, `var` a variable.
+/// Reads [`ReportSettings`]; `setting` is annotation > variable, `var` a variable.
 pub fn read_reports(
     setting: &dyn Fn(&str) -> Option<String>,
     var: Getter,
     problems: &mut Vec<String>,
-) -> Reports {
+) -> ReportSettings {
     // Blank is unset, as for every variable.
     let path = |name: &str| {
         setting(name)
@@ -125,7 +125,7 @@ pub fn read_reports(
     ]
     .into_iter()
     .find_map(var);
-    Reports {
+    ReportSettings {
         sarif: path("sarif-output"),
         junit: path("junit-output"),
         sarif_max_results,

@@ -30,7 +30,7 @@ use log::{debug, info, warn};
 
 use crate::error::{Error, is_out_of_space};
 
-pub(crate) use scratch::{Scratch, ScratchSpace};
+pub(crate) use scratch::{ScratchBuffer, ScratchSpace};
 use temp::TempFile;
 pub(crate) use temp::create_unique;
 use verify::{Digest, Expect, Verified};
@@ -276,27 +276,23 @@ impl std::fmt::Debug for Prepared<'_> {
 ///
 /// ```no_run
 /// use dojo_hook::body::{self, Mode, Opened, Spool};
-/// use dojo_hook::multipart::{self, Multipart};
-/// use dojo_hook::storage::{self, Location};
+/// use dojo_hook::storage::{self, Place};
 /// # fn run(agent: &ureq::Agent, token: &str) -> Result<(), dojo_hook::Error> {
 /// let spool = Spool::from_env_values(Some("/tmp"), 8);
 ///
-/// // An input, uploaded to DefectDojo as a multipart file part.
-/// let report = Location::parse("https://minio/b/scan-1/zap.xml?X-Amz-Signature=…");
+/// // An input, sent on with its exact length (DefectDojo's import wraps it
+/// // in a multipart form the same way: a head, the file, a tail).
+/// let report = Place::parse("https://minio/b/scan-1/zap.xml?X-Amz-Signature=…");
 /// let mut file = body::prepare("scan report", &spool, Mode::Input, || {
 ///     storage::open(agent, &report, "scan report")
 /// })?;
-/// let name = report.file_name().unwrap_or_else(|| "report".into());
-/// let form = Multipart::new(multipart::new_boundary())
-///     .text("scan_type", "ZAP Scan")
-///     .file("file", &name, "application/octet-stream");
-/// let len = form.len(file.len());
-/// let mut reader = form.reader(file.reader()?);
+/// let len = file.len();
+/// let mut reader = file.reader()?;
 /// let resp = agent
-///     .post("https://dojo.example/api/v2/import-scan/")
+///     .post("https://upload.example/reports/zap.xml")
 ///     .header("Authorization", format!("Token {token}"))
 ///     .header("Content-Length", len.to_string()) // else ureq sends chunked
-///     .content_type(form.content_type())
+///     .content_type("application/octet-stream")
 ///     .send(ureq::SendBody::from_reader(&mut reader));
 /// # let _ = resp;
 ///

@@ -9,10 +9,10 @@ use super::description::{
     Picks, nonblank, parse_cwe, title_of, vulnerability_ids, write_description, write_references,
 };
 use super::json::{JsonStr, is_plain, push_json_str, push_num_field, push_str_field, push_text};
-use super::location::{Location, classify_location};
+use super::location::{LocationKind, classify_location};
 use crate::error::Error;
 use crate::scan::finding::{self as scb, Severity};
-use crate::time;
+use crate::util::time;
 
 /// Field limits of DefectDojo's `Finding` (characters); longer values would
 /// fail the database insert, so they are left out (they stay in the
@@ -29,16 +29,16 @@ const MAX_WARNINGS: u32 = 20;
 /// What the converter needs to know besides the finding: which finding it
 /// is (for messages), and how many warnings were logged so far.
 #[derive(Debug)]
-pub struct Context {
+pub struct ConvertContext {
     source: String,
     index: usize,
     warnings: Cell<u32>,
 }
 
-impl Context {
+impl ConvertContext {
     /// A context for findings read from `source` (e.g. `findings.json`).
-    pub fn new(source: impl Into<String>) -> Context {
-        Context {
+    pub fn new(source: impl Into<String>) -> ConvertContext {
+        ConvertContext {
             source: source.into(),
             index: 0,
             warnings: Cell::new(0),
@@ -80,7 +80,7 @@ pub fn dojo_severity(s: Severity) -> &'static str {
 
 /// The severity of `f`: absent, null or blank is informational; anything
 /// unknown is an input error naming the finding.
-pub fn severity_of(f: &scb::Finding<'_>, ctx: &Context) -> Result<Severity, Error> {
+pub fn severity_of(f: &scb::Finding<'_>, ctx: &ConvertContext) -> Result<Severity, Error> {
     match f.severity.as_deref() {
         None => Ok(Severity::Informational),
         Some(s) if s.trim().is_empty() => Ok(Severity::Informational),
@@ -90,7 +90,11 @@ pub fn severity_of(f: &scb::Finding<'_>, ctx: &Context) -> Result<Severity, Erro
 
 /// Appends `f` as one DefectDojo generic finding (a compact JSON object) to
 /// `out`. On error, `out` is left as it was.
-pub fn write_generic(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
+pub fn write_generic(
+    f: &scb::Finding<'_>,
+    out: &mut Vec<u8>,
+    ctx: &ConvertContext,
+) -> Result<(), Error> {
     let start = out.len();
     let result = write_finding(f, out, ctx);
     if result.is_err() {
@@ -99,7 +103,11 @@ pub fn write_generic(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> 
     result
 }
 
-fn write_finding(f: &scb::Finding<'_>, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Error> {
+fn write_finding(
+    f: &scb::Finding<'_>,
+    out: &mut Vec<u8>,
+    ctx: &ConvertContext,
+) -> Result<(), Error> {
     let severity = severity_of(f, ctx)?;
     let name = f.name.as_deref().unwrap_or("");
     let title = title_of(name);
@@ -172,14 +180,14 @@ fn write_references_and_ids(f: &scb::Finding<'_>, out: &mut Vec<u8>, picked_cwe:
 /// `endpoints` for a URL location, else `file_path` and `line` from a path
 /// location or the attributes.
 fn write_location<'a>(out: &mut Vec<u8>, location: Option<&'a str>, picks: &mut Picks<'a>) {
-    let kind = location.map_or(Location::Other, classify_location);
-    if let (Location::Endpoint, Some(loc)) = (&kind, location) {
+    let kind = location.map_or(LocationKind::Other, classify_location);
+    if let (LocationKind::Endpoint, Some(loc)) = (&kind, location) {
         out.extend_from_slice(b",\"endpoints\":[");
         push_json_str(out, loc);
         out.push(b']');
     }
     let (file, line) = match kind {
-        Location::File { path, line } => (Some(Cow::Borrowed(path)), line.or(picks.line)),
+        LocationKind::File { path, line } => (Some(Cow::Borrowed(path)), line.or(picks.line)),
         _ => (picks.file.take(), picks.line),
     };
     if let Some(file) = file.filter(|p| fits(p, FILE_PATH_MAX_CHARS)) {
@@ -192,7 +200,7 @@ fn write_location<'a>(out: &mut Vec<u8>, location: Option<&'a str>, picks: &mut 
 
 /// The values picked from the attributes, and the scanner's own id, each
 /// within DefectDojo's field limits.
-fn write_picks(f: &scb::Finding<'_>, out: &mut Vec<u8>, picks: Picks<'_>, ctx: &Context) {
+fn write_picks(f: &scb::Finding<'_>, out: &mut Vec<u8>, picks: Picks<'_>, ctx: &ConvertContext) {
     if let Some(rule) = picks.rule.filter(|r| fits(r, VULN_ID_FROM_TOOL_MAX_CHARS)) {
         push_str_field(out, "vuln_id_from_tool", &rule);
     }
@@ -220,7 +228,7 @@ fn write_picks(f: &scb::Finding<'_>, out: &mut Vec<u8>, picks: Picks<'_>, ctx: &
 /// The UTC date of `identified_at`, else of `parsed_at`; unparseable ones
 /// are skipped with a warning, and without a date DefectDojo uses the import
 /// date.
-fn date_of(f: &scb::Finding<'_>, ctx: &Context) -> Option<String> {
+fn date_of(f: &scb::Finding<'_>, ctx: &ConvertContext) -> Option<String> {
     for (field, value) in [
         ("identified_at", &f.identified_at),
         ("parsed_at", &f.parsed_at),

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Times are shown in the offset they were given in (the scan's creation
-//! timestamp) or in UTC (the end), through [`crate::time`].
+//! timestamp) or in UTC (the end), through [`crate::util::time`].
 
 use crate::scan::Scan;
 
@@ -30,7 +30,7 @@ pub fn test_description(scan: &Scan, dojo_type: &str, now: &str) -> String {
 
 /// `2010-06-30T01:20:00+02:00` → `30.06.2010 01:20:00` (its own offset).
 fn german_datetime(ts: &str) -> Option<String> {
-    crate::time::scan_datetime_parts(ts).map(|p| p.format_dd_mm_yyyy_hh_mm_ss())
+    crate::util::time::scan_datetime_parts(ts).map(|p| p.format_dd_mm_yyyy_hh_mm_ss())
 }
 
 #[cfg(test)]

@@ -1,9 +1,52 @@
-//! The Markdown summary a person reads: appended to `$GITHUB_STEP_SUMMARY`
-//! when set, else written to `DEFECTDOJO_SUMMARY_FILE`. Pure: renders from
-//! the run's [`Summary`] and its new findings.
+//! The Markdown summary a person reads, appended to `$GITHUB_STEP_SUMMARY`
+//! when set, else written to `DEFECTDOJO_SUMMARY_FILE`: rendered (purely)
+//! from the run's [`Summary`] and its new findings. A failure to write it
+//! is a warning: the import stands.
 
-use crate::gate::NewFindings;
-use crate::summary::{BySeverity, Summary};
+use std::io::Write;
+use std::path::Path;
+
+use super::new_findings::NewFindings;
+use super::summary::{BySeverity, Summary};
+use super::{Output, Run};
+use crate::error::Error;
+use crate::inputs::Inputs;
+
+pub(super) struct StepSummary;
+
+impl Output for StepSummary {
+    fn wanted(&self, inputs: &Inputs) -> bool {
+        inputs.cfg.summary_file.is_some()
+    }
+
+    fn write(&self, run: &mut Run<'_>) -> Result<(), Error> {
+        let Some((path, append)) = run.inputs.cfg.summary_file.clone() else {
+            return Ok(());
+        };
+        run.new_findings()?;
+        let new = run.new.as_ref().expect("read above");
+        let markdown = render(&run.summary, &run.inputs.cfg.dojo_url, new);
+        write_file(&path, append, &markdown);
+        Ok(())
+    }
+}
+
+/// Opened in place (never renamed over), so a link's target or a device
+/// gets it; a named pipe is waited for as an output is.
+fn write_file(path: &str, append: bool, markdown: &str) {
+    let mut options = std::fs::OpenOptions::new();
+    options
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append);
+    let written = crate::storage::open_waiting(Path::new(path), &options, "reading")
+        .and_then(|mut f| f.write_all(markdown.as_bytes()));
+    match written {
+        Ok(()) => log::info!("wrote the Markdown summary to {path}"),
+        Err(e) => log::warn!("could not write the Markdown summary to {path}: {e}"),
+    }
+}
 
 /// Renders the summary.
 pub fn render(s: &Summary, base: &str, new: &NewFindings) -> String {
@@ -64,9 +107,9 @@ pub fn render(s: &Summary, base: &str, new: &NewFindings) -> String {
 
 /// A title made safe for a table cell and a link text: line breaks become
 /// spaces, every other control or bidirectional character a visible escape
-/// ([`crate::text::one_line`]), and Markdown's own characters are escaped.
+/// ([`crate::util::text::one_line`]), and Markdown's own characters are escaped.
 fn cell(text: &str) -> String {
-    crate::text::one_line(&text.replace(['\n', '\r'], " "))
+    crate::util::text::one_line(&text.replace(['\n', '\r'], " "))
         .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('[', "\\[")
@@ -76,7 +119,7 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::Shown;
+    use crate::outputs::new_findings::Shown;
 
     #[test]
     fn titles_cannot_break_the_table() {
@@ -89,7 +132,8 @@ mod tests {
         // Each title the longest shown, every character one that is escaped
         // (6 characters, doubled backslash: 7 bytes) and a severity the
         // server made up, for as many findings as are listed.
-        let mut counter = crate::gate::NewCounter::new("https://dojo", None, false, None);
+        let mut counter =
+            crate::outputs::new_findings::NewCounter::new("https://dojo", None, false, None);
         let title = format!("x{}", "\u{202E}".repeat(1 << 20));
         for id in 0..100 {
             let mut seen = crate::convert::sync::Seen::example(id, &title, 4);
@@ -98,7 +142,7 @@ mod tests {
         }
         let new = counter.finish();
         let md = render(&sample(), "https://dojo", &new);
-        assert_eq!(new.top.len(), crate::gate::SHOWN);
+        assert_eq!(new.top.len(), crate::outputs::new_findings::SHOWN);
         assert!(md.len() < 64 * 1024, "{} bytes", md.len());
         assert!(!md.contains('\u{202E}') && !md.contains("Catastrophic"));
     }

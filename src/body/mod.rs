@@ -19,7 +19,7 @@
 //! This module never opens a source itself: the caller hands in a closure
 //! that opens it (again), so files, URLs and converters are treated alike.
 
-mod scratch;
+mod scratch_space;
 mod temp;
 mod verify;
 
@@ -30,7 +30,7 @@ use log::{debug, info, warn};
 
 use crate::error::{Error, is_out_of_space};
 
-pub(crate) use scratch::{ScratchBuffer, ScratchSpace};
+pub(crate) use scratch_space::{ScratchBuffer, ScratchSpace};
 use temp::TempFile;
 pub(crate) use temp::create_unique;
 use verify::{Digest, Expect, Verified};

@@ -8,6 +8,7 @@ mod describe;
 mod recovery;
 mod settle;
 
+use crate::body::Prepared;
 use crate::config::ImportMode;
 use crate::destination::Destination;
 use crate::dojo::cleanup::Removed;
@@ -18,7 +19,7 @@ use crate::dojo::{Dojo, Method, landing};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::signals;
-use crate::upload::Upload;
+use crate::upload::{Remake, Upload};
 
 /// What the import did.
 pub struct Imported {
@@ -48,95 +49,30 @@ pub fn run<'a>(
     upload: Upload<'a>,
 ) -> Result<Imported, Error> {
     let cfg = &inputs.cfg;
-    let Upload {
-        body: mut report,
-        file_name,
-        remake,
-    } = upload;
     let own = OwnTitle::new(&cfg.target.test_title);
-    let mut form = form(inputs, dest, file_name, &own);
+    let mut form = form(inputs, dest, upload.file_name, &own);
     let reimport = dest.reimport.is_some();
     match dest.reimport {
         Some((test, _)) => signals::reimporting(dojo, test),
         None => signals::importing(dojo, dest.ctx.engagement_id, &own.temporary),
     }
-    let sent = {
-        let mut again = || remake.body();
-        landing::import(
-            dojo,
-            &form,
-            (&mut report, &mut again),
-            &cfg.timeouts,
-            dest.reimport.and_then(|(_, before)| before.imports),
-        )
-    };
-    let (answer, fallback, removed, remake) = match sent {
-        Ok(answer) => (answer, None, Vec::new(), remake),
-        Err(err) => {
-            drop(report);
-            let fallen = recovery::after_failure(dojo, inputs, dest, remake, &mut form, err)?;
-            report = fallen.body;
-            (
-                fallen.answer,
-                Some("generic"),
-                fallen.removed,
-                fallen.remake,
-            )
-        }
-    };
-    let test_id = answer.test_id().ok_or_else(|| {
+    let (mut sent, fallback) = send(dojo, inputs, dest, &mut form, (upload.body, upload.remake))?;
+    let test_id = sent.answer.test_id().ok_or_else(|| {
         Error::protocol("the import's answer", "has no test id (`test` / `test_id`)")
     })?;
     let mut imported = Imported {
-        answer,
+        answer: sent.answer,
         test_id,
         scan_type: form.scan_type.clone(),
         reimport,
         fallback,
-        removed,
+        removed: sent.removed,
         body: String::new(),
     };
     if !reimport {
         signals::own_test(test_id);
-        // Reimport mode: parallel runs' new tests of this title settle on
-        // one (see `settle`).
-        let older = match cfg.import.mode {
-            ImportMode::Reimport => settle::target(dojo, &form, &own, test_id, cfg.timeouts.import)
-                .unwrap_or_else(|err| {
-                    log::warn!(
-                        "could not look for parallel runs' tests of this title ({err}): keeping \
-                         this run's test {test_id}"
-                    );
-                    None
-                }),
-            ImportMode::Import => None,
-        };
-        let settled = older.map(|older| {
-            settle::into_older(
-                dojo,
-                &form,
-                &own,
-                test_id,
-                older,
-                (&mut report, remake),
-                &cfg.timeouts,
-            )
-        });
-        match settled {
-            Some(Ok((answer, into))) => {
-                imported.answer = answer;
-                imported.test_id = into;
-                imported.reimport = true;
-            }
-            // This run's complete test stays: under its real title at least.
-            Some(Err(err)) => {
-                return Err(match finish_new_test(dojo, inputs, test_id, &own) {
-                    Ok(()) => err,
-                    Err(rename) => err.note(format!("then {rename}")),
-                });
-            }
-            None => finish_new_test(dojo, inputs, test_id, &own)?,
-        }
+        let report = (&mut sent.body, sent.remake);
+        settle_new_test(dojo, inputs, &form, &own, &mut imported, report)?;
     }
     signals::own_test(imported.test_id);
     signals::finished();
@@ -151,8 +87,99 @@ pub fn run<'a>(
         crate::http::redact::url(&cfg.dojo_url),
         imported.test_id
     );
-    imported.body = report.mode().to_string();
+    imported.body = sent.body.mode().to_string();
     Ok(imported)
+}
+
+/// What was imported, with the body it was sent from and how to make that
+/// again.
+struct Sent<'a> {
+    answer: ImportAnswer,
+    body: Prepared<'a>,
+    /// Tests a failed import left behind, removed before the fallback.
+    removed: Vec<Removed>,
+    remake: Remake<'a>,
+}
+
+/// Sends the import; when it fails, `recovery` removes what it left and
+/// may import findings.json instead (then the second value is
+/// `Some("generic")`).
+fn send<'a>(
+    dojo: &Dojo,
+    inputs: &'a Inputs,
+    dest: &Destination,
+    form: &mut ImportForm,
+    (mut report, remake): (Prepared<'a>, Remake<'a>),
+) -> Result<(Sent<'a>, Option<&'static str>), Error> {
+    let sent = {
+        let mut again = || remake.body();
+        landing::import(
+            dojo,
+            form,
+            (&mut report, &mut again),
+            &inputs.cfg.timeouts,
+            dest.reimport.and_then(|(_, before)| before.imports),
+        )
+    };
+    match sent {
+        Ok(answer) => {
+            let removed = Vec::new();
+            let sent = Sent {
+                answer,
+                body: report,
+                removed,
+                remake,
+            };
+            Ok((sent, None))
+        }
+        Err(err) => {
+            // The fallback makes a body of its own.
+            drop(report);
+            let sent = recovery::after_failure(dojo, inputs, dest, remake, form, err)?;
+            Ok((sent, Some("generic")))
+        }
+    }
+}
+
+/// A new test gets its real title; in reimport mode, parallel runs' new
+/// tests of this title first settle on one (see `settle`), and `imported`
+/// then names that one.
+fn settle_new_test<'a>(
+    dojo: &Dojo,
+    inputs: &Inputs,
+    form: &ImportForm,
+    own: &OwnTitle,
+    imported: &mut Imported,
+    report: (&mut Prepared<'a>, Remake<'a>),
+) -> Result<(), Error> {
+    let (cfg, test_id) = (&inputs.cfg, imported.test_id);
+    let older = match cfg.import.mode {
+        ImportMode::Reimport => settle::target(dojo, form, own, test_id, cfg.timeouts.import)
+            .unwrap_or_else(|err| {
+                log::warn!(
+                    "could not look for parallel runs' tests of this title ({err}): keeping \
+                     this run's test {test_id}"
+                );
+                None
+            }),
+        ImportMode::Import => None,
+    };
+    let Some(older) = older else {
+        return finish_new_test(dojo, inputs, test_id, own);
+    };
+    match settle::into_older(dojo, form, own, test_id, older, report, &cfg.timeouts) {
+        Ok((answer, into)) => {
+            imported.answer = answer;
+            imported.test_id = into;
+            imported.reimport = true;
+            Ok(())
+        }
+        // This run's complete test stays: under its real title at least.
+        Err(err) => Err(match finish_new_test(dojo, inputs, test_id, own) {
+            Ok(()) => err,
+            Err(rename) => err.note(format!("then {rename}")),
+        }),
+    }
 }
 
 /// The import's form from the configuration and the destination: a new

@@ -4,25 +4,16 @@
 //! parser crashed on a report secureCodeBox parsed fine, findings.json is
 //! imported as Generic Findings Import instead of losing it.
 
-use crate::body::Prepared;
 use crate::destination::Destination;
 use crate::dojo::cleanup::{self, Removed};
 use crate::dojo::import_call::ImportForm;
-use crate::dojo::model::ImportAnswer;
 use crate::dojo::{Dojo, landing};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::scan::types::{GENERIC, Plan};
 use crate::upload::Remake;
 
-/// The fallback import that succeeded.
-pub(super) struct FellBack<'a> {
-    pub answer: ImportAnswer,
-    pub body: Prepared<'a>,
-    pub removed: Vec<Removed>,
-    /// Makes the generic body again.
-    pub remake: Remake<'a>,
-}
+use super::Sent;
 
 /// Handles the failed import `err` (see the module docs); `Ok` is the
 /// generic fallback that succeeded, with `form` changed to it.
@@ -33,7 +24,7 @@ pub(super) fn after_failure<'a>(
     remake: Remake<'a>,
     form: &mut ImportForm,
     err: Error,
-) -> Result<FellBack<'a>, Error> {
+) -> Result<Sent<'a>, Error> {
     let cfg = &inputs.cfg;
     let err = explain_parser_crash(inputs, err);
     if let Some((test, before)) = dest.reimport {
@@ -64,7 +55,7 @@ pub(super) fn after_failure<'a>(
     form.file_name = generic.file_name;
     let mut again = || generic_remake.body();
     match landing::import(dojo, form, (&mut body, &mut again), &cfg.timeouts, None) {
-        Ok(answer) => Ok(FellBack {
+        Ok(answer) => Ok(Sent {
             answer,
             body,
             removed,

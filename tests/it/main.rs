@@ -16,6 +16,7 @@ mod faults;
 mod first_run;
 mod gate;
 mod hostile;
+mod house;
 mod import;
 mod k8s;
 mod network;

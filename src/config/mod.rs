@@ -9,8 +9,8 @@
 //!
 //! One file per concern, each reading and checking its own settings:
 //! [`settings`] (what no scan can change: URL, key, numbers, switches,
-//! network), [`names`] (the [`Target`]), [`import`] (what is imported and
-//! how), [`outputs`] (findings output, summary file, gate). [`value`] holds
+//! network), [`names`] (the [`Target`]), [`form`] (what is imported and
+//! how), [`reporting`] (findings output, summary file, gate). [`value`] holds
 //! the parsers they share. This file only composes them.
 
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //!
 //! One ureq agent is built per run ([`agent()`]). Statuses are not turned into
 //! errors by ureq (`http_status_as_error(false)`), so a 4xx/5xx reaches the
-//! user with the server's own message ([`error`]); redirects are not
+//! user with the server's own message ([`failure`]); redirects are not
 //! followed, so the API key never travels to a host the user did not name.
 //! Everything that is printed goes through [`redact`].
 //!
@@ -11,7 +11,7 @@
 //! - [`proxy`]: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`, per request.
 //! - [`deadline`]: the run's deadline and the bounds of calls and transfers.
 //! - [`retry`]: retries of idempotent requests.
-//! - [`error`]: failed calls as one readable line.
+//! - [`failure`]: failed calls as one readable line.
 //! - [`redact`]: secrets kept out of logs and errors.
 //! - [`url`]: percent-decoding of URL parts.
 

@@ -1,6 +1,6 @@
 //! The seam between the report writers (SARIF, JUnit) and where they keep
 //! their parts: the writers are pure and write to a [`Scratch`]; the run
-//! gives them temp files or memory (`body::scratch`), tests a `Vec<u8>`.
+//! gives them temp files or memory (`body::scratch_space`), tests a `Vec<u8>`.
 
 use std::io::{self, Read, Write};
 

@@ -40,7 +40,7 @@ pub struct ImportForm {
     pub file_name: String,
     /// The optional fields ([`crate::config::form`]), sent after the others;
     /// also `deduplication_execution_mode=async_wait` when the verdicts are
-    /// read back and none is configured (`import_call::form`).
+    /// read back and none is configured (`crate::import`'s `form`).
     pub extra: Vec<(String, String)>,
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::dojo::Dojo;
-use crate::dojo::model::Page;
+use crate::dojo::test_findings;
 use crate::error::Error;
 use crate::import::Imported;
 
@@ -38,21 +38,19 @@ pub fn wait(dojo: &Dojo, cfg: &Config, imported: &Imported) -> Result<(), Error>
          polling test {test_id}'s duplicate count until it is unchanged twice in a row (at most {} s)",
         POLL_LIMIT.as_secs()
     );
-    let path = format!("/api/v2/findings/?test={test_id}&duplicate=true&limit=1");
     let deadline = Instant::now() + POLL_LIMIT;
     let mut last = None;
     let mut unchanged = 0;
     loop {
-        let page: Page<serde::de::IgnoredAny> =
-            dojo.get(&path, "polling the test's duplicate count")?;
-        if page.count == last {
+        let count = test_findings::duplicate_count(dojo, test_id)?;
+        if count == last {
             unchanged += 1;
             if unchanged >= 2 {
                 return Ok(());
             }
         } else {
             unchanged = 0;
-            last = page.count;
+            last = count;
         }
         if Instant::now() >= deadline {
             log::warn!(

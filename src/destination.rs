@@ -9,7 +9,6 @@ use crate::config::ImportMode;
 use crate::dojo::Dojo;
 use crate::dojo::cleanup::{self, ReimportBefore};
 use crate::dojo::context::{self, ImportContext};
-use crate::dojo::model::Test;
 use crate::error::Error;
 use crate::inputs::Inputs;
 
@@ -74,16 +73,11 @@ fn check_scan_type(dojo: &Dojo, cfg: &Config) -> Result<(), Error> {
 /// The latest test of the engagement with this scan type and title, the
 /// one a reimport goes into (as DefectDojo itself picks it by names).
 pub fn latest_test(dojo: &Dojo, engagement: u64, cfg: &Config) -> Result<Option<u64>, Error> {
-    let engagement = engagement.to_string();
     let title = cfg.target.test_title.as_str();
     let scan_type = cfg.import.plan.dojo_type();
-    let tests: Vec<Test> = dojo.list(
-        "/api/v2/tests/",
-        &[("engagement", &engagement), ("title", title)],
-        "looking up the test to reimport into",
-        |t: &Test| t.title.as_deref() == Some(title) && t.scan_type.as_deref() == Some(scan_type),
-    )?;
-    let latest = tests.iter().map(|t| t.id).max();
+    let latest = context::tests_titled(dojo, engagement, title, scan_type)?
+        .last()
+        .copied();
     // Why this test: the one of the schedule's earlier runs.
     let why = match &cfg.schedule {
         Some(s) if s.defaults.contains(&"test_title") => {

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::dojo::{Dojo, Method, own};
+use crate::dojo::{Dojo, cleanup, own};
 use crate::http::redact::{self, Secret};
 
 /// How long the removal of an unfinished test may take before the process
@@ -188,12 +188,7 @@ fn remove_unfinished(dojo: &Dojo, engagement: u64, temporary: &str, test: Option
     };
     let mut said = Vec::new();
     for id in ids {
-        match dojo.call(
-            Method::Delete,
-            &format!("/api/v2/tests/{id}/"),
-            None,
-            "removing this run's unfinished test",
-        ) {
+        match cleanup::delete_test(dojo, id) {
             Ok(_) => said.push(format!("this run's unfinished test {id} was removed")),
             Err(err) => said.push(format!(
                 "this run's unfinished test {id} ({base}/test/{id}) stays ({err}): delete it"

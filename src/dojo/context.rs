@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::model::{Engagement, NamedObject, Product, UserProfile};
+use super::model::{Engagement, NamedObject, Product, Test, UserProfile};
 use super::{Dojo, Method};
 use crate::config::Config;
 use crate::error::Error;
@@ -584,4 +584,23 @@ fn remove_empty_engagement(dojo: &Dojo, id: u64, name: &str) {
              same time as a parallel run, stays behind empty: {err}; delete it in DefectDojo"
         ),
     }
+}
+
+/// The tests of `engagement` titled `title` with `scan_type`, newest last:
+/// the reimport target is the latest (DefectDojo picks it so by names too).
+pub fn tests_titled(
+    dojo: &Dojo,
+    engagement: u64,
+    title: &str,
+    scan_type: &str,
+) -> Result<Vec<u64>, Error> {
+    let tests: Vec<Test> = dojo.list(
+        "/api/v2/tests/",
+        &[("engagement", &engagement.to_string()), ("title", title)],
+        "looking up the test to reimport into",
+        |t: &Test| t.title.as_deref() == Some(title) && t.scan_type.as_deref() == Some(scan_type),
+    )?;
+    let mut ids: Vec<u64> = tests.iter().map(|t| t.id).collect();
+    ids.sort_unstable();
+    Ok(ids)
 }

@@ -14,9 +14,9 @@ pub mod import_history;
 pub mod landing;
 pub mod model;
 pub(crate) mod multipart;
-pub mod open_findings;
 pub mod own;
 pub mod scan_types;
+pub mod test_findings;
 
 use std::cell::Cell;
 use std::io::Read;

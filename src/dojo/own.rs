@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use serde::de::IgnoredAny;
 
-use super::Dojo;
 use super::model::{Page, Test};
+use super::{Dojo, Method};
 use crate::error::Error;
 use crate::http::deadline;
 
@@ -80,6 +80,57 @@ pub fn own_tests(dojo: &Dojo, engagement: u64, temporary: &str) -> Result<Vec<u6
         |t: &Test| t.title.as_deref() == Some(temporary),
     )?;
     Ok(tests.iter().map(|t| t.id).collect())
+}
+
+/// The tests of `engagement` with `scan_type` that carry `own`'s real title,
+/// or its title with any run's marker: the new tests that runs of this title
+/// import at the same time (reimport mode settles them on one).
+pub fn family(
+    dojo: &Dojo,
+    engagement: u64,
+    scan_type: &str,
+    own: &OwnTitle,
+) -> Result<Vec<Test>, Error> {
+    let marked = format!("{} [dojo-hook run ", own.real);
+    dojo.list(
+        "/api/v2/tests/",
+        &[("engagement", &engagement.to_string())],
+        "looking for parallel runs' tests of the same title",
+        |t: &Test| {
+            let title = t.title.as_deref().unwrap_or("");
+            t.scan_type.as_deref() == Some(scan_type)
+                && (title == own.real || title.starts_with(&marked))
+        },
+    )
+}
+
+/// Gives this run's complete test `test_id` its real title and
+/// `description` in one PATCH; a failure says which test holds the import
+/// under its temporary title, and what to do.
+pub fn give_real_title(
+    dojo: &Dojo,
+    test_id: u64,
+    own: &OwnTitle,
+    description: &str,
+) -> Result<(), Error> {
+    let body = serde_json::json!({ "title": own.real, "description": description });
+    dojo.call(
+        Method::Patch,
+        &format!("/api/v2/tests/{test_id}/"),
+        Some(&body),
+        "giving the test its title and description",
+    )
+    .map(drop)
+    .map_err(|err| {
+        err.note(format!(
+            "the import itself succeeded: test {test_id} ({}/test/{test_id}) holds it under the \
+             temporary title \"{}\"; rename it to \"{}\" in DefectDojo (or delete it) and \
+             run again",
+            crate::http::redact::url(dojo.base()),
+            own.temporary,
+            own.real
+        ))
+    })
 }
 
 /// How a wait for an import ended.

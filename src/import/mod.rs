@@ -14,8 +14,8 @@ use crate::destination::Destination;
 use crate::dojo::cleanup::Removed;
 use crate::dojo::import_call::ImportForm;
 use crate::dojo::model::ImportAnswer;
-use crate::dojo::own::OwnTitle;
-use crate::dojo::{Dojo, Method, landing};
+use crate::dojo::own::{self, OwnTitle};
+use crate::dojo::{Dojo, landing};
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::signals;
@@ -219,27 +219,10 @@ fn finish_new_test(
     own: &OwnTitle,
 ) -> Result<(), Error> {
     let cfg = &inputs.cfg;
-    let text = crate::import::describe::test_description(
+    let text = describe::test_description(
         &cfg.scan,
         cfg.import.plan.dojo_type(),
         &crate::util::time::now_utc_rfc3339(),
     );
-    let body = serde_json::json!({ "title": own.real, "description": text });
-    dojo.call(
-        Method::Patch,
-        &format!("/api/v2/tests/{test_id}/"),
-        Some(&body),
-        "giving the test its title and description",
-    )
-    .map(drop)
-    .map_err(|err| {
-        err.note(format!(
-            "the import itself succeeded: test {test_id} ({}/test/{test_id}) holds it under the \
-             temporary title \"{}\"; rename it to \"{}\" in DefectDojo (or delete it) and \
-             run again",
-            crate::http::redact::url(dojo.base()),
-            own.temporary,
-            own.real
-        ))
-    })
+    own::give_real_title(dojo, test_id, own, &text)
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::body::Prepared;
 use crate::dojo::cleanup;
 use crate::dojo::import_call::ImportForm;
-use crate::dojo::model::{ImportAnswer, Test};
+use crate::dojo::model::ImportAnswer;
 use crate::dojo::own::{self, OwnTitle};
 use crate::dojo::{Dojo, landing};
 use crate::error::Error;
@@ -35,19 +35,9 @@ pub(super) fn target(
     own_test: u64,
     timeout: Duration,
 ) -> Result<Option<u64>, Error> {
-    let marked = format!("{} [dojo-hook run ", own.real);
     let mut waiting = None;
     let decided = own::poll(timeout, || {
-        let family: Vec<Test> = dojo.list(
-            "/api/v2/tests/",
-            &[("engagement", &form.engagement.to_string())],
-            "looking for parallel runs' tests of the same title",
-            |t: &Test| {
-                let title = t.title.as_deref().unwrap_or("");
-                t.scan_type.as_deref() == Some(form.scan_type.as_str())
-                    && (title == own.real || title.starts_with(&marked))
-            },
-        )?;
+        let family = own::family(dojo, form.engagement, &form.scan_type, own)?;
         let Some(oldest) = family.iter().min_by_key(|t| t.id) else {
             return Ok(Some(None));
         };

@@ -26,7 +26,7 @@ use crate::destination::Destination;
 use crate::dojo::Dojo;
 use crate::dojo::import_history::LastImport;
 use crate::dojo::model::ImportAnswer;
-use crate::dojo::open_findings;
+use crate::dojo::test_findings;
 use crate::error::Error;
 use crate::import::Imported;
 use crate::inputs::Inputs;
@@ -98,7 +98,7 @@ impl Run<'_> {
                 cfg.fail_on_reactivated,
                 cfg.fail_on.as_deref().map(new_findings::rank),
             );
-            open_findings::each(self.dojo, self.imported.test_id, |f| counter.open(f))?;
+            test_findings::each(self.dojo, self.imported.test_id, |f| counter.open(f))?;
             let new = counter.finish();
             self.keep_new(new);
         }

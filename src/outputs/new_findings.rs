@@ -1,6 +1,6 @@
 //! This run's new findings, counted for the build gate and the Markdown
 //! summary: from the read-back when there is one ([`NewCounter::seen`]),
-//! else from the test's open findings ([`crate::dojo::open_findings`]).
+//! else from the test's open findings ([`crate::dojo::test_findings`]).
 //! Either way "new" is [`NewRule`]'s, the one definition the CI reports use
 //! too; on reimport it asks the import history ([`LastImport`]) what this
 //! very import did. Only the findings at or above the threshold (and the 20
@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::convert::sync::Seen;
 use crate::convert::triage::{History, NewRule, Standing};
 use crate::dojo::import_history::LastImport;
-use crate::dojo::open_findings::OpenFinding;
+use crate::dojo::test_findings::OpenFinding;
 use crate::scan::finding::Severity;
 
 /// Findings listed in the summary and the gate's reason.

@@ -250,6 +250,32 @@ fn the_root_holds_only_the_process_the_stages_and_the_layers() {
     );
 }
 
+/// DefectDojo is spoken to in `dojo/` only: no stage and no module of the
+/// process names an API path (a read the outputs need is a function there).
+#[test]
+fn only_dojo_names_defectdojo_api_paths() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let map = text.split("Layers under the stages").next().unwrap();
+    let src = root.join("src");
+    let mut found = Vec::new();
+    for name in mapped_root_modules(map) {
+        for file in rust_files(&[src.join(&name), src.join(format!("{name}.rs"))]) {
+            let code = std::fs::read_to_string(&file).expect("source");
+            for (n, line) in code.lines().enumerate() {
+                if !line.trim_start().starts_with("//") && line.contains("\"/api/v2/") {
+                    let shown = file.strip_prefix(root).unwrap().display();
+                    found.push(format!("{shown}:{}", n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "DefectDojo API paths outside dojo/: {found:?}"
+    );
+}
+
 /// One module-file style: a folder module is `folder/mod.rs`, never a
 /// `folder.rs` beside `folder/`.
 #[test]

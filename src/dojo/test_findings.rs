@@ -1,12 +1,16 @@
-//! A test's open findings (active, not a duplicate, not a false positive:
-//! [`NewRule::FILTER`]), read page by page for the gate and the Markdown
-//! summary when no read-back happens to count them on the way. Which of
-//! them are new is still the rule's to say ([`NewRule::is_new`]).
+//! Reads of a test's findings by filter: its open ones (active, not a
+//! duplicate, not a false positive: [`NewRule::FILTER`]), page by page, for
+//! the gate and the Markdown summary when no read-back happens to count them
+//! on the way (which of them are new is still the rule's to say,
+//! [`NewRule::is_new`]); and how many are duplicates, which deduplication's
+//! wait polls.
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::convert::triage::{NewRule, Standing};
 use crate::dojo::Dojo;
+use crate::dojo::model::Page;
 use crate::error::Error;
 
 /// One open finding, as much of it as the gate shows.
@@ -61,4 +65,12 @@ pub fn each(dojo: &Dojo, test_id: u64, mut f: impl FnMut(&OpenFinding)) -> Resul
         "reading this run's new findings",
         |page: Vec<OpenFinding>| page.iter().for_each(&mut f),
     )
+}
+
+/// How many findings of test `test_id` DefectDojo marks as duplicates now
+/// (`None` when its answer leaves the count out).
+pub fn duplicate_count(dojo: &Dojo, test_id: u64) -> Result<Option<u64>, Error> {
+    let path = format!("/api/v2/findings/?test={test_id}&duplicate=true&limit=1");
+    let page: Page<IgnoredAny> = dojo.get(&path, "polling the test's duplicate count")?;
+    Ok(page.count)
 }
